@@ -6,7 +6,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     products: [
         .library(name: "Backprop", targets: ["Backprop"]),
-        .executable(name: "backprop", targets: ["BackpropCLI"]),
+        .executable(name: "backprop", targets: ["BackpropTool"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -23,14 +23,15 @@ let package = Package(
                 .product(name: "RealModule", package: "swift-numerics"),
             ]
         ),
-        .executableTarget(
+        // The commands live in a library so that tests can run them and compare output.
+        .target(
             name: "BackpropCLI",
             dependencies: [
                 "Backprop",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
-            path: "Sources/backprop"
+            ]
         ),
+        .executableTarget(name: "BackpropTool", dependencies: ["BackpropCLI"], path: "Sources/backprop"),
         .testTarget(
             name: "BackpropTests",
             dependencies: ["Backprop", "BackpropCLI"],

@@ -1,0 +1,13 @@
+import ArgumentParser
+import Backprop
+
+/// The `backprop` command-line tool.
+public struct BackpropCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "backprop",
+        abstract: "Neural networks and backpropagation, every number visible.",
+        version: Backprop.version,
+        subcommands: []
+    )
+    public init() {}
+}
