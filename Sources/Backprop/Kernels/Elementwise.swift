@@ -1,0 +1,155 @@
+import RealModule
+
+/// Elementwise functions of one tensor. The kernels switch on the op once per
+/// call, then run a tight loop over contiguous memory.
+enum UnaryOp: Sendable {
+    case neg, exp, log, sqrt, abs, tanh, sigmoid, relu, sin, cos, erf, sign, square, reciprocal
+    case softplus(beta: Double, threshold: Double)
+    /// x^p for a constant p.
+    case powScalar(Double)
+    /// min(max(x, lo), hi)
+    case clamp(Double, Double)
+}
+
+/// Elementwise functions of two tensors (after broadcasting).
+enum BinaryOp: Sendable {
+    case add, sub, mul, div, pow, maximum, minimum
+    /// Comparisons give 1 where true and 0 where false.
+    case less, lessEqual, greater, greaterEqual, equal, notEqual
+}
+
+@inline(__always) func loadVector<S: TensorScalar>(_ p: UnsafePointer<S>) -> SIMD16<S> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<S>.self)
+}
+
+@inline(__always) func storeVector<S: TensorScalar>(_ v: SIMD16<S>, _ p: UnsafeMutablePointer<S>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<S>.self)
+}
+
+enum Kernels {
+    // MARK: unary
+
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func unary<S: TensorScalar>(_ op: UnaryOp, _ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, _ n: Int) {
+        switch op {
+        case .neg: mapVector(x, y, n, { -$0 }, { -$0 })
+        case .abs: mapVector(x, y, n, { $0.replacing(with: -$0, where: $0 .< 0) }, { Swift.abs($0) })
+        case .relu: mapVector(x, y, n, { $0.replacing(with: 0, where: $0 .< 0) }, { $0 < 0 ? 0 : $0 })
+        case .square: mapVector(x, y, n, { $0 * $0 }, { $0 * $0 })
+        case .sqrt: mapVector(x, y, n, { $0.squareRoot() }, { $0.squareRoot() })
+        case .reciprocal: mapVector(x, y, n, { 1 / $0 }, { 1 / $0 })
+        case .sign:
+            for i in 0..<n { let v = x[i]; y[i] = v > 0 ? 1 : (v < 0 ? -1 : (v.isNaN ? v : 0)) }
+        case .clamp(let lo, let hi):
+            let l = S(lo), h = S(hi)
+            for i in 0..<n { let v = x[i]; y[i] = v.isNaN ? v : Swift.min(Swift.max(v, l), h) }
+        case .exp: for i in 0..<n { y[i] = S.exp(x[i]) }
+        case .log: for i in 0..<n { y[i] = S.log(x[i]) }
+        case .tanh: for i in 0..<n { y[i] = S.tanh(x[i]) }
+        case .sin: for i in 0..<n { y[i] = S.sin(x[i]) }
+        case .cos: for i in 0..<n { y[i] = S.cos(x[i]) }
+        case .erf: for i in 0..<n { y[i] = S.erf(x[i]) }
+        case .sigmoid:
+            // Written so that neither branch overflows: exp of a non-positive number.
+            for i in 0..<n {
+                let v = x[i]
+                if v >= 0 { y[i] = 1 / (1 + S.exp(-v)) } else { let e = S.exp(v); y[i] = e / (1 + e) }
+            }
+        case .softplus(let beta, let threshold):
+            // PyTorch: x when beta*x > threshold, else log1p(exp(beta*x)) / beta.
+            let b = S(beta), t = S(threshold)
+            for i in 0..<n {
+                let bx = b * x[i]
+                y[i] = bx > t ? x[i] : S.log(onePlus: S.exp(bx)) / b
+            }
+        case .powScalar(let p):
+            if p == 2 { mapVector(x, y, n, { $0 * $0 }, { $0 * $0 }) }
+            else if p == 1 { y.update(from: x, count: n) }
+            else if p == 0.5 { mapVector(x, y, n, { $0.squareRoot() }, { $0.squareRoot() }) }
+            else { let e = S(p); for i in 0..<n { y[i] = S.pow(x[i], e) } }
+        }
+    }
+
+    @inline(__always)
+    static func mapVector<S: TensorScalar>(_ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, _ n: Int,
+                                           _ v: (SIMD16<S>) -> SIMD16<S>, _ s: (S) -> S) {
+        var i = 0
+        while i + 16 <= n { storeVector(v(loadVector(x + i)), y + i); i += 16 }
+        while i < n { y[i] = s(x[i]); i += 1 }
+    }
+
+    // MARK: binary
+
+    /// out[i] = a[i * aStep] op b[i * bStep], with steps 0 (broadcast scalar) or 1.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func binary<S: TensorScalar>(_ op: BinaryOp, _ a: UnsafePointer<S>, _ aStep: Int,
+                                        _ b: UnsafePointer<S>, _ bStep: Int,
+                                        _ out: UnsafeMutablePointer<S>, _ n: Int) {
+        switch op {
+        case .add: zip(a, aStep, b, bStep, out, n, { $0 + $1 }, { $0 + $1 })
+        case .sub: zip(a, aStep, b, bStep, out, n, { $0 - $1 }, { $0 - $1 })
+        case .mul: zip(a, aStep, b, bStep, out, n, { $0 * $1 }, { $0 * $1 })
+        case .div: zip(a, aStep, b, bStep, out, n, { $0 / $1 }, { $0 / $1 })
+        case .maximum:
+            zip(a, aStep, b, bStep, out, n, { $0.replacing(with: $1, where: $1 .> $0) },
+                { $0.isNaN || $1.isNaN ? .nan : Swift.max($0, $1) })
+        case .minimum:
+            zip(a, aStep, b, bStep, out, n, { $0.replacing(with: $1, where: $1 .< $0) },
+                { $0.isNaN || $1.isNaN ? .nan : Swift.min($0, $1) })
+        case .pow: for i in 0..<n { out[i] = S.pow(a[i * aStep], b[i * bStep]) }
+        case .less: zip(a, aStep, b, bStep, out, n, { mask($0 .< $1) }, { $0 < $1 ? 1 : 0 })
+        case .lessEqual: zip(a, aStep, b, bStep, out, n, { mask($0 .<= $1) }, { $0 <= $1 ? 1 : 0 })
+        case .greater: zip(a, aStep, b, bStep, out, n, { mask($0 .> $1) }, { $0 > $1 ? 1 : 0 })
+        case .greaterEqual: zip(a, aStep, b, bStep, out, n, { mask($0 .>= $1) }, { $0 >= $1 ? 1 : 0 })
+        case .equal: zip(a, aStep, b, bStep, out, n, { mask($0 .== $1) }, { $0 == $1 ? 1 : 0 })
+        case .notEqual: zip(a, aStep, b, bStep, out, n, { mask($0 .!= $1) }, { $0 != $1 ? 1 : 0 })
+        }
+    }
+
+    @inline(__always)
+    static func mask<S: TensorScalar>(_ m: SIMDMask<SIMD16<S.SIMDMaskScalar>>) -> SIMD16<S> {
+        SIMD16<S>(repeating: 0).replacing(with: 1, where: m)
+    }
+
+    @inline(__always)
+    static func zip<S: TensorScalar>(_ a: UnsafePointer<S>, _ aStep: Int, _ b: UnsafePointer<S>, _ bStep: Int,
+                                     _ out: UnsafeMutablePointer<S>, _ n: Int,
+                                     _ v: (SIMD16<S>, SIMD16<S>) -> SIMD16<S>, _ s: (S, S) -> S) {
+        var i = 0
+        switch (aStep, bStep) {
+        case (1, 1):
+            while i + 16 <= n { storeVector(v(loadVector(a + i), loadVector(b + i)), out + i); i += 16 }
+            while i < n { out[i] = s(a[i], b[i]); i += 1 }
+        case (1, 0):
+            let bs = b[0], bv = SIMD16<S>(repeating: bs)
+            while i + 16 <= n { storeVector(v(loadVector(a + i), bv), out + i); i += 16 }
+            while i < n { out[i] = s(a[i], bs); i += 1 }
+        case (0, 1):
+            let as_ = a[0], av = SIMD16<S>(repeating: as_)
+            while i + 16 <= n { storeVector(v(av, loadVector(b + i)), out + i); i += 16 }
+            while i < n { out[i] = s(as_, b[i]); i += 1 }
+        default:
+            let r = s(a[0], b[0])
+            while i < n { out[i] = r; i += 1 }
+        }
+    }
+
+    /// y += x over n elements.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func addInPlace<S: TensorScalar>(_ y: UnsafeMutablePointer<S>, _ x: UnsafePointer<S>, _ n: Int) {
+        zip(UnsafePointer(y), 1, x, 1, y, n, { $0 + $1 }, { $0 + $1 })
+    }
+
+    /// y = a * x + y over n elements.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func axpy<S: TensorScalar>(_ a: S, _ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, _ n: Int) {
+        let av = SIMD16<S>(repeating: a)
+        var i = 0
+        while i + 16 <= n { storeVector(loadVector(UnsafePointer(y) + i) + av * loadVector(x + i), y + i); i += 16 }
+        while i < n { y[i] += a * x[i]; i += 1 }
+    }
+}
