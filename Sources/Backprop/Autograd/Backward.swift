@@ -86,20 +86,31 @@ extension Tensor {
     /// z.backward(seed: [1, 1])
     /// ```
     public func backward(seed: Tensor, retainGraph: Bool = false, createGraph: Bool = false) {
+        _ = runBackward(seed: seed, retainGraph: retainGraph, createGraph: createGraph, capturing: nil)
+    }
+
+    /// The engine behind `backward` and ``gradients(of:wrt:seed:retainGraph:createGraph:)``.
+    /// With `capturing` nil, leaf gradients accumulate into `.grad`; otherwise
+    /// the gradients of the captured handles are returned and no `.grad` changes.
+    func runBackward(seed: Tensor, retainGraph: Bool, createGraph: Bool,
+                     capturing: Set<ObjectIdentifier>?) -> [ObjectIdentifier: Tensor] {
         precondition(seed.shape == shape, "backward: seed shape \(seed.shape) does not match output shape \(shape)")
         precondition(handle.requiresGrad,
                      "backward: this tensor does not require a gradient (no input had requiresGrad, or it was computed under noGrad)")
         let order = topologicalOrder()
+        var captured: [ObjectIdentifier: Tensor] = [:]
         handle.pendingGrad = seed
         GradMode.$isEnabled.withValue(createGraph) {
             for node in order.reversed() {
                 guard let g = node.pendingGrad else { continue }
                 node.pendingGrad = nil
-                guard let fn = node.gradFn else {
+                if let capturing {
+                    let id = ObjectIdentifier(node)
+                    if capturing.contains(id) { captured[id] = createGraph ? g : g.detached() }
+                } else if node.gradFn == nil || node.retainsGrad {
                     node.accumulateGrad(g, keepGraph: createGraph)
-                    continue
                 }
-                if node.retainsGrad { node.accumulateGrad(g, keepGraph: createGraph) }
+                guard let fn = node.gradFn else { continue }
                 let inputs = fn.inputs
                 let grads = fn.vjp!(g, inputs, Tensor(handle: node))
                 for (input, ig) in zip(inputs, grads) {
@@ -111,6 +122,7 @@ extension Tensor {
                 if !(retainGraph || createGraph) { fn.release() }
             }
         }
+        return captured
     }
 
     /// Every handle reachable from this one through recorded ops that need a
@@ -146,4 +158,24 @@ extension TensorHandle {
             grad = g
         }
     }
+}
+
+/// The gradients of `output` with respect to `inputs`, without touching any
+/// `.grad` (PyTorch's `torch.autograd.grad`). An input that `output` does not
+/// depend on gets zeros.
+///
+/// ```swift
+/// let x = Tensor<Double>([1, 2]).requiringGrad()
+/// let (dx) = gradients(of: (x * x).sum(), wrt: [x])[0]   // [2, 4]
+/// ```
+public func gradients<S: TensorScalar>(of output: Tensor<S>, wrt inputs: [Tensor<S>], seed: Tensor<S>? = nil,
+                                       retainGraph: Bool = false, createGraph: Bool = false) -> [Tensor<S>] {
+    guard output.requiresGrad else { return inputs.map { Tensor.zeros($0.shape) } }
+    if seed == nil {
+        precondition(output.count == 1, "gradients: output has shape \(output.shape); a non-scalar needs a seed")
+    }
+    let ids = Set(inputs.map { ObjectIdentifier($0.handle) })
+    let captured = output.runBackward(seed: seed ?? Tensor(repeating: 1, shape: output.shape),
+                                      retainGraph: retainGraph, createGraph: createGraph, capturing: ids)
+    return inputs.map { captured[ObjectIdentifier($0.handle)] ?? Tensor.zeros($0.shape) }
 }
