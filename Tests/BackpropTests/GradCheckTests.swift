@@ -108,3 +108,20 @@ struct GradCheckTests {
         }
     }
 }
+
+extension GradCheckTests {
+    @Test func fusedOps() {
+        let x = randn([5, 3], seed: 201), w = randn([4, 3], seed: 202), b = randn([4], seed: 203)
+        expectGradcheck("affine", [x, w, b]) { Tensor.affine($0[0], weight: $0[1], bias: $0[2]) }
+        expectGradcheck("affine without bias", [x, w]) { Tensor.affine($0[0], weight: $0[1], bias: nil) }
+        expectGradcheck("affine of a vector", [randn([3], seed: 204), w, b]) { Tensor.affine($0[0], weight: $0[1], bias: $0[2]) }
+        expectClose(Tensor.affine(x, weight: w, bias: b), matmul(x, w.T) + b, rtol: 1e-12)
+        expectGradcheck("affine, second order", [x, w, b]) { t in
+            enableGrad {
+                let xv = t[0].requiresGrad ? t[0] : t[0].detached().requiringGrad()
+                let y = tanh(Tensor.affine(xv, weight: t[1], bias: t[2])).sum()
+                return gradients(of: y, wrt: [xv], createGraph: true)[0]
+            }
+        }
+    }
+}
