@@ -256,11 +256,222 @@ def make_losses():
     write_json(os.path.join(FIX, "losses.json"), {"meta": meta(), "cases": cases})
 
 
+
+# -------------------------------------------------------------- optimizers
+
+PARAM_KEYS = ("0.weight", "0.bias", "2.weight", "2.bias")
+HYPER_KEYS = ("lr", "momentum", "dampening", "nesterov", "weight_decay", "betas", "eps",
+              "alpha", "centered", "amsgrad", "maximize")
+
+OPTIMIZERS = [
+    ("sgd", "SGD", {"lr": 0.1}),
+    ("sgd_momentum", "SGD", {"lr": 0.1, "momentum": 0.9}),
+    ("sgd_nesterov", "SGD", {"lr": 0.1, "momentum": 0.9, "nesterov": True}),
+    ("sgd_momentum_dampening_wd", "SGD", {"lr": 0.1, "momentum": 0.9, "dampening": 0.1,
+                                          "weight_decay": 0.01}),
+    ("adam", "Adam", {"lr": 0.01}),
+    ("adam_wd", "Adam", {"lr": 0.01, "weight_decay": 0.01}),
+    ("adamw_wd", "AdamW", {"lr": 0.01, "weight_decay": 0.01}),
+    ("rmsprop", "RMSprop", {"lr": 0.01}),
+    ("rmsprop_momentum", "RMSprop", {"lr": 0.01, "momentum": 0.9}),
+]
+
+
+def opt_network():
+    g = gen(4000)
+    net = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2)).to(D)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(torch.randn(p.shape, generator=g) * 0.8)
+    x = torch.randn(6, 3, generator=g)
+    y = torch.randn(6, 2, generator=g)
+    init = {k: v.clone() for k, v in net.state_dict().items()}
+    return net, init, x, y
+
+
+def state(net):
+    sd = net.state_dict()
+    return {k: L(sd[k]) for k in PARAM_KEYS}
+
+
+def make_optimizers():
+    _, init, x, y = opt_network()
+    runs = []
+    for rid, cls, kwargs in OPTIMIZERS:
+        net, _, _, _ = opt_network()
+        net.load_state_dict(init)
+        opt = getattr(torch.optim, cls)(net.parameters(), foreach=False, **kwargs)
+        hyper = {}
+        for k, v in opt.defaults.items():
+            if k not in HYPER_KEYS:
+                continue
+            if isinstance(v, tuple):
+                v = [float(e) for e in v]
+            elif isinstance(v, (int, float)) and not isinstance(v, bool):
+                v = float(v)
+            hyper[k] = v
+        losses, params = [], []
+        for _ in range(10):
+            opt.zero_grad()
+            loss = F.mse_loss(net(x), y)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+            params.append(state(net))
+        runs.append({"id": rid, "optimizer": cls, "hyperparameters": hyper,
+                     "losses": losses, "params_after_step": params})
+
+    def lr_sequence(make_sched):
+        p = nn.Parameter(torch.zeros(1))
+        opt = torch.optim.SGD([p], lr=0.1)
+        sched = make_sched(opt)
+        lrs = []
+        for _ in range(11):
+            lrs.append(opt.param_groups[0]["lr"])
+            opt.step()
+            sched.step()
+        return lrs
+
+    schedulers = [
+        {"id": "step_lr", "name": "StepLR", "params": {"step_size": 3, "gamma": 0.5},
+         "initial_lr": 0.1,
+         "lrs": lr_sequence(lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=3, gamma=0.5))},
+        {"id": "cosine_annealing_lr", "name": "CosineAnnealingLR",
+         "params": {"T_max": 10, "eta_min": 0.001}, "initial_lr": 0.1,
+         "lrs": lr_sequence(lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(
+             o, T_max=10, eta_min=0.001))},
+    ]
+
+    net, _, _, _ = opt_network()
+    net.load_state_dict(init)
+    net.zero_grad()
+    F.mse_loss(net(x), y).backward()
+    before = {k: L(p.grad) for k, p in zip(PARAM_KEYS, net.parameters())}
+    total = torch.nn.utils.clip_grad_norm_(net.parameters(), max_norm=0.5, norm_type=2.0,
+                                           foreach=False)
+    after = {k: L(p.grad) for k, p in zip(PARAM_KEYS, net.parameters())}
+    assert total.item() > 0.5, "pick data whose gradient norm exceeds max_norm"
+    clip = {"max_norm": 0.5, "norm_type": 2.0, "total_norm": total.item(),
+            "grads_before": before, "grads_after": after}
+
+    write_json(os.path.join(FIX, "optimizers.json"), {
+        "meta": meta(),
+        "network": {"layers": ["Linear(3,4)", "Tanh()", "Linear(4,2)"], "loss": "mse_loss mean",
+                    "initial_params": {k: L(init[k]) for k in PARAM_KEYS},
+                    "x": L(x), "y": L(y)},
+        "runs": runs,
+        "schedulers": schedulers,
+        "clip_grad_norm": clip,
+    })
+
+
+
+# ----------------------------------------------------------- seed networks
+
+SEED_CONFIGS = [
+    # id, f, g, cost, y kind
+    ("relu_identity_sqdist", "relu", "identity", "squared_distance", "real"),
+    ("relu3_identity_sqdist", "relu_scaled_3", "identity", "squared_distance", "real"),
+    ("tanh_sigmoid_sqdist", "tanh", "sigmoid", "squared_distance", "binary"),
+    ("tanh_sigmoid_bce", "tanh", "sigmoid", "bce_mean_over_K", "binary"),
+    ("relu_tanh_sqdist", "relu", "tanh", "squared_distance", "real_pm1"),
+]
+ACT = {"relu": F.relu, "relu_scaled_3": lambda s: 3.0 * F.relu(s), "tanh": torch.tanh,
+       "sigmoid": torch.sigmoid, "identity": lambda s: s}
+
+
+def cost_fn(name, y, yt):
+    if name == "squared_distance":
+        return ((yt - y) ** 2).sum()
+    if name == "bce_mean_over_K":
+        return (-(y * torch.log(yt) + (1 - y) * torch.log(1 - yt))).mean()
+    raise KeyError(name)
+
+
+def two_layer(W1, b1, W2, b2, x, y, f, g, cost):
+    """Forward of Linear1 -> f -> Linear2 -> g, cost, and every gradient."""
+    leaves = [t.clone().requires_grad_(True) for t in (W1, b1, W2, b2, x)]
+    W1, b1, W2, b2, x = leaves
+    s1 = W1 @ x + b1
+    a1 = ACT[f](s1)
+    s2 = W2 @ a1 + b2
+    yt = ACT[g](s2)
+    for t in (s1, a1, s2, yt):
+        t.retain_grad()
+    C = cost_fn(cost, y, yt)
+    C.backward()
+    return {
+        "forward": {"s1": L(s1), "a1": L(a1), "s2": L(s2), "y_tilde": L(yt), "cost": C.item()},
+        "gradients": {"W1": L(W1.grad), "b1": L(b1.grad), "W2": L(W2.grad), "b2": L(b2.grad),
+                      "x": L(x.grad)},
+        "intermediate_gradients": {"dC_dy_tilde": L(yt.grad), "dC_ds2": L(s2.grad),
+                                   "dC_da1": L(a1.grad), "dC_ds1": L(s1.grad)},
+    }
+
+
+def make_seed_networks():
+    n, d, K = 3, 4, 2
+    nets = []
+    for i, (cid, f, g, cost, ykind) in enumerate(SEED_CONFIGS):
+        gg = gen(5000 + i)
+        W1 = torch.randn(d, n, generator=gg)
+        b1 = torch.randn(d, generator=gg)
+        W2 = torch.randn(K, d, generator=gg)
+        b2 = torch.randn(K, generator=gg)
+        x = torch.randn(n, generator=gg)
+        if ykind == "binary":
+            y = torch.tensor([1.0, 0.0])
+        elif ykind == "real_pm1":
+            y = torch.tensor([0.5, -0.25])
+        else:
+            y = torch.randn(K, generator=gg)
+        r = two_layer(W1, b1, W2, b2, x, y, f, g, cost)
+        s1 = torch.tensor(r["forward"]["s1"])
+        if f.startswith("relu"):
+            assert (s1 > 0).any() and (s1 < 0).any(), f"{cid}: want a mixed ReLU mask"
+        nets.append({"id": cid, "f": f, "g": g, "cost": cost, "n": n, "d": d, "K": K,
+                     "W1": L(W1), "b1": L(b1), "W2": L(W2), "b2": L(b2), "x": L(x), "y": L(y),
+                     **r})
+
+    # The lab's full network (SPEC section 3): Linear(W, b) -> ReLU -> Linear(M, c).
+    W = torch.tensor([[1.0, 2.0], [2.0, 5.0], [7.0, 3.0]])
+    b = torch.tensor([4.0, 2.0, 1.0])
+    M = torch.tensor([[4.0, 1.0, 2.0], [3.0, 4.0, 1.0]])
+    c = torch.tensor([5.0, 1.0])
+    x = torch.tensor([10.0, 5.0])
+    y = torch.tensor([320.0, 340.0])
+    labs = []
+    for lid, f in (("lab_network", "relu"), ("lab_network_relu3_variant", "relu_scaled_3")):
+        r = two_layer(W, b, M, c, x, y, f, "identity", "squared_distance")
+        if f == "relu":
+            assert r["forward"]["y_tilde"] == [320.0, 347.0]
+        labs.append({"id": lid, "f": f, "g": "identity", "cost": "squared_distance",
+                     "W1": L(W), "b1": L(b), "W2": L(M), "b2": L(c), "x": L(x), "y": L(y), **r})
+
+    # The computational graph of SPEC section 2: a = x*y + z, b = a*(x + x), w = a*b + b.
+    xs = [torch.tensor(v, requires_grad=True) for v in (1.0, 2.0, 3.0)]
+    gx, gy, gz = xs
+    a = gx * gy + gz
+    bb = a * (gx + gx)
+    w = a * bb + bb
+    w.backward()
+    graph = {"inputs": {"x": 1.0, "y": 2.0, "z": 3.0}, "a": a.item(), "b": bb.item(),
+             "w": w.item(), "dw_dx": gx.grad.item(), "dw_dy": gy.grad.item(),
+             "dw_dz": gz.grad.item()}
+    assert (graph["w"], graph["dw_dx"], graph["dw_dy"], graph["dw_dz"]) == (60.0, 104.0, 22.0, 22.0)
+
+    write_json(os.path.join(FIX, "seed_networks.json"),
+               {"meta": meta(), "networks": nets, "lab_networks": labs,
+                "computational_graph": graph})
+
+
 # -------------------------------------------------------------------- main
 
 PARTS = {
     "activations": lambda: make_activations(),
     "losses": lambda: make_losses(),
+    "optimizers": lambda: make_optimizers(),
+    "seed_networks": lambda: make_seed_networks(),
 }
 
 
