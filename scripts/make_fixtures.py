@@ -465,6 +465,168 @@ def make_seed_networks():
                 "computational_graph": graph})
 
 
+
+# ------------------------------------------------------------- safetensors
+
+ST_DTYPES = [("F32", torch.float32), ("F64", torch.float64), ("F16", torch.float16),
+             ("BF16", torch.bfloat16)]
+
+
+def bad_safetensors(header_bytes, data, declared_len=None):
+    n = len(header_bytes) if declared_len is None else declared_len
+    return struct.pack("<Q", n) + header_bytes + data
+
+
+def make_safetensors():
+    from safetensors.torch import save_file, load_file
+    out = os.path.join(FIX, "safetensors")
+    os.makedirs(out, exist_ok=True)
+
+    torch.set_default_dtype(torch.float32)     # the ordinary float32 init
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3))
+    torch.set_default_dtype(torch.float64)
+
+    # Inputs are multiples of 1/16 in (-4, 4): exact in every dtype used here.
+    x = torch.round(torch.randn(5, 4, generator=gen(6000)) * 16) / 16
+
+    expected = {"meta": meta(), "model": ["Linear(4,8)", "ReLU()", "Linear(8,3)"],
+                "init": "torch.manual_seed(0), default float32 init",
+                "keys": ["0.weight", "0.bias", "2.weight", "2.bias"],
+                "x": L(x), "variants": {}}
+    for name, dt in ST_DTYPES:
+        sd = {k: v.detach().to(dt).contiguous() for k, v in model.state_dict().items()}
+        fname = f"torch_mlp_{name.lower()}.safetensors"
+        path = os.path.join(out, fname)
+        save_file(sd, path, metadata={"format": "pt"})
+        print(f"wrote {os.path.relpath(path, ROOT)} ({os.path.getsize(path)} bytes)")
+        back = load_file(path)
+        wide = {k: back[k].to(torch.float64) for k in sd}
+        m64 = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)).to(D)
+        m64.load_state_dict(wide)
+        with torch.no_grad():
+            y64 = m64(x)
+        var = {"file": fname, "dtype": name,
+               "shapes": {k: list(v.shape) for k, v in sd.items()},
+               "weights_as_float64": {k: L(v) for k, v in wide.items()},
+               "outputs": L(y64)}
+        if name == "F32":
+            with torch.no_grad():
+                var["outputs_native_float32"] = L(model(x.to(torch.float32)))
+        expected["variants"][name] = var
+
+    # A tiny valid file with other dtypes, a 0-d scalar and an empty tensor.
+    tiny = {"a_f32": torch.tensor([[1.5, -2.0, 0.25], [3.0, 0.0, -0.125]], dtype=torch.float32),
+            "i_i64": torch.tensor([-3, 0, 7], dtype=torch.int64),
+            "s_f64": torch.tensor(2.5, dtype=torch.float64),
+            "e_f32": torch.zeros(0, 3, dtype=torch.float32),
+            "u_u8": torch.tensor([0, 255, 16], dtype=torch.uint8)}
+    save_file(tiny, os.path.join(out, "tiny_mixed.safetensors"))
+    tiny_back = load_file(os.path.join(out, "tiny_mixed.safetensors"))
+    expected["tiny_mixed"] = {
+        "file": "tiny_mixed.safetensors",
+        "tensors": {k: {"dtype": {torch.float32: "F32", torch.float64: "F64", torch.int64: "I64",
+                                  torch.uint8: "U8"}[v.dtype],
+                        "shape": list(v.shape), "values": v.tolist()}
+                    for k, v in ((k, tiny_back[k]) for k in tiny)}}
+
+    def hdr(obj):
+        return json.dumps(obj, separators=(",", ":")).encode()
+
+    bad = {
+        "bad_header_too_large.safetensors": (
+            bad_safetensors(hdr({"w": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}}),
+                            b"\0" * 8, declared_len=1_000_000),
+            "header length (1,000,000) is larger than the file"),
+        "bad_header_not_json.safetensors": (
+            bad_safetensors(b"this is not json {{{    ", b"\0" * 8),
+            "header bytes are not JSON"),
+        "bad_unknown_dtype.safetensors": (
+            bad_safetensors(hdr({"w": {"dtype": "F8_E9", "shape": [2], "data_offsets": [0, 2]}}),
+                            b"\0" * 2),
+            "unknown dtype F8_E9"),
+        "bad_overlapping_offsets.safetensors": (
+            bad_safetensors(hdr({"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]},
+                                 "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}),
+                            b"\0" * 12),
+            "data_offsets of a and b overlap ([0,8] and [4,12])"),
+        "bad_offsets_past_end.safetensors": (
+            bad_safetensors(hdr({"w": {"dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}),
+                            b"\0" * 8),
+            "data_offsets end (16) is past the 8 data bytes"),
+        "bad_shape_mismatch.safetensors": (
+            bad_safetensors(hdr({"w": {"dtype": "F32", "shape": [3], "data_offsets": [0, 8]}}),
+                            b"\0" * 8),
+            "shape [3] F32 needs 12 bytes, offsets give 8"),
+        "bad_truncated_length.safetensors": (b"\x10\x00\x00", "file shorter than the 8-byte length"),
+    }
+    expected["bad_files"] = []
+    for fname, (data, why) in bad.items():
+        path = os.path.join(out, fname)
+        write_bytes(path, data)
+        try:
+            load_file(path)
+            err = None
+        except Exception as e:          # noqa: BLE001 - any rejection is what we want
+            err = f"{type(e).__name__}: {e}"
+        assert err is not None, f"safetensors accepted {fname}"
+        expected["bad_files"].append({"file": fname, "problem": why,
+                                      "python_safetensors_error": err.splitlines()[0][:200]})
+    write_json(os.path.join(out, "torch_mlp_expected.json"), expected)
+
+
+
+# ------------------------------------------------------------ digits / IDX
+
+def idx_bytes(arr):
+    """MNIST IDX encoding of a uint8 array: magic 0x0000 08 ndim, big-endian u32 dims."""
+    arr = np.ascontiguousarray(arr, dtype=np.uint8)
+    head = struct.pack(">I", 0x0800 | arr.ndim) + b"".join(struct.pack(">I", n) for n in arr.shape)
+    return head + arr.tobytes()
+
+
+def gz(data):
+    # mtime=0 and no file name: the .gz bytes are reproducible.
+    return gzip.compress(data, compresslevel=9, mtime=0)
+
+
+def make_digits():
+    from sklearn.datasets import load_digits
+    digits = load_digits()
+    images = digits.images
+    assert images.shape == (1797, 8, 8)
+    assert images.min() == 0 and images.max() == 16 and np.all(images == np.round(images))
+    imgs = images.astype(np.uint8)
+    labels = digits.target.astype(np.uint8)
+    assert labels.shape == (1797,) and set(labels.tolist()) == set(range(10))
+    out = os.path.join(DATA, "digits")
+    write_bytes(os.path.join(out, "digits-images.idx3-ubyte"), idx_bytes(imgs))
+    write_bytes(os.path.join(out, "digits-labels.idx1-ubyte"), idx_bytes(labels))
+
+    fx = os.path.join(FIX, "idx")
+    img20, lab20 = idx_bytes(imgs[:20]), idx_bytes(labels[:20])
+    write_bytes(os.path.join(fx, "digits20-images.idx3-ubyte"), img20)
+    write_bytes(os.path.join(fx, "digits20-labels.idx1-ubyte"), lab20)
+    write_bytes(os.path.join(fx, "digits20-images.idx3-ubyte.gz"), gz(img20))
+    write_bytes(os.path.join(fx, "digits20-labels.idx1-ubyte.gz"), gz(lab20))
+    # Error cases.
+    write_bytes(os.path.join(fx, "truncated-images.idx3-ubyte"), img20[:16 + 64 * 5 + 10])
+    write_bytes(os.path.join(fx, "truncated-header.idx1-ubyte"), lab20[:6])
+    wrong = bytearray(img20)
+    wrong[0:4] = struct.pack(">I", 0x00000D03)      # type byte 0x0D (float) is not uint8
+    write_bytes(os.path.join(fx, "wrong-magic-images.idx3-ubyte"), bytes(wrong))
+    wrong = bytearray(lab20)
+    wrong[0:4] = struct.pack("<I", 0x00000801)      # little-endian magic: 01 08 00 00
+    write_bytes(os.path.join(fx, "wrong-magic-labels.idx1-ubyte"), bytes(wrong))
+    write_json(os.path.join(fx, "digits20_expected.json"), {
+        "meta": meta(),
+        "images": imgs[:20].tolist(), "labels": labels[:20].tolist(),
+        "full_dataset": {"count": 1797, "label_counts": np.bincount(labels, minlength=10).tolist(),
+                         "pixel_sum": int(imgs.astype(np.int64).sum()),
+                         "first_label": int(labels[0]), "last_label": int(labels[-1])},
+    })
+
+
 # -------------------------------------------------------------------- main
 
 PARTS = {
@@ -472,6 +634,8 @@ PARTS = {
     "losses": lambda: make_losses(),
     "optimizers": lambda: make_optimizers(),
     "seed_networks": lambda: make_seed_networks(),
+    "safetensors": lambda: make_safetensors(),
+    "digits": lambda: make_digits(),
 }
 
 
