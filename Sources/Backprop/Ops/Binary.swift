@@ -19,6 +19,8 @@ extension Tensor {
     /// ```swift
     /// let y = x + b   // [batch, n] + [n]
     /// ```
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
         binary("add", .add, lhs, rhs) { g, x, _ in
             [g.sum(toShape: x[0].shape), g.sum(toShape: x[1].shape)]

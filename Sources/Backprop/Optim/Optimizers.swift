@@ -33,7 +33,7 @@ struct StateBuffers<Scalar: TensorScalar> {
     /// The buffer of parameter `i`, zero-filled when new; `isNew` tells which.
     mutating func pointer(_ i: Int, count: Int) -> (pointer: UnsafeMutablePointer<Scalar>, isNew: Bool) {
         if let b = buffers[i] { return (b.base, false) }
-        let b = TensorStorage<Scalar>(zeroedCount: count)
+        let b = TensorStorage<Scalar>.make(zeroedCount: count)
         buffers[i] = b
         return (b.base, true)
     }
