@@ -67,6 +67,9 @@ enum Kernels {
             if p == 2 { mapVector(x, y, n, { $0 * $0 }, { $0 * $0 }) }
             else if p == 1 { y.update(from: x, count: n) }
             else if p == 0.5 { mapVector(x, y, n, { $0.squareRoot() }, { $0.squareRoot() }) }
+            // RealModule's pow(x, y) is exp(y log x): NaN for x < 0. Integer
+            // powers of negative numbers are real (x³ in GELU's tanh form).
+            else if p == p.rounded() && Swift.abs(p) < 1e9 { let e = Int(p); for i in 0..<n { y[i] = S.pow(x[i], e) } }
             else { let e = S(p); for i in 0..<n { y[i] = S.pow(x[i], e) } }
         }
     }
@@ -98,7 +101,11 @@ enum Kernels {
         case .minimum:
             zip(a, aStep, b, bStep, out, n, { $0.replacing(with: $1, where: $1 .< $0) },
                 { $0.isNaN || $1.isNaN ? .nan : Swift.min($0, $1) })
-        case .pow: for i in 0..<n { out[i] = S.pow(a[i * aStep], b[i * bStep]) }
+        case .pow:
+            for i in 0..<n {
+                let e = b[i * bStep]
+                out[i] = e == e.rounded() && Swift.abs(e) < S(1e9) ? S.pow(a[i * aStep], Int(e)) : S.pow(a[i * aStep], e)
+            }
         case .less: zip(a, aStep, b, bStep, out, n, { mask($0 .< $1) }, { $0 < $1 ? 1 : 0 })
         case .lessEqual: zip(a, aStep, b, bStep, out, n, { mask($0 .<= $1) }, { $0 <= $1 ? 1 : 0 })
         case .greater: zip(a, aStep, b, bStep, out, n, { mask($0 .> $1) }, { $0 > $1 ? 1 : 0 })
