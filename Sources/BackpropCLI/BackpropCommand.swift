@@ -7,7 +7,7 @@ public struct BackpropCommand: ParsableCommand {
         commandName: "backprop",
         abstract: "Neural networks and backpropagation, every number visible.",
         version: Backprop.version,
-        subcommands: [DemoCommand.self]
+        subcommands: [DemoCommand.self, ExplainCommand.self]
     )
     public init() {}
 }

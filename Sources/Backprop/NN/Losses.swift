@@ -102,6 +102,29 @@ public func huberLoss<S: TensorScalar>(_ input: Tensor<S>, _ target: Tensor<S>, 
     return (inside * d.squared() * 0.5 + (1 - inside) * (a - delta * 0.5) * delta).lossReduced(reduction)
 }
 
+/// The smooth L1 loss of PyTorch's `smooth_l1_loss`, with d = o - y:
+///
+///            ⎧ ½ d² / β           if |d| < β
+///   ℓ(d) =  ⎨
+///            ⎩ |d| - ½ β          otherwise
+///
+/// It is ``huberLoss(_:_:delta:reduction:)`` divided by β; β = 0 is
+/// ``l1Loss(_:_:reduction:)``.
+///
+/// ```swift
+/// smoothL1Loss(prediction, target, beta: 0.5)
+/// ```
+public func smoothL1Loss<S: TensorScalar>(_ input: Tensor<S>, _ target: Tensor<S>, beta: S = 1,
+                                          reduction: LossReduction = .mean) -> Tensor<S> {
+    checkSameShape("smoothL1Loss", input, target)
+    precondition(beta >= 0, "smoothL1Loss: beta must not be negative, got \(beta)")
+    if beta == 0 { return l1Loss(input, target, reduction: reduction) }
+    let d = input - target
+    let a = abs(d)
+    let inside = a .< beta
+    return (inside * d.squared() * (0.5 / beta) + (1 - inside) * (a - beta * 0.5)).lossReduced(reduction)
+}
+
 // MARK: - Binary classification
 
 /// Binary cross-entropy on probabilities p in [0, 1] (`binary_cross_entropy`):
