@@ -52,7 +52,8 @@ private func checkSameShape<S>(_ op: String, _ input: Tensor<S>, _ target: Tenso
 public func mseLoss<S: TensorScalar>(_ input: Tensor<S>, _ target: Tensor<S>,
                                      reduction: LossReduction = .mean) -> Tensor<S> {
     checkSameShape("mseLoss", input, target)
-    return (input - target).squared().lossReduced(reduction)
+    if reduction == .none { return (input - target).squared() }
+    return Tensor.squaredError(input, target, mean: reduction == .mean)
 }
 
 /// The lab's L2 loss, ½ (o - y)² per element, summed by default:
@@ -204,7 +205,8 @@ private func checkClassIndices<S>(_ op: String, _ logits: Tensor<S>, _ classIndi
 public func crossEntropy<S: TensorScalar>(_ logits: Tensor<S>, classIndices: [Int],
                                           reduction: LossReduction = .mean) -> Tensor<S> {
     checkClassIndices("crossEntropy", logits, classIndices)
-    return (-logSoftmax(logits, axis: -1).gathered(classIndices: classIndices)).lossReduced(reduction)
+    if reduction == .none { return -logSoftmax(logits, axis: -1).gathered(classIndices: classIndices) }
+    return Tensor.crossEntropyIndices(logits, classIndices, mean: reduction == .mean)
 }
 
 /// Cross-entropy from logits and target class probabilities (soft labels),
