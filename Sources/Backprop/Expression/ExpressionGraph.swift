@@ -210,6 +210,7 @@ struct GraphBuilder {
     var named: [(name: String, node: Int)] = []
     var bindings: [String: Int] = [:]
     var lastStatementNode: Int?
+    var inputNames: Set<String> = []
 
     mutating func add(_ op: ExpressionOperation, _ inputs: [Int], _ value: Tensor<Double>, text: String) -> Int {
         nodes.append(.init(id: nodes.count, names: [], text: text, operation: op, inputs: inputs,
@@ -225,6 +226,7 @@ struct GraphBuilder {
         let id = add(.input, [], value, text: name)
         nodes[id].names = [name]
         bindings[name] = id
+        inputNames.insert(name)
         named.append((name, id))
     }
 
@@ -232,8 +234,8 @@ struct GraphBuilder {
         for statement in program.statements {
             let id = try evaluate(statement.expression)
             if let name = statement.name {
-                if let previous = bindings[name] {
-                    let how = nodes[previous].operation == .input ? "is given a value with --at" : "is already assigned"
+                if bindings[name] != nil {
+                    let how = inputNames.contains(name) ? "is given a value with --at" : "is already assigned"
                     throw ExpressionError("'\(name)' \(how); each name is one node of the graph", at: statement.location)
                 }
                 bindings[name] = id

@@ -61,7 +61,9 @@ public struct ExpressionJacobian {
     /// The matrix, aligned, with a line on how it was computed and checked.
     public func report() -> String {
         let rows = Shape.count(outputShape), cols = Shape.count(inputShape)
-        var lines = ["J = ∂\(outputName)/∂\(variable): output shape \(outputShape), input shape \(inputShape), a \(rows) x \(cols) matrix (row i: ∂\(outputName)_i/∂\(variable)_j, elements in row-major order)"]
+        let simple = outputName.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
+        let shown = simple ? outputName : "(\(outputName))"
+        var lines = ["J = ∂\(shown)/∂\(variable): output shape \(outputShape), input shape \(inputShape), a \(rows) x \(cols) matrix (row i: ∂\(shown)_i/∂\(variable)_j, elements in row-major order)"]
         let m = matrix.scalars
         let texts = m.map(formatNumber)
         let width = texts.map(\.count).max() ?? 1

@@ -111,8 +111,8 @@ public func activationPlot(_ specs: [ActivationSpec], at xs: [Double]) -> LinePl
     let panels = specs.map { spec -> LinePlot.Panel in
         let (y, dy) = spec.valuesAndDerivatives(at: xs)
         return LinePlot.Panel(title: spec.name, xLabel: "x", yLabel: "", series: [
-            .init(label: "\(spec.name)(x)", points: Array(zip(xs, y)).map { ($0, $1) }, color: LinePlot.palette[0]),
-            .init(label: "d/dx \(spec.name)(x)", points: Array(zip(xs, dy)).map { ($0, $1) }, dashed: true, color: LinePlot.palette[3]),
+            .init(label: "f(x)", points: Array(zip(xs, y)).map { ($0, $1) }, color: LinePlot.palette[0]),
+            .init(label: "f′(x), by backprop", points: Array(zip(xs, dy)).map { ($0, $1) }, dashed: true, color: LinePlot.palette[3]),
         ])
     }
     return LinePlot(title: "Activations and their derivatives (by backpropagation)", panels: panels)

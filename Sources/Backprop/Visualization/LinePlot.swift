@@ -122,7 +122,7 @@ public struct LinePlot: Sendable {
         }
         for t in yTicks {
             grid.append(.line(x1: left, y1: pyRaw(t), x2: right, y2: pyRaw(t), ["class": "grid"]))
-            let label = log ? tickLabel(Foundation.pow(10, t), ticks: yTicks.map { Foundation.pow(10, $0) }) : tickLabel(t, ticks: yTicks)
+            let label = log ? formatNumber(Foundation.pow(10, t)) : tickLabel(t, ticks: yTicks)
             grid.append(.text(label, x: left - 6, y: pyRaw(t) + 4, anchor: "end", ["class": "tick"]))
         }
         children.append(.group(grid, ["class": "grid-lines"]))
@@ -178,24 +178,26 @@ public struct LinePlot: Sendable {
 public func niceTicks(_ lo: Double, _ hi: Double, count: Int = 5) -> [Double] {
     var (lo, hi) = (min(lo, hi), max(lo, hi))
     if hi - lo < 1e-12 * max(1, Swift.abs(hi)) { lo -= 1; hi += 1 }
-    let step = niceNumber((hi - lo) / Double(max(1, count - 1)), round: true)
-    let start = (lo / step).rounded(.down) * step, end = (hi / step).rounded(.up) * step
-    let n = Int(((end - start) / step).rounded())
-    // Multiply rather than accumulate, so ticks land exactly on k * step.
-    return (0...n).map { k in
-        let v = (start / step).rounded() * step + Double(k) * step
-        return (v / step).rounded() * step
+    let (mantissa, exponent) = niceStep((hi - lo) / Double(max(1, count - 1)))
+    // A tick is k * mantissa * 10^exponent; dividing by a power of ten (rather
+    // than multiplying by 0.1) makes 3 * 0.2 print as 0.6.
+    func tick(_ k: Int) -> Double {
+        exponent >= 0 ? Double(k * mantissa) * Foundation.pow(10, Double(exponent))
+                      : Double(k * mantissa) / Foundation.pow(10, Double(-exponent))
     }
+    let step = tick(1)
+    let first = Int((lo / step).rounded(.down)), last = Int((hi / step).rounded(.up))
+    return (first...last).map(tick)
 }
 
-/// Heckbert's nice number: 1, 2, 5 or 10 times a power of ten near `x`.
-func niceNumber(_ x: Double, round: Bool) -> Double {
-    let exponent = Foundation.floor(Foundation.log10(x))
-    let fraction = x / Foundation.pow(10, exponent)
-    let nice: Double
-    if round { nice = fraction < 1.5 ? 1 : fraction < 3 ? 2 : fraction < 7 ? 5 : 10 }
-    else { nice = fraction <= 1 ? 1 : fraction <= 2 ? 2 : fraction <= 5 ? 5 : 10 }
-    return nice * Foundation.pow(10, exponent)
+/// Heckbert's nice step: 1, 2 or 5 times a power of ten near `x`, as (mantissa, exponent).
+func niceStep(_ x: Double) -> (Int, Int) {
+    let exponent = Int(Foundation.floor(Foundation.log10(x)))
+    let fraction = x / Foundation.pow(10, Double(exponent))
+    if fraction < 1.5 { return (1, exponent) }
+    if fraction < 3 { return (2, exponent) }
+    if fraction < 7 { return (5, exponent) }
+    return (1, exponent + 1)
 }
 
 /// Ticks at whole powers of ten, in log10 units.

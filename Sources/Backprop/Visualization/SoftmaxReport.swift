@@ -20,13 +20,14 @@ public func softmaxReport(values: [Double], betas: [Double]) throws -> String {
     let maxValue = values.max()!
     let winners = values.indices.filter { values[$0] == maxValue }
 
-    var rows: [[String]] = [["β", "softargmax_β(e)", "smooth max (1/β) log Σ exp(β e_n)", "- max(e)", "with 1/N inside the log"]]
+    var rows: [[String]] = [["β", "softargmax_β(e)", "smooth max (1/β) log Σ exp(β e_n)", "minus max(e)", "with 1/N inside the log"]]
     for beta in betas {
         let p = softargmax(e, beta: beta)
         let m = smoothMaximum(e, beta: beta).item
         let p4 = "[" + p.scalars.map { String(format: "%.4f", $0) }.joined(separator: ", ") + "]"
-        rows.append([formatNumber(beta), p4, formatNumber(m), formatNumber(m - maxValue),
-                     formatNumber(m - Foundation.log(Double(n)) / beta)])
+        // Fixed decimals: %g would print 3.0000045 as "3" and hide the gap to the max.
+        rows.append([formatNumber(beta), p4, String(format: "%.6f", m), String(format: "%.3e", m - maxValue),
+                     String(format: "%.6f", m - Foundation.log(Double(n)) / beta)])
     }
     let widths = (0..<rows[0].count).map { c in rows.map { $0[c].count }.max()! }
     var lines = ["e = \(formatTensor(e)), N = \(n), max(e) = \(formatNumber(maxValue)) at index \(winners.map(String.init).joined(separator: ", "))", ""]
