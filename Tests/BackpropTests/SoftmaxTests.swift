@@ -31,5 +31,9 @@ struct SoftmaxTests {
         #expect(text.contains("1/2 on each of the tied maxima (indices 1, 2)"))
         #expect(throws: (any Error).self) { try softmaxReport(values: [1, 2], betas: [0]) }
         #expect(throws: (any Error).self) { try SoftmaxCommand.output(values: "1,x", betas: "1") }
+        #expect(throws: (any Error).self) { try SoftmaxCommand.output(values: "", betas: "1") }
+        // A negative first value is a value, not an option.
+        let command = try SoftmaxCommand.parse(["-1,2,3", "--beta", "-1,1"])
+        #expect(command.values == ["-1,2,3"] && command.beta == "-1,1")
     }
 }
