@@ -7,7 +7,8 @@ public struct BackpropCommand: ParsableCommand {
         commandName: "backprop",
         abstract: "Neural networks and backpropagation, every number visible.",
         version: Backprop.version,
-        subcommands: [DemoCommand.self, ExplainCommand.self]
+        subcommands: [DemoCommand.self, ExplainCommand.self, GraphCommand.self, JacobianCommand.self,
+                      PlotCommand.self, SoftmaxCommand.self]
     )
     public init() {}
 }

@@ -395,11 +395,3 @@ private struct Reader {
 
 extension JSONValue: Equatable {}
 
-/// A number for people: whole numbers without a decimal point, others with
-/// up to 6 significant digits (`%g`).
-func formatNumber(_ v: Double) -> String {
-    if v.isNaN { return "nan" }
-    if v.isInfinite { return v > 0 ? "inf" : "-inf" }
-    if v == v.rounded() && Swift.abs(v) < 1e15 { return v == 0 ? "0" : String(format: "%.0f", v) }
-    return String(format: "%.6g", v)
-}
