@@ -1,3 +1,8 @@
+import Synchronization
+
+/// Numbers the graph traversals of backward passes (see `visitMark`).
+private let traversalCounter = Atomic<Int>(0)
+
 extension Tensor {
     /// Whether gradients flow to this tensor. Set it on a leaf to make the
     /// leaf a variable; results of ops on such tensors require it too.
@@ -128,17 +133,20 @@ extension Tensor {
     /// Every handle reachable from this one through recorded ops that need a
     /// gradient, inputs before the results computed from them.
     private func topologicalOrder() -> [TensorHandle<Scalar>] {
+        // Each traversal marks handles with a fresh number instead of filling
+        // a Set: no hashing, no allocation per node.
+        let mark = traversalCounter.add(1, ordering: .relaxed).newValue
         var order: [TensorHandle<Scalar>] = []
-        var visited = Set<ObjectIdentifier>()
         var stack: [(TensorHandle<Scalar>, Bool)] = [(handle, false)]
         while let (node, expanded) = stack.popLast() {
             if expanded { order.append(node); continue }
-            guard visited.insert(ObjectIdentifier(node)).inserted else { continue }
+            guard node.visitMark != mark else { continue }
+            node.visitMark = mark
             stack.append((node, true))
             if let fn = node.gradFn {
                 precondition(!fn.isReleased,
                              "backward: trying to backward through the graph a second time; use backward(retainGraph: true) the first time")
-                for input in fn.inputs where input.handle.requiresGrad && !visited.contains(ObjectIdentifier(input.handle)) {
+                for input in fn.inputs where input.handle.requiresGrad && input.handle.visitMark != mark {
                     stack.append((input.handle, false))
                 }
             }

@@ -8,6 +8,8 @@
 /// let w: Tensor<Double> = [[1, 5, 7], [3, 2, 4]]
 /// linear(Tensor([2, 10, 5]), weight: w, bias: Tensor([4, 8]))   // [91, 54]
 /// ```
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func linear<S: TensorScalar>(_ x: Tensor<S>, weight: Tensor<S>, bias: Tensor<S>? = nil) -> Tensor<S> {
     precondition(weight.rank == 2, "linear: weight must be [out, in], got shape \(weight.shape)")
     let (outputSize, inputSize) = (weight.shape[0], weight.shape[1])

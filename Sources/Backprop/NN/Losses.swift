@@ -49,6 +49,8 @@ private func checkSameShape<S>(_ op: String, _ input: Tensor<S>, _ target: Tenso
 /// ```swift
 /// let loss = mseLoss(model(x), y, reduction: .sum)
 /// ```
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func mseLoss<S: TensorScalar>(_ input: Tensor<S>, _ target: Tensor<S>,
                                      reduction: LossReduction = .mean) -> Tensor<S> {
     checkSameShape("mseLoss", input, target)
@@ -202,6 +204,8 @@ private func checkClassIndices<S>(_ op: String, _ logits: Tensor<S>, _ classIndi
 /// ```swift
 /// crossEntropy(Tensor<Double>([10, 5]), classIndices: [0])   // 0.0067153
 /// ```
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func crossEntropy<S: TensorScalar>(_ logits: Tensor<S>, classIndices: [Int],
                                           reduction: LossReduction = .mean) -> Tensor<S> {
     checkClassIndices("crossEntropy", logits, classIndices)

@@ -62,6 +62,8 @@ public func sigmoid<S: TensorScalar>(_ x: Tensor<S>) -> Tensor<S> {
 
 /// max(x, 0), elementwise. Its derivative is 1[x > 0]: 0 at exactly 0, as in
 /// PyTorch (seed 001 writes >= 0; SPEC §1 follows PyTorch).
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func relu<S: TensorScalar>(_ x: Tensor<S>) -> Tensor<S> {
     x.unary("relu", .relu) { g, x, _ in [g * (x[0] .> 0)] }
 }

@@ -70,6 +70,8 @@ final class TensorHandle<Scalar: TensorScalar> {
     var gradFn: GradFunction<Scalar>?
     /// Gradient being accumulated during one backward pass.
     var pendingGrad: Tensor<Scalar>?
+    /// The last backward traversal that reached this handle.
+    var visitMark = 0
 
     init(storage: TensorStorage<Scalar>, shape: [Int]) {
         self.storage = storage
