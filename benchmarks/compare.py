@@ -1,0 +1,374 @@
+#!/usr/bin/env python3
+"""Time training steps in PyTorch (eager), JAX (jit, if importable) and Backprop.
+
+    python3 benchmarks/compare.py --threads 1
+    python3 benchmarks/compare.py --threads 2 --backprop .build/release/backprop
+    python3 benchmarks/compare.py --threads 1 --peak-rss
+
+Workloads (float32, plain SGD lr 0.01, random inputs; one step = forward, loss,
+zero_grad, backward, step):
+  tiny   Linear(3,32) -> 3*ReLU -> Linear(32,2), MSE sum, batch 1
+  mnist  Linear(784,256) -> ReLU -> Linear(256,10), cross-entropy mean, batch 128
+  wide   Linear(1024,1024) -> ReLU -> Linear(1024,1024) -> ReLU -> Linear(1024,10),
+         cross-entropy mean, batch 256
+plus numpy float32 matmul (sgemm) GFLOP/s at n = 256, 512, 1024, 2048.
+
+Each figure is the median of per-step wall times, after a warm-up, over at
+least --seconds of timing (default 1 s) and at least 20 steps.
+
+The Backprop binary is run as `PATH bench --json --threads N`; every stdout
+line that parses as a JSON object is read, e.g.
+  {"workload": "mnist", "threads": 2, "median_us_per_step": 412.0}
+  {"sgemm": 1024, "threads": 2, "gflops": 350.1}
+A missing binary is reported and skipped.
+
+Thread control: OMP/OPENBLAS/MKL_NUM_THREADS are set before numpy and torch
+are imported, torch.set_num_threads(N) is called, and the Python process is
+pinned to N CPUs (sched_setaffinity) so JAX/XLA's own thread pool is held to N
+cores too. The Backprop child gets the full CPU set and --threads N.
+
+OPENBLAS_CORETYPE is removed from the environment (this script re-executes
+itself without it): forcing a core type such as Haswell on a newer CPU makes
+OpenBLAS use slower kernels, which would understate numpy.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+_CLEAN_MARK = "BACKPROP_COMPARE_CLEAN_ENV"
+
+
+def clean_env_and_reexec():
+    if "OPENBLAS_CORETYPE" in os.environ and os.environ.get(_CLEAN_MARK) != "1":
+        env = dict(os.environ)
+        env.pop("OPENBLAS_CORETYPE", None)
+        env[_CLEAN_MARK] = "1"
+        os.execve(sys.executable, [sys.executable] + sys.argv, env)
+    os.environ.pop("OPENBLAS_CORETYPE", None)
+
+
+def parse_args():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--backprop", default=".build/release/backprop",
+                    help="path of the backprop binary (skipped if missing)")
+    ap.add_argument("--seconds", type=float, default=1.0, help="minimum timing per workload")
+    ap.add_argument("--workloads", default="tiny,mnist,wide")
+    ap.add_argument("--sgemm-sizes", default="256,512,1024,2048")
+    ap.add_argument("--no-jax", action="store_true")
+    ap.add_argument("--json-out", help="also write all results to this JSON file")
+    ap.add_argument("--peak-rss", action="store_true",
+                    help="print the peak RSS of a fresh PyTorch process running the wide workload")
+    ap.add_argument("--rss-child", action="store_true", help=argparse.SUPPRESS)
+    return ap.parse_args()
+
+
+def set_thread_env(n):
+    for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+              "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS"):
+        os.environ[k] = str(n)
+
+
+ALL_CPUS = None
+
+
+def pin(n):
+    global ALL_CPUS
+    if not hasattr(os, "sched_setaffinity"):
+        return
+    ALL_CPUS = os.sched_getaffinity(0)
+    if n < len(ALL_CPUS):
+        os.sched_setaffinity(0, sorted(ALL_CPUS)[:n])
+
+
+def time_steps(step, seconds, warmup_s=0.3, min_warmup=10, min_steps=20, sync=None):
+    """Median microseconds per call of step() after warm-up."""
+    t_end = time.perf_counter() + warmup_s
+    i = 0
+    while i < min_warmup or time.perf_counter() < t_end:
+        step()
+        i += 1
+    if sync:
+        sync()
+    times = []
+    total = 0.0
+    while total < seconds or len(times) < min_steps:
+        t0 = time.perf_counter_ns()
+        step()
+        if sync:
+            sync()
+        dt = (time.perf_counter_ns() - t0) / 1000.0
+        times.append(dt)
+        total += dt / 1e6
+    return statistics.median(times), len(times)
+
+
+WORKLOADS = {
+    # name: (layer sizes, hidden activation scale, loss, batch)
+    "tiny": ([3, 32, 2], 3.0, "mse_sum", 1),
+    "mnist": ([784, 256, 10], 1.0, "ce_mean", 128),
+    "wide": ([1024, 1024, 1024, 10], 1.0, "ce_mean", 256),
+}
+
+
+# ------------------------------------------------------------------ torch
+
+def torch_workload(name):
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    sizes, scale, loss_kind, batch = WORKLOADS[name]
+
+    class ScaledReLU(nn.Module):
+        def forward(self, x):
+            return scale * torch.relu(x) if scale != 1.0 else torch.relu(x)
+
+    layers = []
+    for i in range(len(sizes) - 1):
+        layers.append(nn.Linear(sizes[i], sizes[i + 1]))
+        if i < len(sizes) - 2:
+            layers.append(ScaledReLU())
+    g = torch.Generator().manual_seed(0)
+    torch.manual_seed(0)
+    model = nn.Sequential(*layers).float()
+    x = torch.randn(batch, sizes[0], generator=g)
+    if loss_kind == "mse_sum":
+        y = torch.randn(batch, sizes[-1], generator=g)
+        loss_fn = lambda out: F.mse_loss(out, y, reduction="sum")  # noqa: E731
+    else:
+        y = torch.randint(0, sizes[-1], (batch,), generator=g)
+        loss_fn = lambda out: F.cross_entropy(out, y)  # noqa: E731
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+
+    def step():
+        out = model(x)
+        loss = loss_fn(out)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return step
+
+
+def bench_torch(names, seconds, threads):
+    import torch
+    torch.set_num_threads(threads)
+    res = {}
+    for name in names:
+        med, n = time_steps(torch_workload(name), seconds)
+        res[name] = {"median_us_per_step": med, "steps_timed": n}
+    return res
+
+
+# -------------------------------------------------------------------- jax
+
+def bench_jax(names, seconds):
+    try:
+        import jax
+        import jax.numpy as jnp
+    except Exception as e:  # noqa: BLE001
+        return None, f"jax not importable: {e}"
+    jax.config.update("jax_platforms", "cpu")
+    res = {}
+    for name in names:
+        sizes, scale, loss_kind, batch = WORKLOADS[name]
+        key = jax.random.PRNGKey(0)
+        params = []
+        for i in range(len(sizes) - 1):
+            key, k1, k2 = jax.random.split(key, 3)
+            bound = 1.0 / (sizes[i] ** 0.5)
+            W = jax.random.uniform(k1, (sizes[i + 1], sizes[i]), jnp.float32, -bound, bound)
+            b = jax.random.uniform(k2, (sizes[i + 1],), jnp.float32, -bound, bound)
+            params.append((W, b))
+        key, kx, ky = jax.random.split(key, 3)
+        x = jax.random.normal(kx, (batch, sizes[0]), jnp.float32)
+        if loss_kind == "mse_sum":
+            y = jax.random.normal(ky, (batch, sizes[-1]), jnp.float32)
+        else:
+            y = jax.random.randint(ky, (batch,), 0, sizes[-1])
+
+        def loss_fn(params, x, y, loss_kind=loss_kind, scale=scale):
+            h = x
+            for i, (W, b) in enumerate(params):
+                h = h @ W.T + b
+                if i < len(params) - 1:
+                    h = scale * jax.nn.relu(h)
+            if loss_kind == "mse_sum":
+                return jnp.sum((h - y) ** 2)
+            logp = jax.nn.log_softmax(h, axis=-1)
+            return -jnp.mean(jnp.take_along_axis(logp, y[:, None], axis=1))
+
+        @jax.jit
+        def update(params, x, y):
+            loss, grads = jax.value_and_grad(loss_fn)(params, x, y)
+            new = jax.tree_util.tree_map(lambda p, g: p - 0.01 * g, params, grads)
+            return new, loss
+
+        state = {"p": params}
+
+        def step():
+            state["p"], loss = update(state["p"], x, y)
+            loss.block_until_ready()
+        med, n = time_steps(step, seconds)
+        res[name] = {"median_us_per_step": med, "steps_timed": n}
+    return res, f"jax {jax.__version__} (jit, cpu)"
+
+
+# ------------------------------------------------------------------ numpy
+
+def bench_sgemm(sizes, seconds):
+    import numpy as np
+    rng = np.random.default_rng(0)
+    res = {}
+    for n in sizes:
+        a = rng.standard_normal((n, n), dtype=np.float32)
+        b = rng.standard_normal((n, n), dtype=np.float32)
+        c = np.empty((n, n), dtype=np.float32)
+        med, k = time_steps(lambda: np.matmul(a, b, out=c), seconds, min_warmup=3, min_steps=5)
+        res[n] = {"gflops": 2.0 * n ** 3 / (med * 1e-6) / 1e9, "median_us": med, "reps": k}
+    return res
+
+
+def numpy_blas_name():
+    try:
+        import numpy as np
+        cfg = np.show_config(mode="dicts")
+        blas = cfg.get("Build Dependencies", {}).get("blas", {})
+        return f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
+    except Exception:  # noqa: BLE001
+        return "?"
+
+
+# --------------------------------------------------------------- backprop
+
+def bench_backprop(path, threads):
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        return None, f"backprop binary not found at {path}: skipped"
+    reset = None
+    if ALL_CPUS is not None:
+        cpus = ALL_CPUS
+        reset = lambda: os.sched_setaffinity(0, cpus)  # noqa: E731
+    try:
+        p = subprocess.run([path, "bench", "--json", "--threads", str(threads)],
+                           capture_output=True, text=True, timeout=1800, preexec_fn=reset)
+        rc, out, err = p.returncode, p.stdout, p.stderr
+    except subprocess.TimeoutExpired as e:
+        rc, out, err = "timeout", e.stdout or "", "timed out after 1800 s"
+        out = out.decode() if isinstance(out, bytes) else out
+    work, sgemm = {}, {}
+    for line in out.splitlines():
+        line = line.strip()
+        if not line.startswith("{"):
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if "workload" in obj and "median_us_per_step" in obj:
+            work[obj["workload"]] = obj
+        elif "sgemm" in obj and "gflops" in obj:
+            sgemm[int(obj["sgemm"])] = obj
+    note = f"{path} bench --json --threads {threads}: exit {rc}"
+    if rc != 0:
+        note += f"; stderr: {err.strip()[:300]}"
+    return {"workloads": work, "sgemm": sgemm}, note
+
+
+# ------------------------------------------------------------------- RSS
+
+def rss_child(threads, seconds):
+    import resource
+    import torch
+    torch.set_num_threads(threads)
+    after_import = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    step = torch_workload("wide")
+    med, n = time_steps(step, seconds)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"peak_rss_kib": peak, "peak_rss_after_import_kib": after_import,
+                      "steps": n, "median_us_per_step": med}))
+
+
+def peak_rss(args):
+    cmd = [sys.executable, os.path.abspath(__file__), "--rss-child", "--threads",
+           str(args.threads), "--seconds", str(args.seconds)]
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    obj = json.loads(out.strip().splitlines()[-1])
+    mib = obj["peak_rss_kib"] / 1024
+    print(f"PyTorch wide workload, threads={args.threads}: peak RSS {mib:.1f} MiB "
+          f"(after `import torch` alone: {obj['peak_rss_after_import_kib'] / 1024:.1f} MiB; "
+          f"{obj['steps']} steps, median {obj['median_us_per_step']:.0f} us/step)")
+    return obj
+
+
+# ------------------------------------------------------------------- main
+
+def fmt(v, digits=1):
+    return "—" if v is None else f"{v:,.{digits}f}"
+
+
+def main():
+    clean_env_and_reexec()
+    args = parse_args()
+    set_thread_env(args.threads)
+    if args.rss_child:
+        rss_child(args.threads, args.seconds)
+        return
+    if args.peak_rss:
+        peak_rss(args)
+        return
+    pin(args.threads)
+
+    names = [w for w in args.workloads.split(",") if w]
+    sizes = [int(s) for s in args.sgemm_sizes.split(",") if s]
+    import numpy as np
+    import torch
+
+    t_res = bench_torch(names, args.seconds, args.threads)
+    s_res = bench_sgemm(sizes, args.seconds)
+    j_res, j_note = (None, "jax skipped (--no-jax)") if args.no_jax else bench_jax(names, args.seconds)
+    b_res, b_note = bench_backprop(args.backprop, args.threads)
+
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except Exception:  # noqa: BLE001
+        pass
+    print(f"# Training-step benchmark, threads={args.threads}\n")
+    print(f"- CPU: {cpu}; pinned to {args.threads} of {len(ALL_CPUS or [])} CPUs")
+    print(f"- torch {torch.__version__}, numpy {np.__version__} ({numpy_blas_name()}), {j_note}")
+    print(f"- OPENBLAS_CORETYPE: {os.environ.get('OPENBLAS_CORETYPE', 'unset')}")
+    print(f"- backprop: {b_note}\n")
+    print("| workload | PyTorch eager µs/step | JAX jit µs/step | Backprop µs/step | Backprop / PyTorch |")
+    print("|---|---:|---:|---:|---:|")
+    for w in names:
+        t = t_res[w]["median_us_per_step"]
+        j = j_res[w]["median_us_per_step"] if j_res else None
+        b = b_res["workloads"].get(w, {}).get("median_us_per_step") if b_res else None
+        ratio = f"{b / t:.2f}" if b else "—"
+        print(f"| {w} | {fmt(t)} | {fmt(j)} | {fmt(b)} | {ratio} |")
+    print("\n(µs/step: lower is better; ratio > 1 means Backprop is slower.)\n")
+    print("| sgemm n | numpy GFLOP/s | Backprop GFLOP/s | Backprop / numpy |")
+    print("|---:|---:|---:|---:|")
+    for n in sizes:
+        s = s_res[n]["gflops"]
+        b = b_res["sgemm"].get(n, {}).get("gflops") if b_res else None
+        ratio = f"{b / s:.2f}" if b else "—"
+        print(f"| {n} | {fmt(s)} | {fmt(b)} | {ratio} |")
+    print("\n(GFLOP/s: higher is better; ratio < 1 means Backprop is slower.)")
+
+    if args.json_out:
+        with open(args.json_out, "w") as f:
+            json.dump({"threads": args.threads, "torch": t_res, "jax": j_res,
+                       "numpy_sgemm": {str(k): v for k, v in s_res.items()},
+                       "backprop": b_res and {"workloads": b_res["workloads"],
+                                              "sgemm": {str(k): v for k, v in b_res["sgemm"].items()}},
+                       "notes": {"jax": j_note, "backprop": b_note}}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
