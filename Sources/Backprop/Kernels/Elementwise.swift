@@ -67,6 +67,7 @@ enum Kernels {
             if p == 2 { mapVector(x, y, n, { $0 * $0 }, { $0 * $0 }) }
             else if p == 1 { y.update(from: x, count: n) }
             else if p == 0.5 { mapVector(x, y, n, { $0.squareRoot() }, { $0.squareRoot() }) }
+            else if let k = Int(exactly: p), Swift.abs(k) < 1 << 30 { for i in 0..<n { y[i] = S.pow(x[i], k) } }
             else { let e = S(p); for i in 0..<n { y[i] = S.pow(x[i], e) } }
         }
     }
@@ -98,7 +99,7 @@ enum Kernels {
         case .minimum:
             zip(a, aStep, b, bStep, out, n, { $0.replacing(with: $1, where: $1 .< $0) },
                 { $0.isNaN || $1.isNaN ? .nan : Swift.min($0, $1) })
-        case .pow: for i in 0..<n { out[i] = S.pow(a[i * aStep], b[i * bStep]) }
+        case .pow: for i in 0..<n { out[i] = power(a[i * aStep], b[i * bStep]) }
         case .less: zip(a, aStep, b, bStep, out, n, { mask($0 .< $1) }, { $0 < $1 ? 1 : 0 })
         case .lessEqual: zip(a, aStep, b, bStep, out, n, { mask($0 .<= $1) }, { $0 <= $1 ? 1 : 0 })
         case .greater: zip(a, aStep, b, bStep, out, n, { mask($0 .> $1) }, { $0 > $1 ? 1 : 0 })
@@ -134,6 +135,13 @@ enum Kernels {
             let r = s(a[0], b[0])
             while i < n { out[i] = r; i += 1 }
         }
+    }
+
+    /// a^b, with integer exponents of negative bases defined, as in PyTorch: (-2)^3 = -8.
+    @inline(__always)
+    static func power<S: TensorScalar>(_ a: S, _ b: S) -> S {
+        if a < 0, let k = Int(exactly: b), Swift.abs(k) < 1 << 30 { return S.pow(a, k) }
+        return S.pow(a, b)
     }
 
     /// y += x over n elements.

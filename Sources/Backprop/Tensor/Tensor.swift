@@ -227,11 +227,6 @@ extension Tensor: ExpressibleByArrayLiteral {
     }
 }
 
-extension Tensor: ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral {
-    public init(floatLiteral value: Double) { self.init(Scalar(value)) }
-    public init(integerLiteral value: Int) { self.init(Scalar(value)) }
-}
-
 // MARK: - Element access (copy-on-write)
 
 extension Tensor {

@@ -1,0 +1,110 @@
+import Testing
+@testable import Backprop
+
+/// Every differentiable op against central finite differences in Double.
+@Suite("gradcheck of every op")
+struct GradCheckTests {
+    let a = randn([3, 4], seed: 101)
+    let b = randn([3, 4], seed: 102)
+    let positive = abs(randn([3, 4], seed: 103)) + 0.5
+    /// Away from kinks (|x| > 0.1), so finite differences are meaningful.
+    let offKink = randn([3, 4], seed: 104).scalars.map { $0 + ($0 >= 0 ? 0.1 : -0.1) }
+
+    var k: Tensor<Double> { Tensor(shape: [3, 4], scalars: offKink) }
+
+    @Test func arithmetic() {
+        expectGradcheck("add", [a, b]) { $0[0] + $0[1] }
+        expectGradcheck("sub", [a, b]) { $0[0] - $0[1] }
+        expectGradcheck("mul", [a, b]) { $0[0] * $0[1] }
+        expectGradcheck("div", [a, positive]) { $0[0] / $0[1] }
+        expectGradcheck("neg", [a]) { -$0[0] }
+        expectGradcheck("scalar ops", [a]) { 2 - $0[0] * 3 + 1 / ($0[0].squared() + 1) }
+        expectGradcheck("pow tensor", [positive, b]) { pow($0[0], $0[1]) }
+        expectGradcheck("pow scalar", [positive]) { pow($0[0], 2.5) }
+        expectGradcheck("pow integer of negatives", [a]) { pow($0[0], 3) + pow($0[0], Tensor(2)) }
+        expectGradcheck("square", [a]) { $0[0].squared() }
+        expectGradcheck("maximum", [k, b]) { maximum($0[0], $0[1]) }
+        expectGradcheck("minimum", [k, b]) { minimum($0[0], $0[1]) }
+    }
+
+    @Test func elementwiseFunctions() {
+        expectGradcheck("exp", [a]) { exp($0[0]) }
+        expectGradcheck("log", [positive]) { log($0[0]) }
+        expectGradcheck("sqrt", [positive]) { sqrt($0[0]) }
+        expectGradcheck("abs", [k]) { abs($0[0]) }
+        expectGradcheck("tanh", [a]) { tanh($0[0]) }
+        expectGradcheck("sigmoid", [a]) { sigmoid($0[0]) }
+        expectGradcheck("relu", [k]) { relu($0[0]) }
+        expectGradcheck("sin", [a]) { sin($0[0]) }
+        expectGradcheck("cos", [a]) { cos($0[0]) }
+        expectGradcheck("erf", [a]) { erf($0[0]) }
+        expectGradcheck("softplus", [a]) { softplus($0[0], beta: 2) }
+        expectGradcheck("clamp", [k]) { clamp($0[0], min: -0.05, max: 0.05) + clamp($0[0] * 0.1, min: -0.5, max: 0.5) }
+    }
+
+    @Test func activations() {
+        expectGradcheck("leakyReLU", [k]) { leakyReLU($0[0], negativeSlope: 0.1) }
+        expectGradcheck("gelu", [a]) { gelu($0[0]) }
+        expectGradcheck("gelu tanh", [a]) { gelu($0[0], approximate: .tanh) }
+        expectGradcheck("elu", [k]) { elu($0[0], alpha: 0.7) }
+        expectGradcheck("silu", [a]) { silu($0[0]) }
+        expectGradcheck("softmax", [a]) { softmax($0[0], axis: -1) }
+        expectGradcheck("softmax axis 0", [a]) { softmax($0[0], axis: 0) }
+        expectGradcheck("logSoftmax", [a]) { logSoftmax($0[0]) }
+        expectGradcheck("softargmax", [a]) { softargmax($0[0], beta: 3) }
+        expectGradcheck("smoothMaximum", [a]) { smoothMaximum($0[0], beta: 2) }
+    }
+
+    @Test func reductions() {
+        expectGradcheck("sum", [a]) { $0[0].sum() }
+        expectGradcheck("sum axis", [a]) { $0[0].sum(axis: 1, keepDims: true) }
+        expectGradcheck("sum axes", [randn([2, 3, 4], seed: 5)]) { $0[0].sum(axes: [0, 2]) }
+        expectGradcheck("mean", [a]) { $0[0].mean(axis: 0) }
+        expectGradcheck("max", [a]) { $0[0].max(axis: 1) }
+        expectGradcheck("min", [a]) { $0[0].min(axis: 0, keepDims: true) }
+        expectGradcheck("max all", [a]) { $0[0].max() }
+        expectGradcheck("logSumExp", [a]) { $0[0].logSumExp(axis: 1) }
+        expectGradcheck("sum(toShape:)", [a]) { $0[0].sum(toShape: [1, 4]) }
+        expectGradcheck("expanded", [randn([3, 1], seed: 6)]) { $0[0].expanded(to: [2, 3, 4]) }
+    }
+
+    @Test func movement() {
+        let c = randn([2, 3, 4], seed: 7)
+        expectGradcheck("reshape", [a]) { $0[0].reshaped(to: [4, 3]) * Tensor.arange(3) }
+        expectGradcheck("permute", [c]) { $0[0].permuted([2, 0, 1]) * Tensor.arange(3) }
+        expectGradcheck("transpose", [a]) { $0[0].T * Tensor.arange(3) }
+        expectGradcheck("squeeze/unsqueeze", [a]) { $0[0].unsqueezed(axis: 1).squeezed(axis: 1) * Tensor.arange(4) }
+        expectGradcheck("slice", [a]) { $0[0].sliced(axis: 1, 1..<3) * 2 }
+        expectGradcheck("index", [a]) { $0[0][1] * $0[0][2] }
+        expectGradcheck("concatenate", [a, b]) { Tensor.concatenated([$0[0], $0[1] * 2], axis: 1) }
+        expectGradcheck("stack", [a, b]) { Tensor.stacked([$0[0], $0[1]], axis: 2).squared() }
+        expectGradcheck("gather", [a]) { $0[0].gathered(classIndices: [3, 0, 2]) * Tensor([1, 2, 3]) }
+    }
+
+    @Test func matrixProducts() {
+        let m = randn([4, 5], seed: 8), v = randn([4], seed: 9), batch = randn([2, 3, 4], seed: 10)
+        expectGradcheck("matmul 2x2", [a, m]) { matmul($0[0], $0[1]) }
+        expectGradcheck("matmul 2x1", [a, v]) { matmul($0[0], $0[1]) }
+        expectGradcheck("matmul 1x2", [v, m]) { matmul($0[0], $0[1]) }
+        expectGradcheck("matmul 1x1", [v, v * 2]) { matmul($0[0], $0[1]) }
+        expectGradcheck("matmul batched x 2-D", [batch, m]) { matmul($0[0], $0[1]) }
+        expectGradcheck("matmul batched x batched", [batch, randn([2, 4, 3], seed: 11)]) { matmul($0[0], $0[1]) }
+        for (ta, tb) in [(false, true), (true, false), (true, true)] {
+            let x = ta ? randn([4, 3], seed: 12) : randn([3, 4], seed: 12)
+            let y = tb ? randn([5, 4], seed: 13) : randn([4, 5], seed: 13)
+            expectGradcheck("mm \(ta) \(tb)", [x, y]) { Tensor.mm($0[0], $0[1], transposeA: ta, transposeB: tb) }
+        }
+    }
+
+    @Test func secondOrderThroughEveryKindOfOp() {
+        // The gradient of a gradient: vjps are Tensor ops, so they are gradchecked too.
+        expectGradcheck("grad of grad", [a, b]) { t in
+            enableGrad {
+                // Under gradcheck's finite differences the inputs are plain values: make x a variable.
+                let x = t[0].requiresGrad ? t[0] : t[0].detached().requiringGrad()
+                let y = (tanh(x) * t[1] + exp(x * 0.5) * sigmoid(x)).sum() + softmax(x).max(axis: 1).sum()
+                return gradients(of: y, wrt: [x], createGraph: true)[0]
+            }
+        }
+    }
+}
