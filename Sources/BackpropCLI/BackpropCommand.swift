@@ -7,7 +7,7 @@ public struct BackpropCommand: ParsableCommand {
         commandName: "backprop",
         abstract: "Neural networks and backpropagation, every number visible.",
         version: Backprop.version,
-        subcommands: []
+        subcommands: [GraphCommand.self, JacobianCommand.self, PlotCommand.self, SoftmaxCommand.self]
     )
     public init() {}
 }
