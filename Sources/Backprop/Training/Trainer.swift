@@ -107,6 +107,7 @@ public final class Trainer {
             model.train()
             let epochStart = clock.now
             var lossSum = 0.0, correct = 0, seen = 0, batchIndex = 0
+            var stopped = false
             for batch in loader.batches(epoch: epoch - 1) {
                 let output = model(batch.features)               // 1. predict
                 let l = loss(output, batch)                       // 2. loss
@@ -121,11 +122,11 @@ public final class Trainer {
                                              samples: seen, loss: lossSum / Double(seen),
                                              accuracy: loss.isClassification ? Double(correct) / Double(seen) : nil,
                                              epochSeconds: seconds(since: epochStart), totalSeconds: seconds(since: start))))
-                if shouldStop() { break }
+                if shouldStop() { stopped = true; break }   // asked once per batch
             }
             history.samples += seen
             history.batchesInLastEpoch = batchIndex
-            if shouldStop() && batchIndex < loader.batchCount {
+            if stopped && batchIndex < loader.batchCount {
                 history.interrupted = true
                 break
             }
@@ -139,7 +140,7 @@ public final class Trainer {
             history.epochs.append(record)
             schedule?.step()
             onEvent(.epoch(record, epochs: epochs))
-            if shouldStop() {
+            if stopped {
                 history.interrupted = epoch < epochs
                 break
             }
