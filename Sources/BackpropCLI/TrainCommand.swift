@@ -56,7 +56,7 @@ public struct TrainCommand: ParsableCommand {
     var momentum = 0.9
     @Option(name: .customLong("weight-decay"), help: "Weight decay (L2 for sgd/adam/rmsprop, decoupled for adamw).")
     var weightDecay = 0.0
-    @Option(name: .long, help: "Passes over the training data (default per dataset; digits: 30).")
+    @Option(name: .long, help: "Passes over the training data (default per dataset; digits: 40).")
     var epochs: Int?
     @Option(name: .customLong("batch-size"), help: "Examples per step.")
     var batchSize = 64
@@ -64,7 +64,7 @@ public struct TrainCommand: ParsableCommand {
     var seed: UInt64 = 1
     @Option(name: .customLong("validation-split"), help: "Fraction of the data held out for validation.")
     var validationSplit = 0.2
-    @Flag(inversion: .prefixedNo, help: "Standardise features with the training split's mean and std (default: on for CSV and synthetic data).")
+    @Flag(inversion: .prefixedNo, help: "Standardise features with the training split's mean and std (default: on, except for MNIST).")
     var standardize: Bool?
 
     @Option(name: .long, help: "Write the loss and accuracy curves as SVG.")
@@ -132,13 +132,16 @@ public struct TrainCommand: ParsableCommand {
         let options = try options()
         let interrupt = InterruptFlag.install()
         defer { interrupt.uninstall() }
+        let result: TrainingResult
         do {
-            try TrainingSession.run(options, output: { text in
+            result = try TrainingSession.run(options, output: { text in
                 writeUnbuffered(text, to: STDOUT_FILENO)
             }, shouldStop: { interrupt.isSet })
         } catch let e as DataError {
             throw CLIError(e.description)
         }
+        // Interrupted runs still saved their outputs; 130 (128 + SIGINT) tells a script the run was cut short.
+        if result.history.interrupted { throw ExitCode(130) }
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Backprop
+@testable import BackpropCLI
 
 /// The model of the PyTorch round trip: nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)).
 private let roundTripSpec = ModelSpec(layers: [4, 8, 3], activation: "relu")
@@ -261,5 +262,56 @@ struct TrainTests {
         #expect(message { $0.dataset = "sine"; $0.loss = .crossEntropy }
                 == "--loss: loss cross_entropy does not fit sine, a regression task")
         #expect(message { $0.dataset = "mnist:" + dir + "/none" } == "\(dir)/none: MNIST folder does not exist")
+    }
+}
+
+@Suite("Train: eval and predict output (golden files)")
+struct TrainGoldenTests {
+    let checkpoint = DataTestSupport.fixture("safetensors/swift_mlp_f32.safetensors")
+    let csv = DataTestSupport.fixture("csv/four_features.csv")
+
+    func golden(_ name: String, _ text: String) throws -> String {
+        let path = DataTestSupport.fixture("golden/" + name)
+        if ProcessInfo.processInfo.environment["BACKPROP_REGENERATE_FIXTURES"] != nil { try FileIO.writeText(text, to: path) }
+        return try FileIO.readText(path: path)
+    }
+
+    @Test("backprop eval: loss, accuracy and confusion matrix")
+    func evalGolden() throws {
+        let text = try Inference.evaluate(checkpoint: checkpoint, dataset: "csv:" + csv, target: "label")
+            .replacing(DataTestSupport.fixturesDirectory + "/", with: "")
+        #expect(text == (try golden("eval_swift_mlp.txt", text)))
+        #expect(text.contains("dataset csv:") && text.contains("all 12 examples"))
+    }
+
+    @Test("backprop predict: class and probabilities per row")
+    func predictGolden() throws {
+        let text = try Inference.predict(checkpoint: checkpoint, csv: csv)
+        let want = try golden("predict_swift_mlp.csv", text)
+        let (a, b) = (text.split(separator: "\n"), want.split(separator: "\n"))
+        #expect(a.count == 13 && a.count == b.count && a[0] == "prediction,p_a,p_b,p_c" && a[0] == b[0])
+        for (x, y) in zip(a.dropFirst(), b.dropFirst()) {
+            let (fx, fy) = (x.split(separator: ","), y.split(separator: ","))
+            #expect(fx[0] == fy[0])   // the class
+            // Probabilities printed to 6 decimals: allow a last-digit difference from a different GEMM order.
+            for (p, q) in zip(fx.dropFirst(), fy.dropFirst()) { #expect(abs(Double(p)! - Double(q)!) <= 2e-6) }
+        }
+    }
+}
+
+@Suite("Train: command-line options")
+struct TrainCommandOptionTests {
+    @Test("flags map to options; bad values name the flag")
+    func options() throws {
+        let o = try TrainCommand.parse(["--dataset", "moons", "--layers", "2,16,2", "--lr", "0.01", "--optimizer", "SGD",
+                                        "--loss", "cross_entropy", "--no-standardize", "--progress", "none"]).options()
+        #expect(o.dataset == "moons" && o.layers == [2, 16, 2] && o.learningRate == 0.01 && o.optimizer == .sgd)
+        #expect(o.loss == .crossEntropy && o.standardize == false && o.progress == .none)
+        func message(_ args: [String]) -> String? {
+            do { _ = try TrainCommand.parse(args).options(); return nil } catch { return "\(error)" }
+        }
+        #expect(message(["--layers", "64,x,10"]) == "--layers 64,x,10: 'x' is not a positive integer width")
+        #expect(message(["--optimizer", "lbfgs"]) == "--optimizer lbfgs: use one of sgd, adam, adamw, rmsprop")
+        #expect(message(["--loss", "hinge"]) == "--loss hinge: use one of cross_entropy, mse, l1, huber")
     }
 }

@@ -141,6 +141,20 @@ public enum FileIO {
         }
     }
 
+    /// Checks, before long work, that ``writeAtomically(_:to:)`` could
+    /// create `path`: it makes and removes a temporary file next to it. The
+    /// error is the one the real write would give.
+    public static func checkWritable(_ path: String) throws {
+        guard !path.isEmpty else { throw DataError(path: path, "empty output path") }
+        if isDirectory(path) { throw DataError(path: path, "cannot write: is a directory") }
+        let directory = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        var template = Array("\(directory)/.backprop-check-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw DataError(path: path, "cannot write: \(systemError())") }
+        close(fd)
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+    }
+
     /// Writes UTF-8 text atomically; see ``writeAtomically(_:to:)``.
     public static func writeText(_ text: String, to path: String) throws {
         try writeAtomically(Array(text.utf8), to: path)
