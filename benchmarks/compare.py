@@ -306,6 +306,22 @@ def peak_rss(args):
 
 # ------------------------------------------------------------------- main
 
+def busy_fraction(seconds=0.5):
+    """Share of all CPUs busy over a short window before we start (Linux only)."""
+    def snap():
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        idle = v[3] + (v[4] if len(v) > 4 else 0)
+        return sum(v), idle
+    try:
+        t0, i0 = snap()
+        time.sleep(seconds)
+        t1, i1 = snap()
+        return 1.0 - (i1 - i0) / max(1, t1 - t0)
+    except Exception:  # noqa: BLE001
+        return None
+
+
 def fmt(v, digits=1):
     return "—" if v is None else f"{v:,.{digits}f}"
 
@@ -320,6 +336,7 @@ def main():
     if args.peak_rss:
         peak_rss(args)
         return
+    busy = busy_fraction()
     pin(args.threads)
 
     names = [w for w in args.workloads.split(",") if w]
@@ -342,6 +359,11 @@ def main():
     print(f"- CPU: {cpu}; pinned to {args.threads} of {len(ALL_CPUS or [])} CPUs")
     print(f"- torch {torch.__version__}, numpy {np.__version__} ({numpy_blas_name()}), {j_note}")
     print(f"- OPENBLAS_CORETYPE: {os.environ.get('OPENBLAS_CORETYPE', 'unset')}")
+    if busy is not None:
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        warn = " — WARNING: other processes were using the CPUs; figures are unreliable" \
+            if busy > 0.15 else ""
+        print(f"- CPU busy before start: {100 * busy:.0f}% of all CPUs, load average {load:.2f}{warn}")
     print(f"- backprop: {b_note}\n")
     print("| workload | PyTorch eager µs/step | JAX jit µs/step | Backprop µs/step | Backprop / PyTorch |")
     print("|---|---:|---:|---:|---:|")

@@ -7,8 +7,8 @@ public struct BackpropCommand: ParsableCommand {
         commandName: "backprop",
         abstract: "Neural networks and backpropagation, every number visible.",
         version: Backprop.version,
-        subcommands: [GraphCommand.self, JacobianCommand.self, PlotCommand.self, SoftmaxCommand.self,
-                      TrainCommand.self, EvalCommand.self, PredictCommand.self]
+        subcommands: [DemoCommand.self, ExplainCommand.self, GraphCommand.self, JacobianCommand.self,
+                      PlotCommand.self, SoftmaxCommand.self, TrainCommand.self, EvalCommand.self, PredictCommand.self]
     )
     public init() {}
 }

@@ -108,3 +108,45 @@ struct GradCheckTests {
         }
     }
 }
+
+extension GradCheckTests {
+    @Test func fusedOps() {
+        let x = randn([5, 3], seed: 201), w = randn([4, 3], seed: 202), b = randn([4], seed: 203)
+        expectGradcheck("affine", [x, w, b]) { Tensor.affine($0[0], weight: $0[1], bias: $0[2]) }
+        expectGradcheck("affine without bias", [x, w]) { Tensor.affine($0[0], weight: $0[1], bias: nil) }
+        expectGradcheck("affine of a vector", [randn([3], seed: 204), w, b]) { Tensor.affine($0[0], weight: $0[1], bias: $0[2]) }
+        expectClose(Tensor.affine(x, weight: w, bias: b), matmul(x, w.T) + b, rtol: 1e-12)
+        expectGradcheck("affine, second order", [x, w, b]) { t in
+            enableGrad {
+                let xv = t[0].requiresGrad ? t[0] : t[0].detached().requiringGrad()
+                let y = tanh(Tensor.affine(xv, weight: t[1], bias: t[2])).sum()
+                return gradients(of: y, wrt: [xv], createGraph: true)[0]
+            }
+        }
+    }
+}
+
+extension GradCheckTests {
+    @Test func fusedLosses() {
+        let x = randn([5, 3], seed: 211), y = randn([5, 3], seed: 212)
+        for mean in [true, false] {
+            expectGradcheck("squaredError mean=\(mean)", [x, y]) { Tensor.squaredError($0[0], $0[1], mean: mean) }
+            expectClose(Tensor.squaredError(x, y, mean: mean), mean ? (x - y).squared().mean() : (x - y).squared().sum(), rtol: 1e-12)
+            expectGradcheck("crossEntropy fused mean=\(mean)", [x]) { Tensor.crossEntropyIndices($0[0], [2, 0, 1, 1, 2], mean: mean) * 3 }
+            let composite = -logSoftmax(x).gathered(classIndices: [2, 0, 1, 1, 2])
+            expectClose(Tensor.crossEntropyIndices(x, [2, 0, 1, 1, 2], mean: mean), mean ? composite.mean() : composite.sum(), rtol: 1e-12)
+        }
+        // The kernel path and the Tensor-op path of the backward pass agree, and the latter differentiates again.
+        expectGradcheck("crossEntropy fused, second order", [x]) { t in
+            enableGrad {
+                let v = t[0].requiresGrad ? t[0] : t[0].detached().requiringGrad()
+                return gradients(of: Tensor.crossEntropyIndices(v, [0, 1, 2, 0, 1], mean: true), wrt: [v], createGraph: true)[0]
+            }
+        }
+        let v = x.detached().requiringGrad()
+        Tensor.crossEntropyIndices(v, [0, 1, 2, 0, 1], mean: true).backward()
+        let xv = x.detached().requiringGrad()
+        let reference = gradients(of: (-logSoftmax(xv).gathered(classIndices: [0, 1, 2, 0, 1])).mean(), wrt: [xv])[0]
+        expectClose(v.grad!, reference, rtol: 1e-12, atol: 1e-15)
+    }
+}

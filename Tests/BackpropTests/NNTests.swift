@@ -310,6 +310,31 @@ private final class Block: Module {
         #expect(losses[0] == 885501)
         #expect(zip(losses, losses.dropFirst()).allSatisfy { $0.1 < $0.0 }, "\(losses)")
     }
+
+    /// The README's example, verbatim but for `print`, which becomes `losses.append`.
+    @Test func readmeFiveStepLoop() {
+        var losses: [Float] = []
+        // --- README begins
+        var rng = SeededGenerator(seed: 0)
+        let model = Sequential<Float>(
+            Linear(2, 16, generator: &rng), Tanh(),
+            Linear(16, 1, generator: &rng))
+        let optimizer = SGD(parameters: model.parameters(), learningRate: 0.1, momentum: 0.9)
+
+        let x = Tensor<Float>.randomUniform([64, 2], low: -2, high: 2, generator: &rng)
+        let y = sin(x.sliced(axis: 1, 0..<1)) * x.sliced(axis: 1, 1..<2)   // y = sin(x1) x2
+
+        for epoch in 0..<200 {
+            let yHat = model(x)
+            let loss = mseLoss(yHat, y)
+            optimizer.zeroGrad()
+            loss.backward()
+            optimizer.step()
+            if epoch % 50 == 0 || epoch == 199 { losses.append(loss.item) }   // README: print(epoch, loss.item)
+        }
+        // --- README ends
+        #expect(losses.last! < 0.01 * losses.first!, "\(losses)")
+    }
 }
 
 // MARK: - training to a stated quality

@@ -316,7 +316,7 @@ private func makeOptimizer(_ run: OptimizerFixture.Run, _ parameters: [Tensor<Do
         #expect(snapshot.scalars == copyBefore)
         // dJ/dW = ones ⊗ x = 1 everywhere, so each weight fell by exactly 0.5.
         #expect(zip(layer.weight.scalars, copyBefore).allSatisfy { $0 == $1 - 0.5 })
-        // A graph built before the step sees the new values through the shared handle, as in PyTorch.
+        // The optimizer holds the model's variable itself, not a copy.
         #expect(optimizer.parameters[0].isIdentical(to: layer.weight))
     }
 

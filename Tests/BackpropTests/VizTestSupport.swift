@@ -9,7 +9,7 @@ enum VizTestSupport {
     static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
 
     /// Compares `actual` with Fixtures/golden/`name`; with BACKPROP_UPDATE_GOLDEN=1 rewrites the file instead.
-    static func checkGolden(_ actual: String, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    static func checkGolden(_ actual: String, _ name: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) throws {
         let url = fixtures.appendingPathComponent("golden").appendingPathComponent(name)
         if ProcessInfo.processInfo.environment["BACKPROP_UPDATE_GOLDEN"] == "1" {
             try actual.write(to: url, atomically: true, encoding: .utf8)

@@ -8,12 +8,12 @@
 /// at[0].value.shape  // [2, 2]
 /// ```
 public func parseBindings(_ text: String) throws -> [(name: String, value: Tensor<Double>)] {
-    func error(_ message: String, _ location: SourceLocation) -> ExpressionError {
+    func error(_ message: String, _ location: SourcePosition) -> ExpressionError {
         ExpressionError("--at \"\(text)\", column \(location.column): \(message)")
     }
     let tokens: [Token]
     do { tokens = try Lexer.tokenize(text) } catch let e as ExpressionError {
-        throw error(e.message, e.location ?? SourceLocation(line: 1, column: 1))
+        throw error(e.message, e.location ?? SourcePosition(line: 1, column: 1))
     }
     var parser = Parser(source: text, tokens: tokens)
     var result: [(name: String, value: Tensor<Double>)] = []

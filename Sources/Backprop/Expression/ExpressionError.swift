@@ -1,5 +1,5 @@
 /// A position in a program's text: 1-based line and column.
-public struct SourceLocation: Hashable, Sendable, CustomStringConvertible {
+public struct SourcePosition: Hashable, Sendable, CustomStringConvertible {
     public var line: Int
     public var column: Int
 
@@ -22,11 +22,11 @@ public struct SourceLocation: Hashable, Sendable, CustomStringConvertible {
 public struct ExpressionError: Error, CustomStringConvertible, Sendable, Equatable {
     /// Where the problem is; `nil` for problems outside the program text (an
     /// argument such as `--wrt`).
-    public let location: SourceLocation?
+    public let location: SourcePosition?
     /// What is wrong, without the position.
     public let message: String
 
-    public init(_ message: String, at location: SourceLocation? = nil) {
+    public init(_ message: String, at location: SourcePosition? = nil) {
         self.location = location
         self.message = message
     }

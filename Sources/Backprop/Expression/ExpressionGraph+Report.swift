@@ -24,13 +24,11 @@ extension ExpressionGraph {
         lines.append("")
 
         var rows: [[String]] = [["node", "op", "value", "local partials ∂node/∂input", "grad"]]
-        var continuation: Set<Int> = []
         for node in nodes {
             let partials = node.localPartials.map { p in "∂/∂\(partialName(p.input)) = " + describe(p) }
             let grad = node.gradient.map(formatTensor) ?? "-"
             rows.append([node.label, node.operation.name, formatTensor(node.value), partials.first ?? "", grad])
             for extra in partials.dropFirst() {
-                continuation.insert(rows.count)
                 rows.append(["", "", "", extra, ""])
             }
         }
@@ -40,7 +38,6 @@ extension ExpressionGraph {
             lines.append(cells.joined(separator: "  ").trimmingTrailingSpaces())
             if r == 0 { lines.append(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")) }
         }
-        _ = continuation
         lines.append("")
         lines.append("chain rule: grad(input) = Σ over the input's uses of grad(node) · ∂node/∂input")
         let kinds = Set(nodes.flatMap { $0.localPartials.map(\.kind) })

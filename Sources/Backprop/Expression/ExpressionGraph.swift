@@ -283,13 +283,13 @@ struct GraphBuilder {
         }
     }
 
-    func checkBroadcast(_ op: String, _ a: [Int], _ b: [Int], at location: SourceLocation) throws {
+    func checkBroadcast(_ op: String, _ a: [Int], _ b: [Int], at location: SourcePosition) throws {
         guard Shape.broadcast(a, b) != nil else {
             throw ExpressionError("shape mismatch: '\(op)' of shapes \(a) and \(b), which do not broadcast", at: location)
         }
     }
 
-    func checkMatmul(_ a: [Int], _ b: [Int], at location: SourceLocation) throws {
+    func checkMatmul(_ a: [Int], _ b: [Int], at location: SourcePosition) throws {
         guard !a.isEmpty && !b.isEmpty else {
             throw ExpressionError("shape mismatch: '@' needs operands with at least one axis, got \(a) and \(b); use '*' for scalars",
                                   at: location)

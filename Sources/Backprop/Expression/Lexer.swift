@@ -15,7 +15,7 @@ struct Token: Equatable {
     }
 
     let kind: Kind
-    let location: SourceLocation
+    let location: SourcePosition
     /// The index of the token's first character in the program text.
     let offset: Int
     /// The text of the token, for messages ("'*'", "end of input").
@@ -45,7 +45,7 @@ enum Lexer {
 
         while i < chars.count {
             let c = chars[i]
-            let start = SourceLocation(line: line, column: column), startIndex = i
+            let start = SourcePosition(line: line, column: column), startIndex = i
             if c == "#" {
                 while i < chars.count && chars[i] != "\n" { advance() }
             } else if c == "\n" || c == ";" {
@@ -81,7 +81,7 @@ enum Lexer {
                 throw ExpressionError("unexpected character '\(c)'", at: start)
             }
         }
-        tokens.append(Token(kind: .end, location: SourceLocation(line: line, column: column), offset: chars.count, text: ""))
+        tokens.append(Token(kind: .end, location: SourcePosition(line: line, column: column), offset: chars.count, text: ""))
         return tokens
     }
 }

@@ -37,7 +37,7 @@ public struct Expression: Sendable {
 
     public let kind: Kind
     /// The start of a leaf or call; the operator of a unary or binary expression.
-    public let location: SourceLocation
+    public let location: SourcePosition
     /// The expression's text in the program, trimmed.
     public let text: String
 }
@@ -55,7 +55,7 @@ public struct ExpressionProgram: Sendable {
         public let name: String?
         public let expression: Expression
         /// Where the statement starts.
-        public let location: SourceLocation
+        public let location: SourcePosition
         /// The name, or for a bare expression its source text.
         public var displayName: String { name ?? expression.text }
     }

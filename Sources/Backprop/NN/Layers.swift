@@ -8,8 +8,11 @@
 /// Sequential<Float>(Linear(2, 3), ReLU(), Linear(3, 2), Identity())
 /// ```
 public final class Identity<Scalar: TensorScalar>: Module {
+    /// Training mode; see ``Module/train(_:)``.
     public var isTraining = true
+    /// The layer (it has no parameters).
     public init() {}
+    /// The forward pass.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { x }
 }
 
@@ -26,6 +29,7 @@ public final class Identity<Scalar: TensorScalar>: Module {
 public final class Dropout<Scalar: TensorScalar>: Module {
     /// The probability of zeroing an element.
     public let probability: Double
+    /// Training mode; see ``Module/train(_:)``.
     public var isTraining = true
     /// Draws the masks; seeded, so a run can be repeated.
     public var generator: SeededGenerator
@@ -42,6 +46,7 @@ public final class Dropout<Scalar: TensorScalar>: Module {
         self.init(probability: probability, seed: GlobalRandom.with { $0.next() })
     }
 
+    /// The forward pass.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         guard isTraining, probability > 0 else { return x }
         let keep = Scalar(probability == 1 ? 0 : 1 / (1 - probability))
@@ -58,9 +63,13 @@ public final class Dropout<Scalar: TensorScalar>: Module {
 /// ReLU<Double>(scale: 3)(Tensor([-1, 2]))   // [0, 6]
 /// ```
 public final class ReLU<Scalar: TensorScalar>: Module {
+    /// The factor applied after the ReLU (3 for the seeds' "3 ReLU").
     public let scale: Scalar
+    /// Training mode; see ``Module/train(_:)``.
     public var isTraining = true
+    /// scale · max(x, 0).
     public init(scale: Scalar = 1) { self.scale = scale }
+    /// The forward pass.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { scale == 1 ? relu(x) : relu(x) * scale }
 }
 
@@ -70,9 +79,13 @@ public final class ReLU<Scalar: TensorScalar>: Module {
 /// LeakyReLU<Float>(negativeSlope: 0.1)
 /// ```
 public final class LeakyReLU<Scalar: TensorScalar>: Module {
+    /// The slope for x ≤ 0.
     public let negativeSlope: Scalar
+    /// Training mode; see ``Module/train(_:)``.
     public var isTraining = true
+    /// Leaky ReLU with the given slope for x ≤ 0 (PyTorch's default 0.01).
     public init(negativeSlope: Scalar = 0.01) { self.negativeSlope = negativeSlope }
+    /// The forward pass.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { leakyReLU(x, negativeSlope: negativeSlope) }
 }
 
@@ -82,8 +95,11 @@ public final class LeakyReLU<Scalar: TensorScalar>: Module {
 /// Sequential<Float>(Linear(2, 4), Tanh(), Linear(4, 1), Sigmoid())
 /// ```
 public final class Tanh<Scalar: TensorScalar>: Module {
+    /// Training mode; see ``Module/train(_:)``.
     public var isTraining = true
+    /// The layer (it has no parameters).
     public init() {}
+    /// The forward pass.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { tanh(x) }
 }
 
@@ -93,8 +109,11 @@ public final class Tanh<Scalar: TensorScalar>: Module {
 /// Sigmoid<Double>()(Tensor([0]))   // [0.5]
 /// ```
 public final class Sigmoid<Scalar: TensorScalar>: Module {
+    /// Training mode; see ``Module/train(_:)``.
     public var isTraining = true
+    /// The layer (it has no parameters).
     public init() {}
+    /// The forward pass.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { sigmoid(x) }
 }
 
@@ -104,13 +123,18 @@ public final class Sigmoid<Scalar: TensorScalar>: Module {
 /// Softplus<Float>(beta: 2)
 /// ```
 public final class Softplus<Scalar: TensorScalar>: Module {
+    /// β, the sharpness: larger is closer to ReLU.
     public let beta: Scalar
+    /// Where β x > threshold the output is x itself (no overflow).
     public let threshold: Scalar
+    /// Training mode; see ``Module/train(_:)``.
     public var isTraining = true
+    /// Softplus with PyTorch's defaults β = 1, threshold 20.
     public init(beta: Scalar = 1, threshold: Scalar = 20) {
         self.beta = beta
         self.threshold = threshold
     }
+    /// The forward pass.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { softplus(x, beta: beta, threshold: threshold) }
 }
 
@@ -120,9 +144,13 @@ public final class Softplus<Scalar: TensorScalar>: Module {
 /// GELU<Float>(approximate: .tanh)
 /// ```
 public final class GELU<Scalar: TensorScalar>: Module {
+    /// `.none` (exact, with erf) or `.tanh`.
     public let approximate: GELUApproximation
+    /// Training mode; see ``Module/train(_:)``.
     public var isTraining = true
+    /// GELU, exact by default.
     public init(approximate: GELUApproximation = .none) { self.approximate = approximate }
+    /// The forward pass.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { gelu(x, approximate: approximate) }
 }
 
@@ -132,9 +160,13 @@ public final class GELU<Scalar: TensorScalar>: Module {
 /// ELU<Float>(alpha: 0.5)
 /// ```
 public final class ELU<Scalar: TensorScalar>: Module {
+    /// α: the output tends to -α as x → -∞.
     public let alpha: Scalar
+    /// Training mode; see ``Module/train(_:)``.
     public var isTraining = true
+    /// ELU with the given α.
     public init(alpha: Scalar = 1) { self.alpha = alpha }
+    /// The forward pass.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { elu(x, alpha: alpha) }
 }
 
@@ -144,8 +176,11 @@ public final class ELU<Scalar: TensorScalar>: Module {
 /// SiLU<Float>()
 /// ```
 public final class SiLU<Scalar: TensorScalar>: Module {
+    /// Training mode; see ``Module/train(_:)``.
     public var isTraining = true
+    /// The layer (it has no parameters).
     public init() {}
+    /// The forward pass.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { silu(x) }
 }
 
@@ -155,9 +190,13 @@ public final class SiLU<Scalar: TensorScalar>: Module {
 /// Softmax<Double>()(Tensor([10, 5]))   // [0.993307, 0.006693]
 /// ```
 public final class Softmax<Scalar: TensorScalar>: Module {
+    /// The axis the probabilities sum over.
     public let axis: Int
+    /// Training mode; see ``Module/train(_:)``.
     public var isTraining = true
+    /// Along `axis` (negative counts from the end).
     public init(axis: Int = -1) { self.axis = axis }
+    /// The forward pass.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { softmax(x, axis: axis) }
 }
 
@@ -167,9 +206,13 @@ public final class Softmax<Scalar: TensorScalar>: Module {
 /// LogSoftmax<Float>(axis: 1)
 /// ```
 public final class LogSoftmax<Scalar: TensorScalar>: Module {
+    /// The axis the probabilities sum over.
     public let axis: Int
+    /// Training mode; see ``Module/train(_:)``.
     public var isTraining = true
+    /// Along `axis` (negative counts from the end).
     public init(axis: Int = -1) { self.axis = axis }
+    /// The forward pass.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { logSoftmax(x, axis: axis) }
 }
 
@@ -180,12 +223,18 @@ public final class LogSoftmax<Scalar: TensorScalar>: Module {
 /// SoftArgmax<Double>(beta: 10)(Tensor([1, 2]))   // ≈ [0.0000454, 0.9999546]
 /// ```
 public final class SoftArgmax<Scalar: TensorScalar>: Module {
+    /// β, the inverse temperature.
     public let beta: Scalar
+    /// The axis the probabilities sum over.
+    /// The axis the probabilities sum over.
     public let axis: Int
+    /// Training mode; see ``Module/train(_:)``.
     public var isTraining = true
+    /// Softargmax with inverse temperature β along `axis`.
     public init(beta: Scalar = 1, axis: Int = -1) {
         self.beta = beta
         self.axis = axis
     }
+    /// The forward pass.
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { softargmax(x, beta: beta, axis: axis) }
 }

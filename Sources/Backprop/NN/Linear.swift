@@ -16,10 +16,11 @@ public func linear<S: TensorScalar>(_ x: Tensor<S>, weight: Tensor<S>, bias: Ten
     if let bias {
         precondition(bias.shape == [outputSize], "linear: bias of shape \(bias.shape) does not match weight of shape \(weight.shape)")
     }
-    let rows = x.rank == 2 ? x : x.reshaped(to: [-1, inputSize])
+    if x.rank <= 2 { return Tensor.affine(x, weight: weight, bias: bias) }
+    let rows = x.reshaped(to: [-1, inputSize])
     var y = Tensor.mm(rows, weight, transposeB: true)
     if let bias { y = y + bias }
-    return x.rank == 2 ? y : y.reshaped(to: Array(x.shape.dropLast()) + [outputSize])
+    return y.reshaped(to: Array(x.shape.dropLast()) + [outputSize])
 }
 
 /// A fully connected layer: y = W x + b, W of shape [out, in].

@@ -52,7 +52,8 @@ private func checkSameShape<S>(_ op: String, _ input: Tensor<S>, _ target: Tenso
 public func mseLoss<S: TensorScalar>(_ input: Tensor<S>, _ target: Tensor<S>,
                                      reduction: LossReduction = .mean) -> Tensor<S> {
     checkSameShape("mseLoss", input, target)
-    return (input - target).squared().lossReduced(reduction)
+    if reduction == .none { return (input - target).squared() }
+    return Tensor.squaredError(input, target, mean: reduction == .mean)
 }
 
 /// The lab's L2 loss, ½ (o - y)² per element, summed by default:
@@ -100,6 +101,29 @@ public func huberLoss<S: TensorScalar>(_ input: Tensor<S>, _ target: Tensor<S>, 
     let a = abs(d)
     let inside = a .< delta   // a mask: no gradient flows through it
     return (inside * d.squared() * 0.5 + (1 - inside) * (a - delta * 0.5) * delta).lossReduced(reduction)
+}
+
+/// The smooth L1 loss of PyTorch's `smooth_l1_loss`, with d = o - y:
+///
+///            ⎧ ½ d² / β           if |d| < β
+///   ℓ(d) =  ⎨
+///            ⎩ |d| - ½ β          otherwise
+///
+/// It is ``huberLoss(_:_:delta:reduction:)`` divided by β; β = 0 is
+/// ``l1Loss(_:_:reduction:)``.
+///
+/// ```swift
+/// smoothL1Loss(prediction, target, beta: 0.5)
+/// ```
+public func smoothL1Loss<S: TensorScalar>(_ input: Tensor<S>, _ target: Tensor<S>, beta: S = 1,
+                                          reduction: LossReduction = .mean) -> Tensor<S> {
+    checkSameShape("smoothL1Loss", input, target)
+    precondition(beta >= 0, "smoothL1Loss: beta must not be negative, got \(beta)")
+    if beta == 0 { return l1Loss(input, target, reduction: reduction) }
+    let d = input - target
+    let a = abs(d)
+    let inside = a .< beta
+    return (inside * d.squared() * (0.5 / beta) + (1 - inside) * (a - beta * 0.5)).lossReduced(reduction)
 }
 
 // MARK: - Binary classification
@@ -181,7 +205,8 @@ private func checkClassIndices<S>(_ op: String, _ logits: Tensor<S>, _ classIndi
 public func crossEntropy<S: TensorScalar>(_ logits: Tensor<S>, classIndices: [Int],
                                           reduction: LossReduction = .mean) -> Tensor<S> {
     checkClassIndices("crossEntropy", logits, classIndices)
-    return (-logSoftmax(logits, axis: -1).gathered(classIndices: classIndices)).lossReduced(reduction)
+    if reduction == .none { return -logSoftmax(logits, axis: -1).gathered(classIndices: classIndices) }
+    return Tensor.crossEntropyIndices(logits, classIndices, mean: reduction == .mean)
 }
 
 /// Cross-entropy from logits and target class probabilities (soft labels),

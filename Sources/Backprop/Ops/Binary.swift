@@ -8,7 +8,7 @@ extension Tensor {
         guard let outShape = Shape.broadcast(a.shape, b.shape) else {
             preconditionFailure("\(name): shapes \(a.shape) and \(b.shape) cannot be broadcast together")
         }
-        let storage = TensorStorage<Scalar>(uninitializedCount: Shape.count(outShape))
+        let storage = TensorStorage<Scalar>.make(uninitializedCount: Shape.count(outShape))
         Kernels.broadcastBinary(op, a.base, a.shape, b.base, b.shape, storage.base, outShape)
         guard let vjp else { return Tensor(storage: storage, shape: outShape) }
         return record(name, [a, b], storage, shape: outShape, vjp: vjp)
@@ -19,6 +19,8 @@ extension Tensor {
     /// ```swift
     /// let y = x + b   // [batch, n] + [n]
     /// ```
+    @_specialize(exported: true, where Scalar == Float)
+    @_specialize(exported: true, where Scalar == Double)
     public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
         binary("add", .add, lhs, rhs) { g, x, _ in
             [g.sum(toShape: x[0].shape), g.sum(toShape: x[1].shape)]

@@ -20,7 +20,7 @@ extension Tensor {
         let (k2, n) = tb ? (bc, br) : (br, bc)
         precondition(k == k2, "matmul: \(a.shape)\(ta ? "ᵀ" : "") x \(b.shape)\(tb ? "ᵀ" : ""): inner dimensions \(k) and \(k2) differ")
         let outShape = batched ? [batch, m, n] : [m, n]
-        let storage = TensorStorage<Scalar>(uninitializedCount: batch * m * n)
+        let storage = TensorStorage<Scalar>.make(uninitializedCount: batch * m * n)
         for i in 0..<batch {
             Kernels.gemm(transA: ta, transB: tb, m: m, n: n, k: k,
                          a: a.base + i * ar * ac, lda: ac, b: b.base + i * br * bc, ldb: bc,

@@ -19,12 +19,12 @@ extension Tensor {
     func reduceStorage(_ kind: Kernels.Reduction, _ axes: [Int]) -> TensorStorage<Scalar> {
         var current = handle.storage
         var currentShape = shape
-        if axes.isEmpty { return TensorStorage(copying: base, count: count) }
+        if axes.isEmpty { return TensorStorage.make(copying: base, count: count) }
         for axis in axes.reversed() {
             let outer = currentShape[..<axis].reduce(1, *)
             let reduced = currentShape[axis]
             let inner = currentShape[(axis + 1)...].reduce(1, *)
-            let out = TensorStorage<Scalar>(uninitializedCount: outer * inner)
+            let out = TensorStorage<Scalar>.make(uninitializedCount: outer * inner)
             Kernels.reduce(kind, current.base, outer: outer, reduced: reduced, inner: inner, out.base)
             current = out
             currentShape[axis] = 1
@@ -102,7 +102,7 @@ extension Tensor {
         let a = Shape.normalize(axis: axis, rank: rank, op: "argmax")
         precondition(rank > 0 && shape[a] > 0, "argmax: empty axis in shape \(shape)")
         let outShape = reducedShape([a], keepDims: keepDims)
-        let out = TensorStorage<Scalar>(uninitializedCount: Shape.count(outShape))
+        let out = TensorStorage<Scalar>.make(uninitializedCount: Shape.count(outShape))
         Kernels.argmax(base, outer: shape[..<a].reduce(1, *), reduced: shape[a],
                        inner: shape[(a + 1)...].reduce(1, *), largest: largest, out.base)
         return Tensor(storage: out, shape: outShape)
@@ -137,7 +137,7 @@ extension Tensor {
     public func expanded(to target: [Int]) -> Tensor {
         if shape == target { return self }
         precondition(Shape.broadcast(shape, target) == target, "expand: shape \(shape) cannot be expanded to \(target)")
-        let storage = TensorStorage<Scalar>(uninitializedCount: Shape.count(target))
+        let storage = TensorStorage<Scalar>.make(uninitializedCount: Shape.count(target))
         Kernels.gather(base, shape: target, srcStrides: Shape.broadcastStrides(shape, to: target), storage.base)
         let inShape = shape
         return Tensor.record("expand", [self], storage, shape: target) { g, _, _ in [g.sum(toShape: inShape)] }

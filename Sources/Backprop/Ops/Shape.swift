@@ -33,7 +33,7 @@ extension Tensor {
         if axes == Array(0..<rank) { return self }
         let strides = Shape.strides(shape)
         let outShape = axes.map { shape[$0] }
-        let storage = TensorStorage<Scalar>(uninitializedCount: count)
+        let storage = TensorStorage<Scalar>.make(uninitializedCount: count)
         Kernels.gather(base, shape: outShape, srcStrides: axes.map { strides[$0] }, storage.base)
         var inverse = [Int](repeating: 0, count: rank)
         for (i, a) in axes.enumerated() { inverse[a] = i }
@@ -83,7 +83,7 @@ extension Tensor {
         if range == 0..<shape[a] { return self }
         let outer = shape[..<a].reduce(1, *), inner = shape[(a + 1)...].reduce(1, *)
         var outShape = shape; outShape[a] = range.count
-        let storage = TensorStorage<Scalar>(uninitializedCount: Shape.count(outShape))
+        let storage = TensorStorage<Scalar>.make(uninitializedCount: Shape.count(outShape))
         for o in 0..<outer {
             (storage.base + o * range.count * inner).update(
                 from: base + (o * shape[a] + range.lowerBound) * inner, count: range.count * inner)
@@ -98,7 +98,7 @@ extension Tensor {
     /// the gradient of ``sliced(axis:_:)``, whose own gradient is a slice.
     func padded(into target: [Int], axis a: Int, at offset: Int) -> Tensor {
         let outer = target[..<a].reduce(1, *), inner = target[(a + 1)...].reduce(1, *)
-        let storage = TensorStorage<Scalar>(zeroedCount: Shape.count(target))
+        let storage = TensorStorage<Scalar>.make(zeroedCount: Shape.count(target))
         for o in 0..<outer {
             (storage.base + (o * target[a] + offset) * inner).update(from: base + o * shape[a] * inner, count: shape[a] * inner)
         }
@@ -131,7 +131,7 @@ extension Tensor {
         let classes = shape[rank - 1]
         let rows = count / Swift.max(classes, 1)
         precondition(indices.count == rows, "gather: \(indices.count) indices for \(rows) rows of shape \(shape)")
-        let storage = TensorStorage<Scalar>(uninitializedCount: rows)
+        let storage = TensorStorage<Scalar>.make(uninitializedCount: rows)
         for (k, c) in indices.enumerated() {
             precondition(c >= 0 && c < classes, "gather: class index \(c) at position \(k) out of range 0..<\(classes)")
             storage.base[k] = base[k * classes + c]
@@ -146,7 +146,7 @@ extension Tensor {
     /// indices: the gradient of ``gathered(classIndices:)``.
     func scattered(into target: [Int], classIndices indices: [Int]) -> Tensor {
         let classes = target.last!
-        let storage = TensorStorage<Scalar>(zeroedCount: Shape.count(target))
+        let storage = TensorStorage<Scalar>.make(zeroedCount: Shape.count(target))
         for (k, c) in indices.enumerated() { storage.base[k * classes + c] = base[k] }
         return Tensor.record("scatter", [self], storage, shape: target) { g, _, _ in
             [g.gathered(classIndices: indices)]
@@ -171,7 +171,7 @@ extension Tensor {
         let sizes = tensors.map { $0.shape[a] }
         var outShape = first.shape; outShape[a] = sizes.reduce(0, +)
         let outer = first.shape[..<a].reduce(1, *), inner = first.shape[(a + 1)...].reduce(1, *)
-        let storage = TensorStorage<Scalar>(uninitializedCount: Shape.count(outShape))
+        let storage = TensorStorage<Scalar>.make(uninitializedCount: Shape.count(outShape))
         var offset = 0
         for t in tensors {
             let len = t.shape[a] * inner

@@ -10,7 +10,7 @@ extension Tensor {
     func updateInPlace(_ body: (UnsafeMutablePointer<Scalar>, Int) -> Void) {
         let h = handle
         if !isKnownUniquelyReferenced(&h.storage) {
-            h.storage = TensorStorage(copying: h.storage.base, count: count)
+            h.storage = TensorStorage.make(copying: h.storage.base, count: count)
         }
         body(h.storage.base, count)
     }
@@ -24,7 +24,7 @@ extension Tensor {
         if isKnownUniquelyReferenced(&g.handle), isKnownUniquelyReferenced(&g.handle.storage) {
             Kernels.scale(g.base, factor, g.count)
         } else {
-            let storage = TensorStorage<Scalar>(copying: g.base, count: g.count)
+            let storage = TensorStorage<Scalar>.make(copying: g.base, count: g.count)
             Kernels.scale(storage.base, factor, g.count)
             g = Tensor(storage: storage, shape: g.shape)
         }

@@ -5,14 +5,14 @@ import RealModule
 
 extension Tensor {
     func unary(_ name: String, _ op: UnaryOp, vjp: @escaping VJP<Scalar>) -> Tensor {
-        let storage = TensorStorage<Scalar>(uninitializedCount: count)
+        let storage = TensorStorage<Scalar>.make(uninitializedCount: count)
         Kernels.unary(op, base, storage.base, count)
         return Tensor.record(name, [self], storage, shape: shape, vjp: vjp)
     }
 
     /// Applies an elementwise function without recording a graph (masks, signs).
     func mapped(_ op: UnaryOp) -> Tensor {
-        let storage = TensorStorage<Scalar>(uninitializedCount: count)
+        let storage = TensorStorage<Scalar>.make(uninitializedCount: count)
         Kernels.unary(op, base, storage.base, count)
         return Tensor(storage: storage, shape: shape)
     }

@@ -33,7 +33,7 @@ struct StateBuffers<Scalar: TensorScalar> {
     /// The buffer of parameter `i`, zero-filled when new; `isNew` tells which.
     mutating func pointer(_ i: Int, count: Int) -> (pointer: UnsafeMutablePointer<Scalar>, isNew: Bool) {
         if let b = buffers[i] { return (b.base, false) }
-        let b = TensorStorage<Scalar>(zeroedCount: count)
+        let b = TensorStorage<Scalar>.make(zeroedCount: count)
         buffers[i] = b
         return (b.base, true)
     }
@@ -66,15 +66,21 @@ func forEachParameterWithGradient<S: TensorScalar>(
 /// let optimizer = SGD(parameters: model.parameters(), learningRate: 0.1, momentum: 0.9)
 /// ```
 public final class SGD<Scalar: TensorScalar>: Optimizer {
-    /// The parameters this optimizer updates (they share storage with the model's).
+    /// The parameters this optimizer updates (the model's own variables, not copies).
     public let parameters: [Tensor<Scalar>]
+    /// η.
     public var learningRate: Double
+    /// μ; 0 for plain SGD.
     public let momentum: Double
+    /// τ: the buffer takes (1 - τ) of each new gradient.
     public let dampening: Double
+    /// Nesterov momentum: step along g + μ b.
     public let nesterov: Bool
+    /// λ, the L2 penalty added to the gradient.
     public let weightDecay: Double
     private var momentumBuffers: StateBuffers<Scalar>
 
+    /// SGD over `parameters` with PyTorch's defaults (no momentum, no decay).
     public init(parameters: [Tensor<Scalar>], learningRate: Double, momentum: Double = 0, dampening: Double = 0,
                 nesterov: Bool = false, weightDecay: Double = 0) {
         precondition(learningRate >= 0, "SGD: learning rate must not be negative, got \(learningRate)")
@@ -90,6 +96,7 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
         momentumBuffers = StateBuffers(count: parameters.count)
     }
 
+    /// One update of every parameter that has a gradient.
     public func step() {
         forEachParameterWithGradient(parameters) { i, p, g, n in
             var buffer: UnsafeMutablePointer<Scalar>? = nil
@@ -102,6 +109,7 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
         }
     }
 
+    /// Sets every parameter's `.grad` to nil.
     public func zeroGrad() { for p in parameters { p.zeroGrad() } }
 }
 
@@ -115,18 +123,26 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
 /// let optimizer = Adam(parameters: model.parameters(), learningRate: 1e-3)
 /// ```
 public final class Adam<Scalar: TensorScalar>: Optimizer {
+    /// The parameters this optimizer updates (the model's own variables, not copies).
     public let parameters: [Tensor<Scalar>]
+    /// η.
     public var learningRate: Double
+    /// The decay rate of the first moment.
     public let beta1: Double
+    /// The decay rate of the second moment.
     public let beta2: Double
+    /// ε, added to the denominator.
     public let eps: Double
+    /// λ: L2 added to the gradient (Adam) or decoupled decay (AdamW).
     public let weightDecay: Double
+    /// Use the largest second moment so far (AMSGrad).
     public let amsgrad: Bool
     /// Decoupled decay (AdamW) instead of L2 added to the gradient.
     let decoupled: Bool
     private var steps: [Int]
     private var firstMoments, secondMoments, maxSecondMoments: StateBuffers<Scalar>
 
+    /// Adam with PyTorch's defaults: η = 1e-3, β = (0.9, 0.999), ε = 1e-8.
     public convenience init(parameters: [Tensor<Scalar>], learningRate: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
                             eps: Double = 1e-8, weightDecay: Double = 0, amsgrad: Bool = false) {
         self.init(parameters: parameters, learningRate: learningRate, betas: betas, eps: eps,
@@ -150,6 +166,7 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
         maxSecondMoments = firstMoments
     }
 
+    /// One update of every parameter that has a gradient.
     public func step() {
         forEachParameterWithGradient(parameters) { i, p, g, n in
             steps[i] += 1
@@ -168,6 +185,7 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
         }
     }
 
+    /// Sets every parameter's `.grad` to nil.
     public func zeroGrad() { for p in parameters { p.zeroGrad() } }
 }
 
@@ -179,20 +197,26 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
 /// ```
 public final class AdamW<Scalar: TensorScalar>: Optimizer {
     private let adam: Adam<Scalar>
+    /// The parameters this optimizer updates.
     public var parameters: [Tensor<Scalar>] { adam.parameters }
+    /// η.
     public var learningRate: Double {
         get { adam.learningRate }
         set { adam.learningRate = newValue }
     }
+    /// λ: each step multiplies the weights by 1 - η λ.
     public var weightDecay: Double { adam.weightDecay }
 
+    /// AdamW with PyTorch's defaults: η = 1e-3, β = (0.9, 0.999), ε = 1e-8, λ = 0.01.
     public init(parameters: [Tensor<Scalar>], learningRate: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
                 eps: Double = 1e-8, weightDecay: Double = 0.01, amsgrad: Bool = false) {
         adam = Adam(parameters: parameters, learningRate: learningRate, betas: betas, eps: eps,
                     weightDecay: weightDecay, amsgrad: amsgrad, decoupled: true)
     }
 
+    /// One update of every parameter that has a gradient.
     public func step() { adam.step() }
+    /// Sets every parameter's `.grad` to nil.
     public func zeroGrad() { adam.zeroGrad() }
 }
 
@@ -205,15 +229,23 @@ public final class AdamW<Scalar: TensorScalar>: Optimizer {
 /// let optimizer = RMSprop(parameters: model.parameters(), learningRate: 0.01)
 /// ```
 public final class RMSprop<Scalar: TensorScalar>: Optimizer {
+    /// The parameters this optimizer updates (the model's own variables, not copies).
     public let parameters: [Tensor<Scalar>]
+    /// η.
     public var learningRate: Double
+    /// α, the decay rate of the squared-gradient average.
     public let alpha: Double
+    /// ε, added to the denominator.
     public let eps: Double
+    /// λ, the L2 penalty added to the gradient.
     public let weightDecay: Double
+    /// μ; 0 for none.
     public let momentum: Double
+    /// Divide by the estimated variance instead of the raw second moment.
     public let centered: Bool
     private var squareAverages, gradAverages, momentumBuffers: StateBuffers<Scalar>
 
+    /// RMSprop with PyTorch's defaults: η = 0.01, α = 0.99, ε = 1e-8.
     public init(parameters: [Tensor<Scalar>], learningRate: Double = 0.01, alpha: Double = 0.99, eps: Double = 1e-8,
                 weightDecay: Double = 0, momentum: Double = 0, centered: Bool = false) {
         precondition(learningRate >= 0, "RMSprop: learning rate must not be negative, got \(learningRate)")
@@ -229,6 +261,7 @@ public final class RMSprop<Scalar: TensorScalar>: Optimizer {
         momentumBuffers = squareAverages
     }
 
+    /// One update of every parameter that has a gradient.
     public func step() {
         forEachParameterWithGradient(parameters) { i, p, g, n in
             let sq = squareAverages.pointer(i, count: n).pointer
@@ -240,5 +273,6 @@ public final class RMSprop<Scalar: TensorScalar>: Optimizer {
         }
     }
 
+    /// Sets every parameter's `.grad` to nil.
     public func zeroGrad() { for p in parameters { p.zeroGrad() } }
 }

@@ -21,11 +21,16 @@ public protocol LearningRateSchedule: AnyObject {
 /// StepLR(optimizer: optimizer, stepSize: 3, gamma: 0.5)   // 0.1, 0.1, 0.1, 0.05, ...
 /// ```
 public final class StepLR: LearningRateSchedule {
+    /// The optimizer whose learning rate this sets.
     public let optimizer: any Optimizer
+    /// Epochs between two decays.
     public let stepSize: Int
+    /// The factor of each decay.
     public let gamma: Double
+    /// Calls to ``step()`` so far.
     public private(set) var epoch = 0
 
+    /// Decays `optimizer`'s learning rate by `gamma` every `stepSize` epochs.
     public init(optimizer: any Optimizer, stepSize: Int, gamma: Double = 0.1) {
         precondition(stepSize > 0, "StepLR: stepSize must be positive, got \(stepSize)")
         self.optimizer = optimizer
@@ -33,6 +38,7 @@ public final class StepLR: LearningRateSchedule {
         self.gamma = gamma
     }
 
+    /// Advances one epoch and sets the optimizer's learning rate.
     public func step() {
         epoch += 1
         // PyTorch's recursive form: changes made to the rate in between persist.
@@ -48,13 +54,18 @@ public final class StepLR: LearningRateSchedule {
 /// computed with PyTorch's recursive update, so the sequence agrees with
 /// PyTorch's to rounding, also past `tMax` (where the rate rises again).
 public final class CosineAnnealingLR: LearningRateSchedule {
+    /// The optimizer whose learning rate this sets.
     public let optimizer: any Optimizer
+    /// The number of epochs from η₀ down to `etaMin` (half a period).
     public let tMax: Int
+    /// The smallest learning rate.
     public let etaMin: Double
     /// η₀, the learning rate when the schedule was made.
     public let initialLearningRate: Double
+    /// Calls to ``step()`` so far.
     public private(set) var epoch = 0
 
+    /// Anneals from the optimizer's current learning rate to `etaMin` over `tMax` epochs.
     public init(optimizer: any Optimizer, tMax: Int, etaMin: Double = 0) {
         precondition(tMax > 0, "CosineAnnealingLR: tMax must be positive, got \(tMax)")
         self.optimizer = optimizer
@@ -63,6 +74,7 @@ public final class CosineAnnealingLR: LearningRateSchedule {
         initialLearningRate = optimizer.learningRate
     }
 
+    /// Advances one epoch and sets the optimizer's learning rate.
     public func step() {
         epoch += 1
         let t = Double(epoch), T = Double(tMax)

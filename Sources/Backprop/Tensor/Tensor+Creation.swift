@@ -5,7 +5,7 @@ extension Tensor {
     /// let z = Tensor<Float>.zeros([2, 3])
     /// ```
     public static func zeros(_ shape: [Int]) -> Tensor {
-        Tensor(storage: TensorStorage(zeroedCount: Shape.count(shape)), shape: shape)
+        Tensor(storage: TensorStorage.make(zeroedCount: Shape.count(shape)), shape: shape)
     }
 
     /// A tensor of ones.
@@ -55,7 +55,7 @@ extension Tensor {
     public static func randomNormal<G: RandomNumberGenerator>(_ shape: [Int], mean: Scalar = 0, std: Scalar = 1,
                                                               generator: inout G) -> Tensor {
         let n = Shape.count(shape)
-        let storage = TensorStorage<Scalar>(uninitializedCount: n)
+        let storage = TensorStorage<Scalar>.make(uninitializedCount: n)
         for i in 0..<n {
             storage.base[i] = Scalar(Double(mean) + Double(std) * generator.nextNormal())
         }
@@ -76,7 +76,7 @@ extension Tensor {
     public static func randomUniform<G: RandomNumberGenerator>(_ shape: [Int], low: Scalar = 0, high: Scalar = 1,
                                                                generator: inout G) -> Tensor {
         let n = Shape.count(shape)
-        let storage = TensorStorage<Scalar>(uninitializedCount: n)
+        let storage = TensorStorage<Scalar>.make(uninitializedCount: n)
         let lo = Double(low), width = Double(high) - Double(low)
         for i in 0..<n {
             storage.base[i] = Scalar(lo + width * generator.nextUnit())

@@ -92,7 +92,7 @@ extension Tensor {
         let n = shape.reduce(1, *)
         precondition(n == scalars.count,
                      "Tensor: shape \(shape) needs \(n) scalars, got \(scalars.count)")
-        let storage = TensorStorage<Scalar>(uninitializedCount: n)
+        let storage = TensorStorage<Scalar>.make(uninitializedCount: n)
         scalars.withUnsafeBufferPointer { storage.base.update(from: $0.baseAddress!, count: n) }
         self.init(storage: storage, shape: shape)
         if requiresGrad { handle.requiresGrad = true }
@@ -131,7 +131,7 @@ extension Tensor {
     /// A tensor filled with one value.
     public init(repeating value: Scalar, shape: [Int]) {
         let n = shape.reduce(1, *)
-        let storage = TensorStorage<Scalar>(uninitializedCount: n)
+        let storage = TensorStorage<Scalar>.make(uninitializedCount: n)
         storage.base.update(repeating: value, count: n)
         self.init(storage: storage, shape: shape)
     }
@@ -143,7 +143,7 @@ extension Tensor {
     /// ```
     public init<Other: TensorScalar>(_ other: Tensor<Other>) {
         let n = other.count
-        let storage = TensorStorage<Scalar>(uninitializedCount: n)
+        let storage = TensorStorage<Scalar>.make(uninitializedCount: n)
         let src = other.base
         for i in 0..<n { storage.base[i] = Scalar(src[i]) }
         self.init(storage: storage, shape: other.shape)
@@ -235,11 +235,11 @@ extension Tensor {
     /// recorded graph is an error, as in PyTorch.
     mutating func makeUniqueForWriting() {
         if !isKnownUniquelyReferenced(&handle) {
-            let copy = TensorHandle(storage: TensorStorage(copying: base, count: count), shape: shape)
+            let copy = TensorHandle(storage: TensorStorage.make(copying: base, count: count), shape: shape)
             copy.requiresGrad = handle.requiresGrad && handle.gradFn == nil
             handle = copy
         } else if !isKnownUniquelyReferenced(&handle.storage) {
-            handle.storage = TensorStorage(copying: base, count: count)
+            handle.storage = TensorStorage.make(copying: base, count: count)
         }
     }
 

@@ -1,39 +1,65 @@
 import Synchronization
 
 /// A contiguous buffer of scalars, shared by tensors that are views of the
-/// same data (a reshape, a detached copy). Freed buffers go back to a small
-/// per-size cache, because a training step allocates the same sizes again and
-/// again and `malloc` of large blocks is costly (page faults on fresh memory).
-final class TensorStorage<Scalar: TensorScalar> {
-    let base: UnsafeMutablePointer<Scalar>
-    let count: Int
+/// same data (a reshape, a detached copy).
+///
+/// Small buffers live in the object's own tail allocation: one malloc per
+/// tensor instead of two, which matters when a training step of a small
+/// network is a few dozen tiny ops. Large buffers come from ``BufferCache``,
+/// because a training step allocates the same large sizes again and again and
+/// fresh memory costs page faults.
+final class TensorStorage<Scalar: TensorScalar>: ManagedBuffer<TensorStorage<Scalar>.Header, Scalar> {
+    struct Header {
+        let base: UnsafeMutablePointer<Scalar>
+        let count: Int
+        let isExternal: Bool
+    }
+
+    /// Buffers of at least this many bytes come from the cache.
+    static var externalThreshold: Int { BufferCache.minimumBytes }
+
+    @inline(__always) var base: UnsafeMutablePointer<Scalar> { header.base }
+    @inline(__always) var count: Int { header.count }
 
     /// Uninitialised storage for `count` scalars.
-    init(uninitializedCount count: Int) {
-        self.count = count
-        let bytes = max(count, 1) * MemoryLayout<Scalar>.stride
-        base = BufferCache.shared.take(bytes: bytes).bindMemory(to: Scalar.self, capacity: max(count, 1))
-    }
-
-    /// Zero-filled storage.
-    convenience init(zeroedCount count: Int) {
-        self.init(uninitializedCount: count)
-        base.update(repeating: 0, count: count)
-    }
-
-    /// A copy of `count` scalars at `source`.
-    convenience init(copying source: UnsafePointer<Scalar>, count: Int) {
-        self.init(uninitializedCount: count)
-        base.update(from: source, count: count)
+    static func make(uninitializedCount count: Int) -> TensorStorage {
+        let bytes = count * MemoryLayout<Scalar>.stride
+        if bytes >= externalThreshold {
+            let p = BufferCache.shared.take(bytes: bytes).bindMemory(to: Scalar.self, capacity: count)
+            let object = create(minimumCapacity: 0) { _ in Header(base: p, count: count, isExternal: true) }
+            return unsafeDowncast(object, to: TensorStorage.self)
+        }
+        let object = create(minimumCapacity: count) { buffer in
+            Header(base: buffer.withUnsafeMutablePointerToElements { $0 }, count: count, isExternal: false)
+        }
+        return unsafeDowncast(object, to: TensorStorage.self)
     }
 
     deinit {
-        BufferCache.shared.give(UnsafeMutableRawPointer(base), bytes: max(count, 1) * MemoryLayout<Scalar>.stride)
+        if header.isExternal {
+            BufferCache.shared.give(UnsafeMutableRawPointer(header.base), bytes: header.count * MemoryLayout<Scalar>.stride)
+        }
+    }
+}
+
+extension TensorStorage {
+    /// Zero-filled storage.
+    static func make(zeroedCount count: Int) -> TensorStorage {
+        let s = make(uninitializedCount: count)
+        s.base.update(repeating: 0, count: count)
+        return s
+    }
+
+    /// A copy of `count` scalars at `source`.
+    static func make(copying source: UnsafePointer<Scalar>, count: Int) -> TensorStorage {
+        let s = make(uninitializedCount: count)
+        s.base.update(from: source, count: count)
+        return s
     }
 }
 
 /// Keeps a few freed buffers per exact byte size for reuse. Only sizes of at
-/// least `minimumBytes` are cached: small blocks are cheap for malloc already.
+/// least `minimumBytes` are cached: smaller ones live inside their storage object.
 final class BufferCache: Sendable {
     static let shared = BufferCache()
     static let minimumBytes = 4096
@@ -47,8 +73,7 @@ final class BufferCache: Sendable {
     private let state = Mutex(State())
 
     func take(bytes: Int) -> UnsafeMutableRawPointer {
-        if bytes >= Self.minimumBytes,
-           let address = state.withLock({ s -> UInt? in
+        if let address = state.withLock({ s -> UInt? in
                guard let a = s.free[bytes]?.popLast() else { return nil }
                s.cachedBytes -= bytes
                return a
@@ -59,16 +84,13 @@ final class BufferCache: Sendable {
     }
 
     func give(_ p: UnsafeMutableRawPointer, bytes: Int) {
-        if bytes >= Self.minimumBytes {
-            let address = UInt(bitPattern: p)
-            let kept = state.withLock { s -> Bool in
-                guard s.cachedBytes + bytes <= Self.totalLimit, s.free[bytes, default: []].count < Self.perSize else { return false }
-                s.free[bytes, default: []].append(address)
-                s.cachedBytes += bytes
-                return true
-            }
-            if kept { return }
+        let address = UInt(bitPattern: p)
+        let kept = state.withLock { s -> Bool in
+            guard s.cachedBytes + bytes <= Self.totalLimit, s.free[bytes, default: []].count < Self.perSize else { return false }
+            s.free[bytes, default: []].append(address)
+            s.cachedBytes += bytes
+            return true
         }
-        p.deallocate()
+        if !kept { p.deallocate() }
     }
 }

@@ -16,13 +16,16 @@ import Foundation
 public struct LinePlot: Sendable {
     /// One curve: points joined in order. A non-finite y breaks the line.
     public struct Series: Sendable {
+        /// The legend text.
         public var label: String
+        /// (x, y) in drawing order.
         public var points: [(x: Double, y: Double)]
         /// Draw dashed (e.g. a derivative next to its function).
         public var dashed: Bool
         /// A CSS colour; `nil` picks the next one from the palette.
         public var color: String?
 
+        /// A series: `.init(label: "train", points: [(1, 0.9), (2, 0.4)])`.
         public init(label: String, points: [(x: Double, y: Double)], dashed: Bool = false, color: String? = nil) {
             self.label = label
             self.points = points
@@ -36,12 +39,17 @@ public struct LinePlot: Sendable {
 
     /// One chart with its own axes.
     public struct Panel: Sendable {
+        /// Shown above the panel.
         public var title: String
+        /// Axis captions.
         public var xLabel: String
         public var yLabel: String
+        /// The curves, each with a legend entry.
         public var series: [Series]
+        /// `.logarithmic` for loss curves spanning decades.
         public var yScale: Scale
 
+        /// A panel: `.init(title: "loss", xLabel: "epoch", series: [train, validation])`.
         public init(title: String = "", xLabel: String = "", yLabel: String = "", series: [Series], yScale: Scale = .linear) {
             self.title = title
             self.xLabel = xLabel
@@ -51,13 +59,17 @@ public struct LinePlot: Sendable {
         }
     }
 
+    /// The figure's title.
     public var title: String
+    /// Panels, filled row by row.
     public var panels: [Panel]
     /// Panels per row.
     public var columns: Int
+    /// Size of one panel in pixels.
     public var panelWidth: Double = 340
     public var panelHeight: Double = 250
 
+    /// A figure; `columns` defaults to two panels per row (one for a single panel).
     public init(title: String, panels: [Panel], columns: Int? = nil) {
         self.title = title
         self.panels = panels

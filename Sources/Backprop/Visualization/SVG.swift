@@ -11,12 +11,16 @@
 /// let xml = doc.render()
 /// ```
 public struct SVGElement: Sendable {
+    /// The tag name, e.g. `rect`.
     public var name: String
+    /// Attributes in output order.
     public var attributes: [(String, String)]
+    /// Nested elements.
     public var children: [SVGElement]
     /// Character data; escaped on output.
     public var text: String?
 
+    /// An element; prefer the static constructors (`.rect`, `.text`, ...).
     public init(_ name: String, _ attributes: [(String, String)] = [], children: [SVGElement] = [], text: String? = nil) {
         self.name = name
         self.attributes = attributes
@@ -37,23 +41,27 @@ public struct SVGElement: Sendable {
         SVGElement("g", Array(attributes).map { ($0.key, $0.value) }, children: children)
     }
 
+    /// A rectangle: `.rect(x: 0, y: 0, width: 10, height: 5, ["fill": "red"])`.
     public static func rect(x: Double, y: Double, width: Double, height: Double,
                             _ attributes: KeyValuePairs<String, String> = [:]) -> SVGElement {
         SVGElement("rect", [("x", svgNumber(x)), ("y", svgNumber(y)), ("width", svgNumber(width)), ("height", svgNumber(height))]
                    + attributes.map { ($0.key, $0.value) })
     }
 
+    /// A straight line segment: `.line(x1: 0, y1: 0, x2: 10, y2: 0, ["class": "axis"])`.
     public static func line(x1: Double, y1: Double, x2: Double, y2: Double,
                             _ attributes: KeyValuePairs<String, String> = [:]) -> SVGElement {
         SVGElement("line", [("x1", svgNumber(x1)), ("y1", svgNumber(y1)), ("x2", svgNumber(x2)), ("y2", svgNumber(y2))]
                    + attributes.map { ($0.key, $0.value) })
     }
 
+    /// A circle: `.circle(cx: 5, cy: 5, r: 4)`.
     public static func circle(cx: Double, cy: Double, r: Double, _ attributes: KeyValuePairs<String, String> = [:]) -> SVGElement {
         SVGElement("circle", [("cx", svgNumber(cx)), ("cy", svgNumber(cy)), ("r", svgNumber(r))]
                    + attributes.map { ($0.key, $0.value) })
     }
 
+    /// A path from an ``SVGPath``: `.path(p, ["class": "curve", "stroke": "#1f77b4"])`.
     public static func path(_ path: SVGPath, _ attributes: KeyValuePairs<String, String> = [:]) -> SVGElement {
         SVGElement("path", [("d", path.data)] + attributes.map { ($0.key, $0.value) })
     }
@@ -87,18 +95,22 @@ public struct SVGElement: Sendable {
 
 /// An SVG document of a fixed size, with an optional `<style>` sheet.
 public struct SVGDocument: Sendable {
+    /// Size in pixels (also the viewBox).
     public var width: Double
     public var height: Double
+    /// Top-level elements in drawing order.
     public var elements: [SVGElement] = []
     /// CSS placed in a `<style>` element.
     public var style: String?
 
+    /// An empty document: `SVGDocument(width: 400, height: 300, style: "text { font-size: 12px; }")`.
     public init(width: Double, height: Double, style: String? = nil) {
         self.width = width
         self.height = height
         self.style = style
     }
 
+    /// Adds a top-level element, drawn above the earlier ones.
     public mutating func append(_ element: SVGElement) { elements.append(element) }
 
     /// The document as XML text.
@@ -119,7 +131,9 @@ public struct SVGDocument: Sendable {
 /// p.move(to: 0, 0); p.line(to: 10, 5); p.close()
 /// ```
 public struct SVGPath: Sendable {
+    /// The `d` attribute text.
     public private(set) var data = ""
+    /// An empty path.
     public init() {}
 
     private mutating func command(_ c: String, _ values: [Double]) {
@@ -127,12 +141,15 @@ public struct SVGPath: Sendable {
         data += c + values.map(svgNumber).joined(separator: " ")
     }
 
+    /// Starts a subpath at (x, y).
     public mutating func move(to x: Double, _ y: Double) { command("M", [x, y]) }
+    /// A straight segment to (x, y).
     public mutating func line(to x: Double, _ y: Double) { command("L", [x, y]) }
     /// A cubic Bézier curve to (x, y) with two control points.
     public mutating func curve(to x: Double, _ y: Double, control1 c1: (Double, Double), control2 c2: (Double, Double)) {
         command("C", [c1.0, c1.1, c2.0, c2.1, x, y])
     }
+    /// Closes the subpath.
     public mutating func close() { command("Z", []) }
 }
 

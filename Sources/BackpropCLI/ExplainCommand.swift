@@ -1,0 +1,51 @@
+import ArgumentParser
+import Backprop
+import Foundation
+
+/// `backprop explain PROBLEM.json`: every number of one forward and backward pass.
+public struct ExplainCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "explain",
+        abstract: "Show every number of a network's forward and backward pass.",
+        discussion: """
+        PROBLEM.json holds the layers, the loss, x and y, for example:
+
+          {"layers": [{"type": "linear", "weight": [[1, 2], [2, 5], [7, 3]], "bias": [4, 2, 1]},
+                      {"type": "relu"},
+                      {"type": "linear", "weight": [[4, 1, 2], [3, 4, 1]], "bias": [5, 1]}],
+           "loss": {"type": "mse", "reduction": "sum"},
+           "x": [10, 5], "y": [320, 340]}
+
+        Layer types: linear (weight out x in, bias), relu (scale), leaky_relu (negative_slope), tanh,
+        sigmoid, softplus (beta, threshold), gelu (approximate: none or tanh), elu (alpha), silu,
+        identity, softmax. Loss types: mse, l2 (half the squared distance), bce, cross_entropy
+        (y as class indices or as distributions); reduction mean (default; sum for l2) or sum.
+        x and y may be one point or a batch (a list of points).
+        """
+    )
+
+    @Argument(help: "The problem, a JSON file.")
+    var problem: String
+
+    @Flag(help: "Print JSON (keys outputs, loss, gradients, jacobians, ...) instead of tables.")
+    var json = false
+
+    @Option(name: .customLong("step"), help: ArgumentHelp("Also show the parameters after one SGD step with this learning rate.", valueName: "LR"))
+    var learningRate: Double?
+
+    @Option(help: "float64 (default) or float32.")
+    var dtype: ExplainDType = .float64
+
+    public init() {}
+
+    public func run() throws {
+        do {
+            print(try explainFile(at: problem, json: json, learningRate: learningRate, dtype: dtype), terminator: "")
+        } catch let error as ExplainError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}
+
+extension ExplainDType: ExpressibleByArgument {}
