@@ -36,12 +36,12 @@ enum DataTestSupport {
     }
 
     /// The fixture JSON file parsed.
-    static func json(_ relative: String) throws -> JSONValue {
-        try JSONValue.parse(bytes: FileIO.readBytes(path: fixture(relative)), source: relative)
+    static func json(_ relative: String) throws -> JSON {
+        try JSON.parse(bytes: FileIO.readBytes(path: fixture(relative)), source: relative)
     }
 }
 
-extension JSONValue {
+extension JSON {
     /// A nested numeric array flattened, row-major.
     var flatNumbers: [Double] {
         switch self {

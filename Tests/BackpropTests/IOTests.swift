@@ -299,16 +299,16 @@ struct JSONIOTests {
     @Test("parse and write back")
     func roundTrip() throws {
         let text = #"{"a":[1,2.5,-3e-7],"b":{"c":null,"d":true},"e":"x\"\n\u00e9"}"#
-        let v = try JSONValue.parse(text)
+        let v = try JSON.parse(text)
         #expect(v["a"]?.arrayValue?.count == 3)
         #expect(v["e"]?.stringValue == "x\"\né")
-        #expect(try JSONValue.parse(v.compactText) == v)
-        #expect(try JSONValue.parse(v.prettyText) == v)
+        #expect(try JSON.parse(v.compactText) == v)
+        #expect(try JSON.parse(v.prettyText) == v)
     }
 
     @Test("errors give the byte offset", arguments: [("{\"a\": }", 6), ("[1, 2", 5), ("{} x", 3)])
     func errors(_ text: String, _ offset: Int) {
-        let m = DataTestSupport.dataErrorMessage { _ = try JSONValue.parse(text, source: "s.json") }
+        let m = DataTestSupport.dataErrorMessage { _ = try JSON.parse(text, source: "s.json") }
         #expect(m?.hasPrefix("s.json: invalid JSON at byte \(offset):") == true, "\(m ?? "")")
     }
 }

@@ -128,7 +128,7 @@ public struct TensorDataset<Scalar: TensorScalar>: Dataset {
     static func gatherRows(_ t: Tensor<Scalar>, _ indices: [Int]) -> Tensor<Scalar> {
         let n = t.shape[0]
         let row = t.shape.dropFirst().reduce(1, *)
-        let storage = TensorStorage<Scalar>(uninitializedCount: indices.count * row)
+        let storage = TensorStorage<Scalar>.make(uninitializedCount: indices.count * row)
         let src = t.base, dst = storage.base
         for (k, i) in indices.enumerated() {
             precondition(i >= 0 && i < n, "batch: index \(i) out of range for \(n) examples")
@@ -240,7 +240,7 @@ public struct Standardizer: Equatable, Sendable {
         let d = mean.count
         precondition(features.shape.dropFirst().reduce(1, *) == d,
                      "Standardizer.apply: features \(features.shape) do not have \(d) values per example")
-        let storage = TensorStorage<Scalar>(uninitializedCount: features.count)
+        let storage = TensorStorage<Scalar>.make(uninitializedCount: features.count)
         let out = storage.base
         let m: [Scalar] = mean.map { Scalar($0) }
         let s: [Scalar] = std.map { Scalar(1 / $0) }

@@ -3,19 +3,19 @@
 /// file written twice is the same byte for byte.
 ///
 /// ```swift
-/// let v = try JSONValue.parse(#"{"layers": [64, 10]}"#, source: "spec.json")
+/// let v = try JSON.parse(#"{"layers": [64, 10]}"#, source: "spec.json")
 /// v["layers"]?.arrayValue?.count   // 2
 /// ```
-public enum JSONValue: Equatable, Sendable {
+public enum JSON: Equatable, Sendable {
     case null
     case bool(Bool)
     case number(Double)
     case string(String)
-    case array([JSONValue])
+    case array([JSON])
     /// Key order is kept, as written in the file.
-    case object([(String, JSONValue)])
+    case object([(String, JSON)])
 
-    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
+    public static func == (lhs: JSON, rhs: JSON) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): return true
         case let (.bool(a), .bool(b)): return a == b
@@ -29,7 +29,7 @@ public enum JSONValue: Equatable, Sendable {
     }
 
     /// The member named `key` of an object; `nil` otherwise.
-    public subscript(key: String) -> JSONValue? {
+    public subscript(key: String) -> JSON? {
         if case .object(let members) = self { return members.first { $0.0 == key }?.1 }
         return nil
     }
@@ -37,8 +37,8 @@ public enum JSONValue: Equatable, Sendable {
     public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
     public var numberValue: Double? { if case .number(let n) = self { return n }; return nil }
     public var boolValue: Bool? { if case .bool(let b) = self { return b }; return nil }
-    public var arrayValue: [JSONValue]? { if case .array(let a) = self { return a }; return nil }
-    public var objectValue: [(String, JSONValue)]? { if case .object(let o) = self { return o }; return nil }
+    public var arrayValue: [JSON]? { if case .array(let a) = self { return a }; return nil }
+    public var objectValue: [(String, JSON)]? { if case .object(let o) = self { return o }; return nil }
 
     /// An integer value, when the number is an exact integer.
     public var intValue: Int? {
@@ -61,12 +61,12 @@ public enum JSONValue: Equatable, Sendable {
     // MARK: Parsing
 
     /// Parses JSON text; errors name `source` and the byte offset.
-    public static func parse(_ text: String, source: String = "") throws -> JSONValue {
+    public static func parse(_ text: String, source: String = "") throws -> JSON {
         try parse(bytes: Array(text.utf8), source: source)
     }
 
     /// Parses UTF-8 JSON bytes; errors name `source` and the byte offset.
-    public static func parse<C: Collection>(bytes: C, source: String = "") throws -> JSONValue where C.Element == UInt8 {
+    public static func parse<C: Collection>(bytes: C, source: String = "") throws -> JSON where C.Element == UInt8 {
         var parser = JSONParser(bytes: Array(bytes), source: source)
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
@@ -98,8 +98,8 @@ public enum JSONValue: Equatable, Sendable {
         switch self {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
-        case .number(let n): out += JSONValue.format(n)
-        case .string(let s): JSONValue.writeString(s, to: &out)
+        case .number(let n): out += JSON.format(n)
+        case .string(let s): JSON.writeString(s, to: &out)
         case .array(let items):
             if items.isEmpty { out += "[]"; return }
             out += "[" + newline
@@ -114,7 +114,7 @@ public enum JSONValue: Equatable, Sendable {
             out += "{" + newline
             for (i, (key, value)) in members.enumerated() {
                 out += pad(level + 1)
-                JSONValue.writeString(key, to: &out)
+                JSON.writeString(key, to: &out)
                 out += indent == nil ? ":" : ": "
                 value.write(to: &out, indent: indent, level: level + 1)
                 out += (i + 1 < members.count ? "," : "") + newline
@@ -166,7 +166,7 @@ private struct JSONParser {
         while index < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[index]) { index += 1 }
     }
 
-    mutating func expect(_ literal: String, _ value: JSONValue) throws -> JSONValue {
+    mutating func expect(_ literal: String, _ value: JSON) throws -> JSON {
         let lit = Array(literal.utf8)
         guard index + lit.count <= bytes.count, Array(bytes[index..<index + lit.count]) == lit else {
             throw error("unexpected character")
@@ -175,7 +175,7 @@ private struct JSONParser {
         return value
     }
 
-    mutating func parseValue(depth: Int) throws -> JSONValue {
+    mutating func parseValue(depth: Int) throws -> JSON {
         guard depth < 512 else { throw error("nested too deeply") }
         guard index < bytes.count else { throw error("unexpected end of input") }
         switch bytes[index] {
@@ -191,9 +191,9 @@ private struct JSONParser {
         }
     }
 
-    mutating func parseObject(depth: Int) throws -> JSONValue {
+    mutating func parseObject(depth: Int) throws -> JSON {
         index += 1
-        var members: [(String, JSONValue)] = []
+        var members: [(String, JSON)] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object([]) }
         while true {
@@ -214,9 +214,9 @@ private struct JSONParser {
         }
     }
 
-    mutating func parseArray(depth: Int) throws -> JSONValue {
+    mutating func parseArray(depth: Int) throws -> JSON {
         index += 1
-        var items: [JSONValue] = []
+        var items: [JSON] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .array([]) }
         while true {
@@ -290,7 +290,7 @@ private struct JSONParser {
         return s
     }
 
-    mutating func parseNumber() throws -> JSONValue {
+    mutating func parseNumber() throws -> JSON {
         let start = index
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
         func digits() -> Int {

@@ -92,7 +92,7 @@ public enum Npy {
         guard bytes.count - dataStart == n * elementSize else {
             throw fail("shape \(shape) needs \(n * elementSize) data bytes, the file has \(bytes.count - dataStart)")
         }
-        let storage = TensorStorage<Scalar>(uninitializedCount: n)
+        let storage = TensorStorage<Scalar>.make(uninitializedCount: n)
         let out = storage.base
         bytes.withUnsafeBytes { raw in
             if elementSize == 4 {

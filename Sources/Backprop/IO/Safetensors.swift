@@ -93,9 +93,9 @@ public struct SafetensorsFile: Sendable {
         let n = Int(headerLength)
         dataStart = 8 + n
         let dataSize = bytes.count - dataStart
-        let header: JSONValue
+        let header: JSON
         do {
-            header = try JSONValue.parse(bytes: bytes[8..<dataStart])
+            header = try JSON.parse(bytes: bytes[8..<dataStart])
         } catch let e as DataError {
             throw fail("header is not JSON: \(e.message)")
         }
@@ -178,7 +178,7 @@ public struct SafetensorsFile: Sendable {
             throw DataError(path: path, "no tensor named \"\(name)\" (the file has \(names.map { "\"\($0)\"" }.joined(separator: ", ")))")
         }
         let n = e.shape.reduce(1, *)
-        let storage = TensorStorage<Scalar>(uninitializedCount: n)
+        let storage = TensorStorage<Scalar>.make(uninitializedCount: n)
         let out = storage.base
         let start = dataStart + e.dataOffsets.lowerBound
         bytes.withUnsafeBytes { raw in
@@ -243,7 +243,7 @@ public enum Safetensors {
                                                    metadata: [String: String] = [:]) -> [UInt8] {
         let dtype = SafetensorsDType.of(Scalar.self)
         var names = Set<String>()
-        var members: [(String, JSONValue)] = []
+        var members: [(String, JSON)] = []
         if !metadata.isEmpty {
             members.append(("__metadata__", .object(metadata.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
         }
@@ -259,7 +259,7 @@ public enum Safetensors {
             ])))
             offset += size
         }
-        var header = Array(JSONValue.object(members).compactText.utf8)
+        var header = Array(JSON.object(members).compactText.utf8)
         while header.count % 8 != 0 { header.append(0x20) }
         var out: [UInt8] = []
         out.reserveCapacity(8 + header.count + offset)

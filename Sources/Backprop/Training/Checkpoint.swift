@@ -20,10 +20,10 @@ public struct Checkpoint {
     public var model: Sequential<Float>
     public var preprocessing: Preprocessing
     /// Free-form information about the run.
-    public var training: JSONValue?
+    public var training: JSON?
 
     public init(spec: ModelSpec, model: Sequential<Float>, preprocessing: Preprocessing = Preprocessing(),
-                training: JSONValue? = nil) {
+                training: JSON? = nil) {
         self.spec = spec
         self.model = model
         self.preprocessing = preprocessing
@@ -55,13 +55,13 @@ public struct Checkpoint {
         guard let architecture = file.metadata["architecture"] else {
             throw DataError(path: path, "no \"architecture\" in __metadata__: not a backprop checkpoint (load its tensors with Checkpoint.loadWeights(into:from:) and a model you build)")
         }
-        let spec = try ModelSpec(jsonValue: JSONValue.parse(architecture, source: path + " __metadata__.architecture"),
+        let spec = try ModelSpec(jsonValue: JSON.parse(architecture, source: path + " __metadata__.architecture"),
                                  source: path + " __metadata__.architecture")
         let preprocessing = try file.metadata["preprocessing"].map {
-            try Preprocessing(jsonValue: JSONValue.parse($0, source: path + " __metadata__.preprocessing"),
+            try Preprocessing(jsonValue: JSON.parse($0, source: path + " __metadata__.preprocessing"),
                               source: path + " __metadata__.preprocessing")
         } ?? Preprocessing()
-        let training = try file.metadata["training"].map { try JSONValue.parse($0, source: path + " __metadata__.training") }
+        let training = try file.metadata["training"].map { try JSON.parse($0, source: path + " __metadata__.training") }
         let model = spec.makeModel(seed: 0)
         try loadWeights(into: model, from: file)
         model.eval()
@@ -111,8 +111,8 @@ public struct Preprocessing: Equatable, Sendable {
         standardizer.map { $0.apply(features) } ?? features
     }
 
-    public var json: JSONValue {
-        var members: [(String, JSONValue)] = []
+    public var json: JSON {
+        var members: [(String, JSON)] = []
         if let s = standardizer {
             members.append(("standardize", .object([("mean", .array(s.mean.map { .number($0) })),
                                                      ("std", .array(s.std.map { .number($0) }))])))
@@ -122,7 +122,7 @@ public struct Preprocessing: Equatable, Sendable {
         return .object(members)
     }
 
-    public init(jsonValue v: JSONValue, source: String) throws {
+    public init(jsonValue v: JSON, source: String) throws {
         func numbers(_ key: String) throws -> [Double] {
             guard let items = v["standardize"]?[key]?.arrayValue, items.allSatisfy({ $0.numberValue != nil }) else {
                 throw DataError(path: source, "standardize.\(key) must be an array of numbers")

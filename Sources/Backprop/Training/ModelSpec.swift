@@ -48,7 +48,7 @@ public struct ModelSpec: Equatable, Sendable {
     }
 
     /// The spec as JSON: `{"layers":[64,128,10],"activation":"relu","dropout":0,"loss":"cross_entropy"}`.
-    public var json: JSONValue {
+    public var json: JSON {
         .object([
             ("layers", .array(layers.map { .number(Double($0)) })),
             ("activation", .string(activation)),
@@ -59,12 +59,12 @@ public struct ModelSpec: Equatable, Sendable {
 
     /// Parses JSON text (a file's contents); `source` names it in errors.
     public init(json text: String, source: String = "model spec") throws {
-        try self.init(jsonValue: JSONValue.parse(text, source: source), source: source)
+        try self.init(jsonValue: JSON.parse(text, source: source), source: source)
     }
 
     /// Reads a spec from a parsed JSON object; unknown keys are errors (a typo
     /// should not be silently ignored).
-    public init(jsonValue v: JSONValue, source: String = "model spec") throws {
+    public init(jsonValue v: JSON, source: String = "model spec") throws {
         guard let members = v.objectValue else { throw DataError(path: source, "the spec is \(v.kindName), not a JSON object") }
         let known = ["layers", "activation", "dropout", "loss"]
         if let unknown = members.first(where: { !known.contains($0.0) }) {

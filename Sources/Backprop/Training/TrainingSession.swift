@@ -168,7 +168,7 @@ public enum TrainingSession {
             output("plot: \(plotPath)\n")
         }
         if let checkpointPath = o.checkpointPath {
-            var info: [(String, JSONValue)] = [
+            var info: [(String, JSON)] = [
                 ("dataset", .string(dataSpec.description)), ("seed", .number(Double(o.seed))),
                 ("validation_split", .number(o.validationSplit)), ("epochs", .number(Double(history.epochs.count))),
                 ("interrupted", .bool(history.interrupted)),
