@@ -315,3 +315,25 @@ struct TrainCommandOptionTests {
         #expect(message(["--loss", "hinge"]) == "--loss hinge: use one of cross_entropy, mse, l1, huber")
     }
 }
+
+@Suite("Train: regression from a JSON model spec")
+struct TrainRegressionTests {
+    @Test("sine with a spec file: the loss falls well below the variance of sin, and eval agrees with the summary")
+    func sineFromSpec() throws {
+        let dir = DataTestSupport.temporaryDirectory("train")
+        try FileIO.writeText(#"{"layers": [1, 16, 1], "activation": "tanh", "loss": "mse"}"#, to: dir + "/spec.json")
+        var o = TrainingOptions()
+        o.dataset = "sine"; o.samples = 200; o.epochs = 60; o.learningRate = 0.02; o.modelPath = dir + "/spec.json"
+        o.progress = .none; o.checkpointPath = dir + "/sine.safetensors"
+        var text = ""
+        let result = try TrainingSession.run(o, output: { text += $0 })
+        #expect(text.contains("1 feature, 1 target value"), "\(text)")
+        // Var(sin x) for x ~ U(-pi, pi) is 1/2; a fitted curve leaves little more than the noise (0.05^2).
+        #expect(result.final!.validationLoss! < 0.05, "\(text)")
+        let restored = try Checkpoint.load(path: dir + "/sine.safetensors")
+        #expect(restored.spec == ModelSpec(layers: [1, 16, 1], activation: "tanh", loss: .mse))
+        let y = try Inference.predict(checkpoint: dir + "/sine.safetensors", input: "1.5707963")
+        #expect(y.hasPrefix("prediction\n"))
+        #expect(abs(Double(y.split(separator: "\n")[1])! - 1) < 0.25, "\(y)")
+    }
+}

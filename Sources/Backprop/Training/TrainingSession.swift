@@ -134,7 +134,8 @@ public enum TrainingSession {
                                          momentum: o.momentum, weightDecay: o.weightDecay)
         let trainer = Trainer(model: model, loss: spec.loss, optimizer: optimizer)
         output("dataset \(dataSpec): \(train.count) training, \(validation.count) validation examples, "
-               + "\(data.featureSize) features, " + (data.classCount.map { "\($0) classes" } ?? "\(data.targetSize) target(s)")
+               + plural(data.featureSize, "feature") + ", "
+               + (data.classCount.map { plural($0, "class", "classes") } ?? plural(data.targetSize, "target value"))
                + (standardizer != nil ? ", standardised" : "") + "\n")
         output("model \(spec.pytorchCode) (\(model.parameterCount) parameters), loss \(spec.loss.rawValue), "
                + "\(o.optimizer.rawValue) lr \(o.learningRate), batch \(o.batchSize), \(epochs) epochs, seed \(o.seed)\n")
@@ -191,6 +192,10 @@ public enum TrainingSession {
             output("checkpoint: \(checkpointPath)\n")
         }
         return TrainingResult(history: history, spec: spec, model: model, trainCount: train.count, validationCount: validation.count)
+    }
+
+    static func plural(_ n: Int, _ one: String, _ many: String? = nil) -> String {
+        "\(n) " + (n == 1 ? one : many ?? one + "s")
     }
 
     static func datasetOptions(_ o: TrainingOptions) -> DatasetOptions {
