@@ -1,0 +1,238 @@
+/// Everything `backprop train` does, as a library call: load the data,
+/// split and standardise it, build the model (from flags or a spec), train
+/// with progress, write the plot and the checkpoint, and summarise.
+///
+/// ```swift
+/// var options = TrainingOptions()          // digits, defaults of `backprop train`
+/// options.epochs = 5
+/// let result = try TrainingSession.run(options) { print($0, terminator: "") }
+/// result.final?.validationAccuracy         // e.g. 0.96
+/// ```
+public struct TrainingOptions: Sendable {
+    public var dataset = "digits"
+    public var target: String?
+    public var features: [String]?
+    public var task: CSVTask = .automatic
+    public var samples = 1000
+    public var noise: Double?
+    /// Widths from input to output; `nil` uses ``hidden`` between the data's sizes.
+    public var layers: [Int]?
+    /// Hidden widths when `layers` is `nil`; `nil` picks per dataset.
+    public var hidden: [Int]?
+    public var activation = "relu"
+    public var dropout = 0.0
+    /// `nil` picks cross_entropy for classes and mse for regression.
+    public var loss: LossKind?
+    /// A JSON ``ModelSpec`` file; overrides layers/activation/dropout/loss.
+    public var modelPath: String?
+    public var optimizer: OptimizerKind = .adam
+    public var learningRate = 1e-3
+    public var momentum = 0.9
+    public var weightDecay = 0.0
+    /// `nil` picks per dataset.
+    public var epochs: Int?
+    public var batchSize = 64
+    public var seed: UInt64 = 1
+    public var validationSplit = 0.2
+    /// `nil`: standardise every dataset but MNIST.
+    public var standardize: Bool?
+    public var plotPath: String?
+    public var checkpointPath: String?
+    /// How progress is shown.
+    public var progress: ProgressStyle = .lines
+
+    public init() {}
+
+    public enum ProgressStyle: String, Sendable, CaseIterable {
+        /// A bar redrawn with `\r`, for a terminal.
+        case bar
+        /// One line per epoch.
+        case lines
+        /// Only the summary.
+        case none
+    }
+}
+
+/// The outcome of a training run.
+public struct TrainingResult {
+    public var history: TrainingHistory
+    public var spec: ModelSpec
+    public var model: Sequential<Float>
+    public var final: EpochRecord? { history.epochs.last }
+    public var trainCount: Int
+    public var validationCount: Int
+}
+
+public enum TrainingSession {
+    /// Default hidden widths and epochs per dataset, chosen so that each task
+    /// trains to a good score in seconds (digits: >= 95% validation accuracy).
+    static func defaults(_ spec: DatasetSpec) -> (hidden: [Int], epochs: Int) {
+        switch spec {
+        case .digits: return ([256], 40)
+        case .mnist: return ([256], 5)
+        case .csv: return ([64], 50)
+        case .spirals: return ([64, 64], 200)
+        case .moons, .blobs: return ([32, 32], 100)
+        case .sine: return ([64, 64], 300)
+        }
+    }
+
+    /// Runs training; `output` receives text with its own line endings
+    /// (`\r` redraws on a terminal). `shouldStop` is checked after every
+    /// batch; when it returns `true` the run stops there and still saves.
+    @discardableResult
+    public static func run(_ o: TrainingOptions, output: (String) -> Void,
+                           shouldStop: () -> Bool = { false }) throws -> TrainingResult {
+        let dataSpec = try DatasetSpec(parsing: o.dataset)
+        let defaults = defaults(dataSpec)
+        guard o.batchSize > 0 else { throw DataError(path: "--batch-size", "must be positive, got \(o.batchSize)") }
+        guard o.validationSplit >= 0 && o.validationSplit < 1 else {
+            throw DataError(path: "--validation-split", "must be in [0, 1), got \(o.validationSplit)")
+        }
+        guard o.learningRate > 0 && o.learningRate.isFinite else { throw DataError(path: "--lr", "must be positive, got \(o.learningRate)") }
+        let epochs = o.epochs ?? defaults.epochs
+        guard epochs >= 1 else { throw DataError(path: "--epochs", "must be at least 1, got \(epochs)") }
+        if case .csv = dataSpec {} else if o.target != nil {
+            throw DataError(path: "--target", "only applies to csv:FILE datasets")
+        }
+
+        let data = try dataSpec.load(.training, options: datasetOptions(o))
+        let (trainRaw, validationRaw) = data.trainValidationSplit(validationFraction: o.validationSplit, seed: o.seed)
+        guard trainRaw.count > 0 else { throw DataError(path: o.dataset, "no training examples after the validation split") }
+        // Standardising helps every dataset here but MNIST, whose many all-zero border pixels gain nothing from it.
+        let standardize = o.standardize ?? { if case .mnist = dataSpec { return false }; return true }()
+        let standardizer = standardize ? Standardizer(fitting: trainRaw.features) : nil
+        let train = standardizer.map { trainRaw.withFeatures($0.apply(trainRaw.features)) } ?? trainRaw
+        let validation = standardizer.map { validationRaw.withFeatures($0.apply(validationRaw.features)) } ?? validationRaw
+
+        let outputSize = data.classCount ?? data.targetSize
+        var spec: ModelSpec
+        if let modelPath = o.modelPath {
+            spec = try ModelSpec(json: FileIO.readText(path: modelPath), source: modelPath)
+        } else {
+            let widths = o.layers ?? ([data.featureSize] + (o.hidden ?? defaults.hidden) + [outputSize])
+            let loss = o.loss ?? (data.isClassification ? .crossEntropy : .mse)
+            spec = ModelSpec(layers: widths, activation: o.activation, dropout: o.dropout, loss: loss)
+            try spec.validate(source: "--layers/--activation")
+        }
+        let source = o.modelPath ?? "--layers"
+        guard spec.layers.first == data.featureSize else {
+            throw DataError(path: source, "the first width \(spec.layers[0]) does not match the \(data.featureSize) input features of \(dataSpec)")
+        }
+        guard spec.layers.last == outputSize else {
+            throw DataError(path: source, "the last width \(spec.layers.last!) does not match the \(outputSize) \(data.isClassification ? "classes" : "target values") of \(dataSpec)")
+        }
+        guard spec.loss.isClassification == data.isClassification else {
+            throw DataError(path: o.modelPath ?? "--loss", "loss \(spec.loss.rawValue) does not fit \(dataSpec), a \(data.isClassification ? "classification" : "regression") task")
+        }
+
+        // Fail now, not after training, when an output cannot be written.
+        for path in [o.checkpointPath, o.plotPath].compactMap({ $0 }) { try FileIO.checkWritable(path) }
+
+        let model = spec.makeModel(seed: o.seed)
+        let optimizer = o.optimizer.make(parameters: model.parameters(), learningRate: o.learningRate,
+                                         momentum: o.momentum, weightDecay: o.weightDecay)
+        let trainer = Trainer(model: model, loss: spec.loss, optimizer: optimizer)
+        output("dataset \(dataSpec): \(train.count) training, \(validation.count) validation examples, "
+               + plural(data.featureSize, "feature") + ", "
+               + (data.classCount.map { plural($0, "class", "classes") } ?? plural(data.targetSize, "target value"))
+               + (standardizer != nil ? ", standardised" : "") + "\n")
+        output("model \(spec.pytorchCode) (\(model.parameterCount) parameters), loss \(spec.loss.rawValue), "
+               + "\(o.optimizer.rawValue) lr \(o.learningRate), batch \(o.batchSize), \(epochs) epochs, seed \(o.seed)\n")
+
+        var lastDraw = -1.0
+        let history = trainer.fit(train: train, validation: validation.count > 0 ? validation : nil, epochs: epochs,
+                                  batchSize: o.batchSize, seed: o.seed, onEvent: { event in
+            switch (event, o.progress) {
+            case (.batch(let p), .bar):
+                // Redraw at most ~20 times a second, and always on the last batch.
+                if p.totalSeconds - lastDraw >= 0.05 || p.batch == p.batchCount {
+                    lastDraw = p.totalSeconds
+                    output("\r" + TrainingText.progressBar(p) + "\u{1B}[K")
+                }
+            case (.epoch(let r, let n), .bar): output("\r" + TrainingText.epochLine(r, epochs: n) + "\u{1B}[K\n")
+            case (.epoch(let r, let n), .lines): output(TrainingText.epochLine(r, epochs: n) + "\n")
+            default: break
+            }
+        }, shouldStop: shouldStop)
+
+        if history.interrupted {
+            if o.progress == .bar { output("\r\u{1B}[K") }
+            output("interrupted: stopped after batch \(history.batchesInLastEpoch) of epoch \(history.epochs.count + (history.batchesInLastEpoch > 0 ? 1 : 0))\n")
+        }
+        let finalTrain = trainer.evaluate(train)
+        let finalValidation = validation.count > 0 ? trainer.evaluate(validation) : nil
+        output(summary(history: history, train: finalTrain, validation: finalValidation))
+
+        if let plotPath = o.plotPath, !history.epochs.isEmpty {
+            try FileIO.writeText(trainingPlot(history.epochs, title: "backprop train --dataset \(dataSpec)").svg(), to: plotPath)
+            output("plot: \(plotPath)\n")
+        }
+        if let checkpointPath = o.checkpointPath {
+            var info: [(String, JSON)] = [
+                ("dataset", .string(dataSpec.description)), ("seed", .number(Double(o.seed))),
+                ("validation_split", .number(o.validationSplit)), ("epochs", .number(Double(history.epochs.count))),
+                ("interrupted", .bool(history.interrupted)),
+                ("train_loss", .number(finalTrain.loss)),
+            ]
+            if let a = finalTrain.accuracy { info.append(("train_accuracy", .number(a))) }
+            if let v = finalValidation {
+                info.append(("validation_loss", .number(v.loss)))
+                if let a = v.accuracy { info.append(("validation_accuracy", .number(a))) }
+            }
+            if case .csv = dataSpec {
+                info.append(("target", .string(o.target ?? "")))
+            }
+            if dataSpec.isSynthetic { info.append(("samples", .number(Double(o.samples)))) }
+            let checkpoint = Checkpoint(spec: spec, model: model,
+                                        preprocessing: Preprocessing(standardizer: standardizer, classNames: data.classNames,
+                                                                     featureNames: data.featureNames),
+                                        training: .object(info))
+            try checkpoint.save(to: checkpointPath)
+            output("checkpoint: \(checkpointPath)\n")
+        }
+        return TrainingResult(history: history, spec: spec, model: model, trainCount: train.count, validationCount: validation.count)
+    }
+
+    static func plural(_ n: Int, _ one: String, _ many: String? = nil) -> String {
+        "\(n) " + (n == 1 ? one : many ?? one + "s")
+    }
+
+    static func datasetOptions(_ o: TrainingOptions) -> DatasetOptions {
+        let target: CSVColumn? = o.target.map { CSVColumn($0) }
+        let features: [CSVColumn]? = o.features.map { $0.map { CSVColumn($0) } }
+        return DatasetOptions(samples: o.samples, seed: o.seed, noise: o.noise, target: target, features: features, task: o.task)
+    }
+
+    static func scoreText(_ e: Evaluation) -> String {
+        var s = "loss \(TrainingText.fixed(e.loss, 4))"
+        if let a = e.accuracy {
+            s += " accuracy \(TrainingText.fixed(a * 100, 2))% (\(Int((a * Double(e.count)).rounded()))/\(e.count))"
+        }
+        return s
+    }
+
+    static func summary(history: TrainingHistory, train: Evaluation, validation: Evaluation?) -> String {
+        let rate = Double(history.samples) / max(history.seconds, 1e-9)
+        var lines = ["trained \(history.epochs.count) epoch\(history.epochs.count == 1 ? "" : "s") in \(TrainingText.fixed(history.seconds, 2)) s (\(TrainingText.grouped(Int(rate))) samples/s)"]
+        lines.append("train:      " + scoreText(train))
+        if let v = validation { lines.append("validation: " + scoreText(v)) }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Loss and accuracy per epoch, training and validation, as a two-panel line plot.
+    public static func trainingPlot(_ epochs: [EpochRecord], title: String) -> LinePlot {
+        func series(_ label: String, _ value: (EpochRecord) -> Double?) -> LinePlot.Series? {
+            let points = epochs.compactMap { r in value(r).map { (x: Double(r.epoch), y: $0) } }
+            return points.isEmpty ? nil : LinePlot.Series(label: label, points: points)
+        }
+        var panels = [LinePlot.Panel(title: "loss", xLabel: "epoch", yLabel: "loss",
+                                     series: [series("train", { $0.trainLoss }), series("validation", { $0.validationLoss })].compactMap { $0 })]
+        let accuracy = [series("train", { $0.trainAccuracy.map { $0 * 100 } }),
+                        series("validation", { $0.validationAccuracy.map { $0 * 100 } })].compactMap { $0 }
+        if !accuracy.isEmpty {
+            panels.append(LinePlot.Panel(title: "accuracy", xLabel: "epoch", yLabel: "accuracy (%)", series: accuracy))
+        }
+        return LinePlot(title: title, panels: panels)
+    }
+}

@@ -1,0 +1,205 @@
+import ArgumentParser
+import Backprop
+import Dispatch
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `backprop train`: train a multilayer perceptron on a shipped, synthetic,
+/// MNIST or CSV dataset, with progress, an SVG of the curves and a
+/// safetensors checkpoint that PyTorch loads.
+public struct TrainCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train a network on a dataset and save a safetensors checkpoint.",
+        discussion: """
+            Datasets: \(DatasetSpec.forms.joined(separator: ", ")). The digits dataset (UCI handwritten digits,
+            8x8, 1,797 images) is built in. Ctrl-C stops after the current batch and still saves the checkpoint.
+            Example: backprop train --dataset digits --checkpoint digits.safetensors --plot curves.svg
+            """
+    )
+
+    @Option(name: .long, help: "digits | spirals[:K] | moons | sine | blobs[:K] | mnist:FOLDER | csv:FILE")
+    var dataset = "digits"
+    @Option(name: .long, help: "CSV target column: a header name or a 0-based index (-1: last).")
+    var target: String?
+    @Option(name: .long, parsing: .unconditional, help: "CSV feature columns, comma-separated (default: all but the target).")
+    var features: String?
+    @Option(name: .long, help: "CSV task: automatic | classification | regression.")
+    var task: String = "automatic"
+    @Option(name: .long, help: "Examples to generate for a synthetic dataset.")
+    var samples = 1000
+    @Option(name: .long, help: "Noise of a synthetic dataset (default per dataset).")
+    var noise: Double?
+
+    @Option(name: .long, parsing: .unconditional, help: "Widths from input to output, e.g. 64,128,10 (default: the data's sizes around --hidden).")
+    var layers: String?
+    @Option(name: .long, parsing: .unconditional, help: "Hidden widths when --layers is not given, e.g. 128 or 64,64.")
+    var hidden: String?
+    @Option(name: .long, help: "Hidden activation: \(ModelSpec.activations.joined(separator: " | ")).")
+    var activation = "relu"
+    @Option(name: .long, help: "Dropout probability after each hidden activation.")
+    var dropout = 0.0
+    @Option(name: .long, help: "Loss: \(LossKind.allCases.map(\.rawValue).joined(separator: " | ")) (default: cross_entropy for classes, mse otherwise).")
+    var loss: String?
+    @Option(name: .long, help: "A JSON model spec {\"layers\": [...], \"activation\": ..., \"dropout\": ..., \"loss\": ...}.")
+    var model: String?
+
+    @Option(name: .long, help: "Optimizer: \(OptimizerKind.allCases.map(\.rawValue).joined(separator: " | ")).")
+    var optimizer = "adam"
+    @Option(name: .customLong("lr"), help: "Learning rate.")
+    var learningRate = 1e-3
+    @Option(name: .long, help: "Momentum for sgd and rmsprop.")
+    var momentum = 0.9
+    @Option(name: .customLong("weight-decay"), help: "Weight decay (L2 for sgd/adam/rmsprop, decoupled for adamw).")
+    var weightDecay = 0.0
+    @Option(name: .long, help: "Passes over the training data (default per dataset; digits: 40).")
+    var epochs: Int?
+    @Option(name: .customLong("batch-size"), help: "Examples per step.")
+    var batchSize = 64
+    @Option(name: .long, help: "Seed for the split, the initial weights and the shuffling.")
+    var seed: UInt64 = 1
+    @Option(name: .customLong("validation-split"), help: "Fraction of the data held out for validation.")
+    var validationSplit = 0.2
+    @Flag(inversion: .prefixedNo, help: "Standardise features with the training split's mean and std (default: on, except for MNIST).")
+    var standardize: Bool?
+
+    @Option(name: .long, help: "Write the loss and accuracy curves as SVG.")
+    var plot: String?
+    @Option(name: .long, help: "Save the trained model as a safetensors checkpoint.")
+    var checkpoint: String?
+    @Option(name: .long, help: "Progress: auto (a bar on a terminal, lines otherwise) | bar | lines | none.")
+    var progress = "auto"
+
+    public init() {}
+
+    /// The options as the library takes them; a bad value is an error naming the flag.
+    func options() throws -> TrainingOptions {
+        var o = TrainingOptions()
+        o.dataset = dataset
+        o.target = target
+        o.features = features?.split(separator: ",").map { String($0).trimmed() }
+        guard let t = CSVTask(rawValue: task) else { throw CLIError("--task \(task): use automatic, classification or regression") }
+        o.task = t
+        o.samples = samples
+        o.noise = noise
+        o.layers = try layers.map { try Self.widths($0, flag: "--layers") }
+        o.hidden = try hidden.map { try Self.widths($0, flag: "--hidden") }
+        o.activation = activation
+        o.dropout = dropout
+        if let loss {
+            guard let k = LossKind(rawValue: loss) else {
+                throw CLIError("--loss \(loss): use one of \(LossKind.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            o.loss = k
+        }
+        o.modelPath = model
+        guard let opt = OptimizerKind(rawValue: optimizer.lowercased()) else {
+            throw CLIError("--optimizer \(optimizer): use one of \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        o.optimizer = opt
+        o.learningRate = learningRate
+        o.momentum = momentum
+        o.weightDecay = weightDecay
+        o.epochs = epochs
+        o.batchSize = batchSize
+        o.seed = seed
+        o.validationSplit = validationSplit
+        o.standardize = standardize
+        o.plotPath = plot
+        o.checkpointPath = checkpoint
+        switch progress {
+        case "auto": o.progress = isatty(STDOUT_FILENO) != 0 ? .bar : .lines
+        case "bar", "lines", "none": o.progress = TrainingOptions.ProgressStyle(rawValue: progress)!
+        default: throw CLIError("--progress \(progress): use auto, bar, lines or none")
+        }
+        return o
+    }
+
+    static func widths(_ text: String, flag: String) throws -> [Int] {
+        try text.split(separator: ",").map { item in
+            guard let w = Int(item.trimmingPrefix(" ")), w > 0 else {
+                throw CLIError("\(flag) \(text): '\(item)' is not a positive integer width")
+            }
+            return w
+        }
+    }
+
+    public func run() throws {
+        let options = try options()
+        let interrupt = InterruptFlag.install()
+        defer { interrupt.uninstall() }
+        let result: TrainingResult
+        do {
+            result = try TrainingSession.run(options, output: { text in
+                writeUnbuffered(text, to: STDOUT_FILENO)
+            }, shouldStop: { interrupt.isSet })
+        } catch let e as DataError {
+            throw CLIError(e.description)
+        }
+        // Interrupted runs still saved their outputs; 130 (128 + SIGINT) tells a script the run was cut short.
+        if result.history.interrupted { throw ExitCode(130) }
+    }
+}
+
+/// Writes text straight to a file descriptor (progress must appear at once, and `\r` redraws in place).
+func writeUnbuffered(_ text: String, to fd: Int32) {
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        if n <= 0 { if n < 0 && errno == EINTR { continue }; return }
+        bytes = bytes.dropFirst(n)
+    }
+}
+
+/// A command-line error printed as one line, with a non-zero exit.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension String {
+    func trimmed() -> String {
+        var s = Substring(self)
+        while s.first == " " { s = s.dropFirst() }
+        while s.last == " " { s = s.dropLast() }
+        return String(s)
+    }
+}
+
+/// Ctrl-C during training: the first SIGINT sets a flag that the training
+/// loop checks after each batch (so the run stops cleanly and saves); a
+/// second one exits at once.
+// @unchecked: `source` is created once in init and only resumed/cancelled from the main thread.
+final class InterruptFlag: @unchecked Sendable {
+    private let flag = Atomic<Bool>(false)
+    private let source: any DispatchSourceSignal
+
+    private init() {
+        signal(SIGINT, SIG_IGN)   // let the dispatch source see SIGINT instead of the default handler
+        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+    }
+
+    static func install() -> InterruptFlag {
+        let f = InterruptFlag()
+        f.source.setEventHandler { [f] in
+            if f.flag.exchange(true, ordering: .sequentiallyConsistent) {
+                signal(SIGINT, SIG_DFL)
+                raise(SIGINT)
+            }
+            writeUnbuffered("\nCtrl-C: stopping after the current batch (press again to quit now)\n", to: STDERR_FILENO)
+        }
+        f.source.resume()
+        return f
+    }
+
+    var isSet: Bool { flag.load(ordering: .sequentiallyConsistent) }
+
+    func uninstall() {
+        source.cancel()
+        signal(SIGINT, SIG_DFL)
+    }
+}
