@@ -26,3 +26,18 @@ struct DemoTests {
         #expect(text.contains("                                        [ 336.,  658., 1204.]])"))
     }
 }
+
+/// The README's tensor example prints what the README says.
+@Suite("README")
+struct ReadmeTests {
+    @Test func tensorExample() {
+        let w = Tensor<Double>([[1, 5, 7], [3, 2, 4]], requiresGrad: true)
+        let x = Tensor<Double>([2, 10, 5], requiresGrad: true)
+        let b = Tensor<Double>([4, 9], requiresGrad: true)
+        let z = matmul(w, x) + b
+        #expect(z.description == "tensor([91., 55.], dtype=torch.float64, grad_fn=<AddBackward>)")
+        z.backward(seed: [1, 1])
+        #expect(x.grad!.description == "tensor([ 4.,  7., 11.], dtype=torch.float64)")
+        #expect(w.grad! == [[2, 10, 5], [2, 10, 5]])
+    }
+}
