@@ -18,16 +18,15 @@ PACK_A_IMPL(int ta, const T *restrict a, ptrdiff_t lda, ptrdiff_t i0, ptrdiff_t 
     for (ptrdiff_t ir = 0; ir < mc; ir += mr, dst += (ptrdiff_t)mr * kc) {
         int rows = (int)BP_MIN((ptrdiff_t)mr, mc - ir);
         if (!ta) {
+            /* Row by row: each stored row is read sequentially (reading a
+             * column across rows at a power-of-two stride thrashes L1). */
             const T *src = a + (i0 + ir) * lda + p0;
-            if (rows == mr) {
-                for (ptrdiff_t p = 0; p < kc; p++)
-                    for (int r = 0; r < mr; r++) dst[p * mr + r] = src[r * lda + p];
-            } else {
-                for (ptrdiff_t p = 0; p < kc; p++) {
-                    for (int r = 0; r < rows; r++) dst[p * mr + r] = src[r * lda + p];
-                    for (int r = rows; r < mr; r++) dst[p * mr + r] = 0;
-                }
+            for (int r = 0; r < rows; r++) {
+                const T *s = src + r * lda;
+                for (ptrdiff_t p = 0; p < kc; p++) dst[p * mr + r] = s[p];
             }
+            for (int r = rows; r < mr; r++)
+                for (ptrdiff_t p = 0; p < kc; p++) dst[p * mr + r] = 0;
         } else {
             const T *src = a + p0 * lda + i0 + ir;
             if (rows == mr) {
@@ -62,15 +61,12 @@ PACK_B_IMPL(int tb, const T *restrict b, ptrdiff_t ldb, ptrdiff_t p0, ptrdiff_t 
             }
         } else {
             const T *src = b + (j0 + jr) * ldb + p0;
-            if (cols == nr) {
-                for (ptrdiff_t p = 0; p < kc; p++)
-                    for (int j = 0; j < nr; j++) dst[p * nr + j] = src[j * ldb + p];
-            } else {
-                for (ptrdiff_t p = 0; p < kc; p++) {
-                    for (int j = 0; j < cols; j++) dst[p * nr + j] = src[j * ldb + p];
-                    for (int j = cols; j < nr; j++) dst[p * nr + j] = 0;
-                }
+            for (int j = 0; j < cols; j++) {
+                const T *s = src + j * ldb;
+                for (ptrdiff_t p = 0; p < kc; p++) dst[p * nr + j] = s[p];
             }
+            for (int j = cols; j < nr; j++)
+                for (ptrdiff_t p = 0; p < kc; p++) dst[p * nr + j] = 0;
         }
     }
 }
@@ -136,6 +132,8 @@ typedef struct {
     ptrdiff_t lda, ldb, ldc;
     const INFO *in;
     T *packed_b; /* two buffers of kc x nc, alternating between pc steps */
+    ptrdiff_t chunk_rows; /* rows of C per dynamically scheduled chunk */
+    _Atomic ptrdiff_t next_chunk[2];
     bp_barrier barrier;
 } ARGS;
 
@@ -154,6 +152,10 @@ static void WORKER(void *p, int tid, int nt) {
         /* This thread's share of the B panels (all of them when nt == 1). */
         ptrdiff_t q0 = npanels * tid / nt, q1 = npanels * (tid + 1) / nt;
         ptrdiff_t j0 = q0 * nr, j1 = BP_MIN(nc, q1 * nr);
+        /* Splitting columns, each thread packs and reads only its own B
+         * panels, so no barrier is needed within one jc; but the shares move
+         * when jc (and so nc) changes: wait until all are done with the last. */
+        if (!g->split_m && jc > 0) bp_barrier_wait(&g->barrier, nt, &sense);
         for (ptrdiff_t pc = 0; pc < k; pc += KC, step++) {
             ptrdiff_t kc = BP_MIN(KC, k - pc);
             T beta = pc == 0 ? g->beta : (T)1;
@@ -164,12 +166,27 @@ static void WORKER(void *p, int tid, int nt) {
                  * other buffer is written next step, after the next barrier,
                  * so no second barrier is needed. */
                 bp_barrier_wait(&g->barrier, nt, &sense);
-                ptrdiff_t mp = (m + mr - 1) / mr;
-                ptrdiff_t r0 = mp * tid / nt * mr, r1 = BP_MIN(m, mp * (tid + 1) / nt * mr);
-                for (ptrdiff_t ic = r0; ic < r1; ic += MC) {
-                    ptrdiff_t mc = BP_MIN(MC, r1 - ic);
-                    PACK_A(g->ta, g->a, g->lda, ic, mc, pc, kc, (int)mr, pa);
-                    MACRO(in, mc, nc, kc, g->alpha, pa, pb, beta, g->c + ic * g->ldc + jc, g->ldc);
+                if (nt == 1) {
+                    for (ptrdiff_t ic = 0; ic < m; ic += MC) {
+                        ptrdiff_t mc = BP_MIN(MC, m - ic);
+                        PACK_A(g->ta, g->a, g->lda, ic, mc, pc, kc, (int)mr, pa);
+                        MACRO(in, mc, nc, kc, g->alpha, pa, pb, beta, g->c + ic * g->ldc + jc, g->ldc);
+                    }
+                } else {
+                    /* Row chunks are handed out dynamically, so a thread that
+                     * loses its core for a while does not hold the others up.
+                     * Counter (step & 1) was reset by thread 0 after the
+                     * previous barrier, before anyone could reach this one. */
+                    _Atomic ptrdiff_t *next = &g->next_chunk[step & 1];
+                    if (tid == 0) atomic_store_explicit(&g->next_chunk[(step + 1) & 1], 0, memory_order_relaxed);
+                    const ptrdiff_t rows = g->chunk_rows;
+                    for (;;) {
+                        ptrdiff_t ic = atomic_fetch_add_explicit(next, 1, memory_order_relaxed) * rows;
+                        if (ic >= m) break;
+                        ptrdiff_t mc = BP_MIN(rows, m - ic);
+                        PACK_A(g->ta, g->a, g->lda, ic, mc, pc, kc, (int)mr, pa);
+                        MACRO(in, mc, nc, kc, g->alpha, pa, pb, beta, g->c + ic * g->ldc + jc, g->ldc);
+                    }
                 }
             } else if (j1 > j0) {
                 /* Each thread works on the B panels it packed itself. */
@@ -274,6 +291,13 @@ void GEMM_ENTRY(int ta, int tb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, T alpha,
     ptrdiff_t b_stride = (ptrdiff_t)in->kc * ((in->nc + in->nr - 1) / in->nr * in->nr);
     g.packed_b = bp_scratch(1, sizeof(T) * (size_t)(2 * b_stride));
     bp_barrier_init(&g.barrier);
+    /* About four chunks per thread, at most mc rows each. */
+    ptrdiff_t chunk_panels = (mp + 4 * nt - 1) / (4 * nt);
+    if (chunk_panels > in->mc / in->mr) chunk_panels = in->mc / in->mr;
+    if (chunk_panels < 1) chunk_panels = 1;
+    g.chunk_rows = chunk_panels * in->mr;
+    atomic_store(&g.next_chunk[0], 0);
+    atomic_store(&g.next_chunk[1], 0);
     if (nt > 1)
         bp_parallel_region(nt, WORKER, &g);
     else

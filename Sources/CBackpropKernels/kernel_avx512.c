@@ -26,10 +26,12 @@
         S_STORE(c + (i) * ldc, c##i##0);                                           \
         S_STORE(c + (i) * ldc + 16, c##i##1);                                      \
     } while (0)
+/* C rows are prefetched into L2, not L1: with a power-of-two ldc all 14 rows
+ * of a tile map to the same L1 sets and would evict each other (and B). */
 #define PF_C(i)                                                                    \
     do {                                                                           \
-        _mm_prefetch((const char *)(c + (i) * ldc), _MM_HINT_T0);                  \
-        _mm_prefetch((const char *)(c + (i) * ldc + 31), _MM_HINT_T0);             \
+        _mm_prefetch((const char *)(c + (i) * ldc), _MM_HINT_T1);                  \
+        _mm_prefetch((const char *)(c + (i) * ldc + 31), _MM_HINT_T1);             \
     } while (0)
 
 BP_TARGET_AVX512
@@ -75,8 +77,8 @@ void bp_skernel_avx512(ptrdiff_t kc, const float *restrict pa, const float *rest
     } while (0)
 #define PF_D(i)                                                                    \
     do {                                                                           \
-        _mm_prefetch((const char *)(c + (i) * ldc), _MM_HINT_T0);                  \
-        _mm_prefetch((const char *)(c + (i) * ldc + 15), _MM_HINT_T0);             \
+        _mm_prefetch((const char *)(c + (i) * ldc), _MM_HINT_T1);                  \
+        _mm_prefetch((const char *)(c + (i) * ldc + 15), _MM_HINT_T1);             \
     } while (0)
 
 BP_TARGET_AVX512
