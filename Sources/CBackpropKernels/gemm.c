@@ -3,9 +3,9 @@
 #include "bp_internal.h"
 
 /* Products with m*n*k at or below this use direct loops (no packing). */
-#define SMALL_WORK (24.0 * 24.0 * 24.0)
+#define SMALL_WORK (8.0 * 8.0 * 8.0)
 /* Below this m*n*k a single thread is used. */
-#define PARALLEL_WORK (160.0 * 160.0 * 160.0)
+#define PARALLEL_WORK (136.0 * 136.0 * 136.0)
 
 #define T float
 #define INFO bp_sinfo

@@ -18,12 +18,16 @@ PACK_A_IMPL(int ta, const T *restrict a, ptrdiff_t lda, ptrdiff_t i0, ptrdiff_t 
     for (ptrdiff_t ir = 0; ir < mc; ir += mr, dst += (ptrdiff_t)mr * kc) {
         int rows = (int)BP_MIN((ptrdiff_t)mr, mc - ir);
         if (!ta) {
-            /* Row by row: each stored row is read sequentially (reading a
+            /* A transpose, done in strips of 16 k-columns so that each of the
+             * mr source lines is used whole while it is in L1 (reading a
              * column across rows at a power-of-two stride thrashes L1). */
             const T *src = a + (i0 + ir) * lda + p0;
-            for (int r = 0; r < rows; r++) {
-                const T *s = src + r * lda;
-                for (ptrdiff_t p = 0; p < kc; p++) dst[p * mr + r] = s[p];
+            for (ptrdiff_t pb = 0; pb < kc; pb += 16) {
+                ptrdiff_t pe = BP_MIN(kc, pb + 16);
+                for (int r = 0; r < rows; r++) {
+                    const T *s = src + r * lda;
+                    for (ptrdiff_t p = pb; p < pe; p++) dst[p * mr + r] = s[p];
+                }
             }
             for (int r = rows; r < mr; r++)
                 for (ptrdiff_t p = 0; p < kc; p++) dst[p * mr + r] = 0;
