@@ -23,10 +23,19 @@
         S_STORE(c + (i) * ldc + 8, c##i##1);                                       \
     } while (0)
 
+/* C rows are prefetched into L2 at the start (they are stored at the end). */
+#define PF_C2(i)                                                                   \
+    do {                                                                           \
+        _mm_prefetch((const char *)(c + (i) * ldc), _MM_HINT_T1);                  \
+        _mm_prefetch((const char *)(c + (i) * ldc + 7), _MM_HINT_T1);              \
+    } while (0)
+
 BP_TARGET_AVX2
 void bp_skernel_avx2(ptrdiff_t kc, const float *restrict pa, const float *restrict pb,
                      float *restrict c, ptrdiff_t ldc, float alpha, float beta) {
     S_DECL(0); S_DECL(1); S_DECL(2); S_DECL(3); S_DECL(4); S_DECL(5);
+    /* A row of the tile is 64 bytes: one line, or two when unaligned. */
+    PF_C2(0); PF_C2(1); PF_C2(2); PF_C2(3); PF_C2(4); PF_C2(5);
     for (ptrdiff_t p = 0; p < kc; p++) {
         __m256 b0 = _mm256_load_ps(pb);
         __m256 b1 = _mm256_load_ps(pb + 8);
@@ -61,6 +70,7 @@ BP_TARGET_AVX2
 void bp_dkernel_avx2(ptrdiff_t kc, const double *restrict pa, const double *restrict pb,
                      double *restrict c, ptrdiff_t ldc, double alpha, double beta) {
     D_DECL(0); D_DECL(1); D_DECL(2); D_DECL(3); D_DECL(4); D_DECL(5);
+    PF_C2(0); PF_C2(1); PF_C2(2); PF_C2(3); PF_C2(4); PF_C2(5);
     for (ptrdiff_t p = 0; p < kc; p++) {
         __m256d b0 = _mm256_load_pd(pb);
         __m256d b1 = _mm256_load_pd(pb + 4);

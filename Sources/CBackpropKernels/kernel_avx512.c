@@ -41,10 +41,22 @@ void bp_skernel_avx512(ptrdiff_t kc, const float *restrict pa, const float *rest
     S_DECL(7); S_DECL(8); S_DECL(9); S_DECL(10); S_DECL(11); S_DECL(12); S_DECL(13);
     PF_C(0); PF_C(1); PF_C(2); PF_C(3); PF_C(4); PF_C(5); PF_C(6);
     PF_C(7); PF_C(8); PF_C(9); PF_C(10); PF_C(11); PF_C(12); PF_C(13);
-    for (ptrdiff_t p = 0; p < kc; p++) {
+    /* The last 14 steps each bring one row of C (already in L2) into L1. */
+    ptrdiff_t tail = kc < 14 ? kc : 14;
+    for (ptrdiff_t p = 0; p < kc - tail; p++) {
         __m512 b0 = _mm512_load_ps(pb);
         __m512 b1 = _mm512_load_ps(pb + 16);
         _mm_prefetch((const char *)(pa + 14 * 16), _MM_HINT_T0);
+        S_ROW(0); S_ROW(1); S_ROW(2); S_ROW(3); S_ROW(4); S_ROW(5); S_ROW(6);
+        S_ROW(7); S_ROW(8); S_ROW(9); S_ROW(10); S_ROW(11); S_ROW(12); S_ROW(13);
+        pa += 14;
+        pb += 32;
+    }
+    for (ptrdiff_t p = 0; p < tail; p++) {
+        __m512 b0 = _mm512_load_ps(pb);
+        __m512 b1 = _mm512_load_ps(pb + 16);
+        _mm_prefetch((const char *)(c + p * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + p * ldc + 31), _MM_HINT_T0);
         S_ROW(0); S_ROW(1); S_ROW(2); S_ROW(3); S_ROW(4); S_ROW(5); S_ROW(6);
         S_ROW(7); S_ROW(8); S_ROW(9); S_ROW(10); S_ROW(11); S_ROW(12); S_ROW(13);
         pa += 14;

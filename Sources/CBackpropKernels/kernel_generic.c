@@ -6,6 +6,7 @@
     void NAME(ptrdiff_t kc, const T *restrict pa, const T *restrict pb,           \
               T *restrict c, ptrdiff_t ldc, T alpha, T beta) {                     \
         T acc[MR][NR];                                                             \
+        for (int i = 0; i < MR; i++) __builtin_prefetch(c + i * ldc, 1, 2);        \
         for (int i = 0; i < MR; i++)                                               \
             for (int j = 0; j < NR; j++) acc[i][j] = 0;                            \
         for (ptrdiff_t p = 0; p < kc; p++) {                                       \
