@@ -43,6 +43,8 @@ void bp_skernel_avx2(ptrdiff_t, const float *, const float *, float *, ptrdiff_t
 void bp_dkernel_avx2(ptrdiff_t, const double *, const double *, double *, ptrdiff_t, double, double);
 void bp_skernel_avx512(ptrdiff_t, const float *, const float *, float *, ptrdiff_t, float, float);
 void bp_dkernel_avx512(ptrdiff_t, const double *, const double *, double *, ptrdiff_t, double, double);
+void bp_spack_a14_avx512(const float *src, ptrdiff_t lda, ptrdiff_t kc, float *dst);
+void bp_spack_b32_avx512(const float *src, ptrdiff_t ldb, ptrdiff_t kc, float *dst);
 #endif
 
 /* Sense-reversing spin barrier for the threads of one region. */

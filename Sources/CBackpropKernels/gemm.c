@@ -22,7 +22,13 @@
 #define SMALL_AVX2 s_small_avx2
 #define SCALE s_scale
 #define GEMM_ENTRY bp_sgemm
+#if BP_X86
+#define FAST_PACK_A14 bp_spack_a14_avx512
+#define FAST_PACK_B32 bp_spack_b32_avx512
+#endif
 #include "gemm_impl.h"
+#undef FAST_PACK_A14
+#undef FAST_PACK_B32
 #undef T
 #undef INFO
 #undef INFO_FOR

@@ -22,6 +22,13 @@ PACK_A_IMPL(int ta, const T *restrict a, ptrdiff_t lda, ptrdiff_t i0, ptrdiff_t 
              * mr source lines is used whole while it is in L1 (reading a
              * column across rows at a power-of-two stride thrashes L1). */
             const T *src = a + (i0 + ir) * lda + p0;
+#ifdef FAST_PACK_A14
+            /* mr == 14 only on the AVX-512 path. */
+            if (mr == 14 && rows == 14) {
+                FAST_PACK_A14(src, lda, kc, dst);
+                continue;
+            }
+#endif
             for (ptrdiff_t pb = 0; pb < kc; pb += 16) {
                 ptrdiff_t pe = BP_MIN(kc, pb + 16);
                 for (int r = 0; r < rows; r++) {
@@ -54,6 +61,13 @@ PACK_B_IMPL(int tb, const T *restrict b, ptrdiff_t ldb, ptrdiff_t p0, ptrdiff_t 
         int cols = (int)BP_MIN((ptrdiff_t)nr, nc - jr);
         if (!tb) {
             const T *src = b + p0 * ldb + j0 + jr;
+#ifdef FAST_PACK_B32
+            /* nr == 32 only on the AVX-512 path. */
+            if (nr == 32 && cols == 32) {
+                FAST_PACK_B32(src, ldb, kc, dst);
+                continue;
+            }
+#endif
             if (cols == nr) {
                 for (ptrdiff_t p = 0; p < kc; p++)
                     for (int j = 0; j < nr; j++) dst[p * nr + j] = src[p * ldb + j];
@@ -163,7 +177,7 @@ static void WORKER(void *p, int tid, int nt) {
         for (ptrdiff_t pc = 0; pc < k; pc += KC, step++) {
             ptrdiff_t kc = BP_MIN(KC, k - pc);
             T beta = pc == 0 ? g->beta : (T)1;
-            T *pb = g->packed_b + (step & 1) * b_stride;
+            T *pb = g->packed_b + (nt > 1 ? (step & 1) * b_stride : 0);
             if (j1 > j0) PACK_B(g->tb, g->b, g->ldb, pc, kc, jc + j0, j1 - j0, (int)nr, pb + j0 * kc);
             if (g->split_m) {
                 /* Every thread uses all of B: wait until it is packed. The

@@ -114,4 +114,56 @@ void bp_dkernel_avx512(ptrdiff_t kc, const double *restrict pa, const double *re
     D_OUT(7); D_OUT(8); D_OUT(9); D_OUT(10); D_OUT(11); D_OUT(12); D_OUT(13);
 }
 
+/* Packs one full 14-row panel of a row-major A (no transpose): dst[p*14 + r] =
+ * src[r*lda + p] for p < kc. 16-column strips are transposed in registers
+ * (16 x 16, with two zero rows) and stored 14 lanes at a time. */
+BP_TARGET_AVX512
+void bp_spack_a14_avx512(const float *restrict src, ptrdiff_t lda, ptrdiff_t kc,
+                         float *restrict dst) {
+    ptrdiff_t p = 0;
+    for (; p + 16 <= kc; p += 16) {
+        __m512 r[16], t[16];
+        for (int i = 0; i < 14; i++) r[i] = _mm512_loadu_ps(src + i * lda + p);
+        r[14] = _mm512_setzero_ps();
+        r[15] = _mm512_setzero_ps();
+        for (int i = 0; i < 16; i += 2) {
+            t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+            t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+        }
+        for (int i = 0; i < 16; i += 4) {
+            r[i] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+            r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+            r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+            r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+        }
+        for (int h = 0; h < 16; h += 8) {
+            for (int i = 0; i < 4; i++) {
+                t[h + i] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0x88);
+                t[h + i + 4] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0xdd);
+            }
+        }
+        for (int i = 0; i < 8; i++) {
+            r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+            r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+        }
+        /* r[j] now holds column p + j of the 16 rows. */
+        for (int j = 0; j < 16; j++) _mm512_mask_storeu_ps(dst + (p + j) * 14, 0x3FFF, r[j]);
+    }
+    for (; p < kc; p++)
+        for (int i = 0; i < 14; i++) dst[p * 14 + i] = src[i * lda + p];
+}
+
+/* Packs one full 32-column panel of a row-major B (no transpose):
+ * dst[p*32 + j] = src[p*ldb + j]. */
+BP_TARGET_AVX512
+void bp_spack_b32_avx512(const float *restrict src, ptrdiff_t ldb, ptrdiff_t kc,
+                         float *restrict dst) {
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        __m512 x0 = _mm512_loadu_ps(src + p * ldb);
+        __m512 x1 = _mm512_loadu_ps(src + p * ldb + 16);
+        _mm512_store_ps(dst + p * 32, x0);
+        _mm512_store_ps(dst + p * 32 + 16, x1);
+    }
+}
+
 #endif
