@@ -206,6 +206,21 @@ struct GEMMTests {
         #expect(KernelPath.supported.contains(KernelPath.current))
     }
 
+    @Test("The process-wide path can be forced, and the measuring hook runs")
+    func forcedPathAndMeasure() {
+        let before = KernelPath.current
+        KernelPath.current = .generic
+        #expect(KernelPath.current == .generic)
+        #expect(kernelDescription == "generic 4x8")
+        var c: [Float] = [.nan, .nan]
+        GEMM.sgemm(transA: false, transB: true, m: 1, n: 2, k: 3, alpha: 2, a: [1, 2, 3], lda: 3,
+                   b: [1, 1, 1, 0, 1, 0], ldb: 3, beta: 0, c: &c, ldc: 2)
+        #expect(c == [12, 4])
+        KernelPath.resetToDefault()
+        #expect(KernelPath.current == before)
+        #expect(measureSGEMM(size: 20, threads: 1, repetitions: 1) > 0)
+    }
+
     @Test("Products large enough to be blocked and threaded")
     func largerProducts() {
         var rng = SplitMix64(seed: 99)
