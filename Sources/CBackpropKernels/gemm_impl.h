@@ -309,8 +309,9 @@ void GEMM_ENTRY(int ta, int tb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, T alpha,
     ptrdiff_t b_stride = (ptrdiff_t)in->kc * ((in->nc + in->nr - 1) / in->nr * in->nr);
     g.packed_b = bp_scratch(1, sizeof(T) * (size_t)(2 * b_stride));
     bp_barrier_init(&g.barrier);
-    /* About four chunks per thread, at most mc rows each. */
-    ptrdiff_t chunk_panels = (mp + 4 * nt - 1) / (4 * nt);
+    /* About eight chunks per thread (so that the last one to finish holds
+     * the others up only briefly), at most mc rows each. */
+    ptrdiff_t chunk_panels = (mp + 8 * nt - 1) / (8 * nt);
     if (chunk_panels > in->mc / in->mr) chunk_panels = in->mc / in->mr;
     if (chunk_panels < 1) chunk_panels = 1;
     g.chunk_rows = chunk_panels * in->mr;
