@@ -230,12 +230,16 @@ struct GEMMTests {
                  alpha: 1, beta: 0, nanC: true),
             Case(m: 30, n: 300, k: 270, transA: true, transB: true, padA: 0, padB: 2, padC: 0,
                  alpha: 0.5, beta: 1, nanC: false),
+            // Rows split across threads while n crosses the nc block (1024 float, 512 double).
+            Case(m: 120, n: 1100, k: 20, transA: false, transB: false, padA: 0, padB: 5, padC: 0,
+                 alpha: 1, beta: 0.5, nanC: false),
             Case(m: 20, n: 4200, k: 20, transA: false, transB: true, padA: 1, padB: 1, padC: 3,
                  alpha: 1, beta: -1, nanC: false),
         ]
         for cs in shapes {
-            #expect(check(Float.self, cs, paths: [best], variants: [(2, 0)], rng: &rng, gemm: sgemmCall) == nil)
-            #expect(check(Double.self, cs, paths: [best], variants: [(2, 0)], rng: &rng, gemm: dgemmCall) == nil)
+            let v: [(threads: Int, flags: Int32)] = [(2, GEMM.forceThreads)]
+            #expect(check(Float.self, cs, paths: [best], variants: v, rng: &rng, gemm: sgemmCall) == nil)
+            #expect(check(Double.self, cs, paths: [best], variants: v, rng: &rng, gemm: dgemmCall) == nil)
         }
     }
 
