@@ -60,7 +60,8 @@ void bp_set_thread_count(int n) {
 
 typedef struct {
     _Atomic unsigned long go; /* job generation this worker should run */
-    char pad[64 - sizeof(unsigned long)];
+    unsigned long seen0;      /* value of go when the worker was started */
+    char pad[64 - 2 * sizeof(unsigned long)];
 } bp_worker_slot;
 
 static struct {
@@ -85,9 +86,9 @@ static struct {
 static void *worker_main(void *arg) {
     int w = (int)(intptr_t)arg;
     _Atomic unsigned long *go = &pool.slots[w].go;
-    /* Generations start at 1, so a job posted before this thread got here
-     * is still seen as new. */
-    unsigned long seen = 0;
+    /* Read before the first job was posted to this worker, so a job posted
+     * before this thread got here is still seen as new. */
+    unsigned long seen = pool.slots[w].seen0;
     for (;;) {
         unsigned long g = atomic_load_explicit(go, memory_order_acquire);
         if (g == seen) {
@@ -111,9 +112,21 @@ static void *worker_main(void *arg) {
     return NULL;
 }
 
+/* A forked child has none of the parent's workers: start afresh. */
+static void pool_after_fork_child(void) {
+    pthread_mutex_init(&pool.start_mu, NULL);
+    pthread_mutex_init(&pool.mu, NULL);
+    pthread_cond_init(&pool.cv, NULL);
+    pool.started = 0;
+    atomic_store(&pool.busy, 0);
+}
+static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
+static void register_atfork(void) { pthread_atfork(NULL, NULL, pool_after_fork_child); }
+
 /* Starts workers up to `count`; returns how many are running. */
 static int ensure_workers(int count) {
     if (count > BP_MAX_WORKERS) count = BP_MAX_WORKERS;
+    pthread_once(&atfork_once, register_atfork);
     pthread_mutex_lock(&pool.start_mu);
     while (pool.started < count) {
         pthread_attr_t attr;
@@ -121,6 +134,8 @@ static int ensure_workers(int count) {
         pthread_attr_setstacksize(&attr, 1 << 20);
         pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
         pthread_t t;
+        pool.slots[pool.started].seen0 =
+            atomic_load_explicit(&pool.slots[pool.started].go, memory_order_relaxed);
         int rc = pthread_create(&t, &attr, worker_main, (void *)(intptr_t)pool.started);
         pthread_attr_destroy(&attr);
         if (rc != 0) break;

@@ -1,9 +1,10 @@
 import CBackpropKernels
 
 /// Measures single-precision matrix multiply speed: C = A * B with square
-/// n x n random matrices on `threads` threads (the thread count is restored
-/// afterwards). Returns GFLOP/s (2 n^3 flops per product), the median of
-/// several timed runs after a warm-up run.
+/// n x n random matrices on up to `threads` threads (`Parallelism.threadCount`
+/// is left as it is). Returns GFLOP/s (2 n^3 flops per product), the median of
+/// `repetitions` timed runs (by default about 0.3 s of work, 5 to 200 runs)
+/// after two warm-up runs.
 public func measureSGEMM(size n: Int, threads: Int, repetitions: Int? = nil) -> Double {
     precondition(n > 0 && threads > 0)
     let count = n * n
