@@ -12,7 +12,7 @@ public func measureSGEMM(size n: Int, threads: Int, repetitions: Int? = nil) -> 
     let b = UnsafeMutablePointer<Float>.allocate(capacity: count)
     let c = UnsafeMutablePointer<Float>.allocate(capacity: count)
     defer { a.deallocate(); b.deallocate(); c.deallocate() }
-    var rng = SplitMix64(seed: 0x5EED)
+    var rng = BenchRandom(seed: 0x5EED)
     for i in 0..<count {
         a[i] = rng.nextUnitFloat() - 0.5
         b[i] = rng.nextUnitFloat() - 0.5
@@ -40,8 +40,8 @@ public func measureSGEMM(size n: Int, threads: Int, repetitions: Int? = nil) -> 
     return flops / median / 1e9
 }
 
-/// A small deterministic generator for benchmark inputs.
-struct SplitMix64: RandomNumberGenerator {
+/// A small deterministic generator (SplitMix64) for benchmark inputs.
+private struct BenchRandom: RandomNumberGenerator {
     var state: UInt64
     init(seed: UInt64) { state = seed }
     mutating func next() -> UInt64 {
