@@ -14,8 +14,7 @@ extension Kernels {
                        b: UnsafeRawPointer(b).assumingMemoryBound(to: Double.self), ldb: ldb,
                        beta: accumulate ? 1 : 0, c: UnsafeMutableRawPointer(c).assumingMemoryBound(to: Double.self), ldc: ldc)
         } else {
-            GEMM.naive(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: lda, b: b, ldb: ldb,
-                       beta: accumulate ? 1 : 0, c: c, ldc: ldc)
+            preconditionFailure("matmul: no GEMM kernel for scalar type \(S.self); use Float or Double")
         }
     }
 }

@@ -1,5 +1,90 @@
 #ifndef CBACKPROPKERNELS_H
 #define CBACKPROPKERNELS_H
-/* Wide-vector micro-kernels; filled in by the GEMM work. */
-int bp_kernel_isa(void);
+
+/*
+ * Wide-vector GEMM kernels with runtime CPU dispatch, and the thread pool
+ * used by them and by Backprop's other large kernels.
+ *
+ * Every x86 vector routine carries a function-level target attribute, so the
+ * target compiles with no extra flags; the instruction set is chosen once at
+ * run time (or forced with BACKPROP_KERNEL=avx512|avx2|generic).
+ */
+
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Kernel paths. */
+enum {
+    BP_ISA_AUTO = -1,
+    BP_ISA_GENERIC = 0,
+    BP_ISA_AVX2 = 1,
+    BP_ISA_AVX512 = 2,
+};
+
+/* The path in use: BACKPROP_KERNEL if set (lowered to what the CPU has),
+ * else the best the CPU supports. */
+int bp_isa_current(void);
+/* Whether this CPU (and build) can run `isa`. */
+int bp_isa_supported(int isa);
+/* Sets the process-wide path; BP_ISA_AUTO re-reads the default. Returns the
+ * path now in use (an unsupported request is lowered). */
+int bp_isa_set(int isa);
+/* "avx512", "avx2" or "generic". */
+const char *bp_isa_name(int isa);
+/* Register tile of the float / double micro-kernel of `isa`. */
+void bp_sgemm_tile(int isa, int *mr, int *nr);
+void bp_dgemm_tile(int isa, int *mr, int *nr);
+
+/* Flags for bp_sgemm/bp_dgemm (for tests): always take the packed path,
+ * even for small products; use `threads` threads whatever the size. */
+enum {
+    BP_GEMM_FORCE_PACKED = 1,
+    BP_GEMM_FORCE_THREADS = 2,
+};
+
+/*
+ * C[m x n] = alpha * op(A) * op(B) + beta * C, row-major, op(X) = X or X^T;
+ * lda/ldb/ldc are the row strides of the stored matrices. beta == 0
+ * overwrites C without reading it. isa: BP_ISA_AUTO or a forced path.
+ * threads: the most threads to use (one below a size threshold). flags: 0
+ * or BP_GEMM_FORCE_* above.
+ */
+void bp_sgemm(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+              float alpha, const float *a, ptrdiff_t lda,
+              const float *b, ptrdiff_t ldb,
+              float beta, float *c, ptrdiff_t ldc, int isa, int threads, int flags);
+void bp_dgemm(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+              double alpha, const double *a, ptrdiff_t lda,
+              const double *b, ptrdiff_t ldb,
+              double beta, double *c, ptrdiff_t ldc, int isa, int threads, int flags);
+
+/* ---- Thread pool ---- */
+
+/* Default thread count: the processors this process may run on. */
+int bp_default_thread_count(void);
+/* Process-wide thread count used by Backprop's kernels (>= 1). */
+int bp_get_thread_count(void);
+void bp_set_thread_count(int n);
+
+/* Runs fn(ctx, tid, nthreads) for tid in 0..<nthreads, all concurrently, on
+ * the calling thread (tid 0) and pool workers. nthreads may be lowered to 1
+ * (when the pool is already busy, e.g. a nested call). Returns when all
+ * calls have returned. */
+typedef void (*bp_region_fn)(void *ctx, int tid, int nthreads);
+void bp_parallel_region(int nthreads, bp_region_fn fn, void *ctx);
+
+/* Runs fn(ctx, i) for i in 0..<count on up to `threads` threads with
+ * dynamic scheduling; inline when threads <= 1 or count <= 1. */
+typedef void (*bp_index_fn)(void *ctx, ptrdiff_t index);
+void bp_parallel_for(ptrdiff_t count, int threads, bp_index_fn fn, void *ctx);
+
+/* Monotonic clock in nanoseconds, for measurements. */
+unsigned long long bp_now_ns(void);
+
+#ifdef __cplusplus
+}
+#endif
 #endif

@@ -1,0 +1,68 @@
+#ifndef BP_INTERNAL_H
+#define BP_INTERNAL_H
+
+#include <stddef.h>
+#include <stdatomic.h>
+#include "CBackpropKernels.h"
+
+#if defined(__x86_64__)
+#define BP_X86 1
+#define BP_TARGET_AVX512 __attribute__((target("avx512f,avx512vl,fma")))
+#define BP_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#else
+#define BP_X86 0
+#endif
+
+#define BP_ALIGN 64
+/* Largest register tile (elements) of any micro-kernel, for edge tiles. */
+#define BP_MAX_TILE 512
+
+/*
+ * Micro-kernel: C[mr x nr] = alpha * sum_p pa[p*mr + i] * pb[p*nr + j] + beta * C
+ * for a full tile; beta == 0 must not read C. pa and pb are packed panels.
+ */
+typedef void (*bp_skernel)(ptrdiff_t kc, const float *pa, const float *pb,
+                           float *c, ptrdiff_t ldc, float alpha, float beta);
+typedef void (*bp_dkernel)(ptrdiff_t kc, const double *pa, const double *pb,
+                           double *c, ptrdiff_t ldc, double alpha, double beta);
+
+/* Register tile and cache blocking of one path. kc/mc/nc: the k depth of a
+ * packed block, rows of packed A (a multiple of mr), columns of packed B (a
+ * multiple of nr). */
+typedef struct { int mr, nr, kc, mc, nc; bp_skernel kernel; } bp_sinfo;
+typedef struct { int mr, nr, kc, mc, nc; bp_dkernel kernel; } bp_dinfo;
+
+const bp_sinfo *bp_sinfo_for(int isa);
+const bp_dinfo *bp_dinfo_for(int isa);
+int bp_resolve_isa(int isa);
+
+void bp_skernel_generic(ptrdiff_t, const float *, const float *, float *, ptrdiff_t, float, float);
+void bp_dkernel_generic(ptrdiff_t, const double *, const double *, double *, ptrdiff_t, double, double);
+#if BP_X86
+void bp_skernel_avx2(ptrdiff_t, const float *, const float *, float *, ptrdiff_t, float, float);
+void bp_dkernel_avx2(ptrdiff_t, const double *, const double *, double *, ptrdiff_t, double, double);
+void bp_skernel_avx512(ptrdiff_t, const float *, const float *, float *, ptrdiff_t, float, float);
+void bp_dkernel_avx512(ptrdiff_t, const double *, const double *, double *, ptrdiff_t, double, double);
+void bp_spack_a14_avx512(const float *src, ptrdiff_t lda, ptrdiff_t kc, float *dst);
+void bp_spack_b32_avx512(const float *src, ptrdiff_t ldb, ptrdiff_t kc, float *dst);
+#endif
+
+/* Sense-reversing spin barrier for the threads of one region. */
+typedef struct { _Atomic int count; _Atomic int sense; } bp_barrier;
+void bp_barrier_init(bp_barrier *b);
+void bp_barrier_wait(bp_barrier *b, int nthreads, int *local_sense);
+
+/* Per-thread scratch, 64-byte aligned, grown on demand, freed at thread
+ * exit. slot 0: packed A, slot 1: packed B. */
+void *bp_scratch(int slot, size_t bytes);
+
+/* Spin-wait hint. */
+static inline void bp_cpu_relax(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+#endif

@@ -1,0 +1,63 @@
+/* sgemm and dgemm from one template (gemm_impl.h). */
+#include <stdlib.h>
+#include "bp_internal.h"
+
+/* Products with m*n*k at or below this use direct loops (no packing). */
+#define SMALL_WORK (8.0 * 8.0 * 8.0)
+/* Below this m*n*k a single thread is used. */
+#define PARALLEL_WORK (136.0 * 136.0 * 136.0)
+
+#define T float
+#define INFO bp_sinfo
+#define INFO_FOR bp_sinfo_for
+#define PACK_A_IMPL s_pack_a_impl
+#define PACK_B_IMPL s_pack_b_impl
+#define PACK_A s_pack_a
+#define PACK_B s_pack_b
+#define MACRO s_macro
+#define ARGS s_args
+#define WORKER s_worker
+#define SMALL_IMPL s_small_impl
+#define SMALL_GENERIC s_small_generic
+#define SMALL_AVX2 s_small_avx2
+#define SCALE s_scale
+#define GEMM_ENTRY bp_sgemm
+#if BP_X86
+#define FAST_PACK_A14 bp_spack_a14_avx512
+#define FAST_PACK_B32 bp_spack_b32_avx512
+#endif
+#include "gemm_impl.h"
+#undef FAST_PACK_A14
+#undef FAST_PACK_B32
+#undef T
+#undef INFO
+#undef INFO_FOR
+#undef PACK_A_IMPL
+#undef PACK_B_IMPL
+#undef PACK_A
+#undef PACK_B
+#undef MACRO
+#undef ARGS
+#undef WORKER
+#undef SMALL_IMPL
+#undef SMALL_GENERIC
+#undef SMALL_AVX2
+#undef SCALE
+#undef GEMM_ENTRY
+
+#define T double
+#define INFO bp_dinfo
+#define INFO_FOR bp_dinfo_for
+#define PACK_A_IMPL d_pack_a_impl
+#define PACK_B_IMPL d_pack_b_impl
+#define PACK_A d_pack_a
+#define PACK_B d_pack_b
+#define MACRO d_macro
+#define ARGS d_args
+#define WORKER d_worker
+#define SMALL_IMPL d_small_impl
+#define SMALL_GENERIC d_small_generic
+#define SMALL_AVX2 d_small_avx2
+#define SCALE d_scale
+#define GEMM_ENTRY bp_dgemm
+#include "gemm_impl.h"

@@ -1,0 +1,324 @@
+/*
+ * GEMM driver, instantiated for float and double by gemm.c. Expects:
+ * T, INFO (bp_sinfo/bp_dinfo), INFO_FOR, and the function names below.
+ *
+ * Loop nest (BLIS order): jc over NC columns of C, pc over KC of k (pack a
+ * kc x nc block of op(B), shared by the threads), then ic over MC rows (each
+ * thread packs its own mc x kc block of op(A)), then the macro-kernel: jr over
+ * NR panels of B (one panel stays in L1), ir over MR panels of A.
+ * Threads split the rows of C (or, when C is short and wide, the columns).
+ */
+
+#define BP_MIN(a, b) ((a) < (b) ? (a) : (b))
+
+/* op(A) block [i0, i0+mc) x [p0, p0+kc) into mr-row panels, zero-padded. */
+static inline __attribute__((always_inline)) void
+PACK_A_IMPL(int ta, const T *restrict a, ptrdiff_t lda, ptrdiff_t i0, ptrdiff_t mc,
+            ptrdiff_t p0, ptrdiff_t kc, const int mr, T *restrict dst) {
+    for (ptrdiff_t ir = 0; ir < mc; ir += mr, dst += (ptrdiff_t)mr * kc) {
+        int rows = (int)BP_MIN((ptrdiff_t)mr, mc - ir);
+        if (!ta) {
+            /* A transpose, done in strips of 16 k-columns so that each of the
+             * mr source lines is used whole while it is in L1 (reading a
+             * column across rows at a power-of-two stride thrashes L1). */
+            const T *src = a + (i0 + ir) * lda + p0;
+#ifdef FAST_PACK_A14
+            /* mr == 14 only on the AVX-512 path. */
+            if (mr == 14 && rows == 14) {
+                FAST_PACK_A14(src, lda, kc, dst);
+                continue;
+            }
+#endif
+            for (ptrdiff_t pb = 0; pb < kc; pb += 16) {
+                ptrdiff_t pe = BP_MIN(kc, pb + 16);
+                for (int r = 0; r < rows; r++) {
+                    const T *s = src + r * lda;
+                    for (ptrdiff_t p = pb; p < pe; p++) dst[p * mr + r] = s[p];
+                }
+            }
+            for (int r = rows; r < mr; r++)
+                for (ptrdiff_t p = 0; p < kc; p++) dst[p * mr + r] = 0;
+        } else {
+            const T *src = a + p0 * lda + i0 + ir;
+            if (rows == mr) {
+                for (ptrdiff_t p = 0; p < kc; p++)
+                    for (int r = 0; r < mr; r++) dst[p * mr + r] = src[p * lda + r];
+            } else {
+                for (ptrdiff_t p = 0; p < kc; p++) {
+                    for (int r = 0; r < rows; r++) dst[p * mr + r] = src[p * lda + r];
+                    for (int r = rows; r < mr; r++) dst[p * mr + r] = 0;
+                }
+            }
+        }
+    }
+}
+
+/* op(B) block [p0, p0+kc) x [j0, j0+nc) into nr-column panels, zero-padded. */
+static inline __attribute__((always_inline)) void
+PACK_B_IMPL(int tb, const T *restrict b, ptrdiff_t ldb, ptrdiff_t p0, ptrdiff_t kc,
+            ptrdiff_t j0, ptrdiff_t nc, const int nr, T *restrict dst) {
+    for (ptrdiff_t jr = 0; jr < nc; jr += nr, dst += (ptrdiff_t)nr * kc) {
+        int cols = (int)BP_MIN((ptrdiff_t)nr, nc - jr);
+        if (!tb) {
+            const T *src = b + p0 * ldb + j0 + jr;
+#ifdef FAST_PACK_B32
+            /* nr == 32 only on the AVX-512 path. */
+            if (nr == 32 && cols == 32) {
+                FAST_PACK_B32(src, ldb, kc, dst);
+                continue;
+            }
+#endif
+            if (cols == nr) {
+                for (ptrdiff_t p = 0; p < kc; p++)
+                    for (int j = 0; j < nr; j++) dst[p * nr + j] = src[p * ldb + j];
+            } else {
+                for (ptrdiff_t p = 0; p < kc; p++) {
+                    for (int j = 0; j < cols; j++) dst[p * nr + j] = src[p * ldb + j];
+                    for (int j = cols; j < nr; j++) dst[p * nr + j] = 0;
+                }
+            }
+        } else {
+            const T *src = b + (j0 + jr) * ldb + p0;
+            for (int j = 0; j < cols; j++) {
+                const T *s = src + j * ldb;
+                for (ptrdiff_t p = 0; p < kc; p++) dst[p * nr + j] = s[p];
+            }
+            for (int j = cols; j < nr; j++)
+                for (ptrdiff_t p = 0; p < kc; p++) dst[p * nr + j] = 0;
+        }
+    }
+}
+
+/* Specialised on the tile size so the inner copies unroll. */
+static void PACK_A(int ta, const T *a, ptrdiff_t lda, ptrdiff_t i0, ptrdiff_t mc,
+                   ptrdiff_t p0, ptrdiff_t kc, int mr, T *dst) {
+    switch (mr) {
+    case 14: PACK_A_IMPL(ta, a, lda, i0, mc, p0, kc, 14, dst); break;
+    case 6: PACK_A_IMPL(ta, a, lda, i0, mc, p0, kc, 6, dst); break;
+    case 4: PACK_A_IMPL(ta, a, lda, i0, mc, p0, kc, 4, dst); break;
+    default: PACK_A_IMPL(ta, a, lda, i0, mc, p0, kc, mr, dst); break;
+    }
+}
+
+static void PACK_B(int tb, const T *b, ptrdiff_t ldb, ptrdiff_t p0, ptrdiff_t kc,
+                   ptrdiff_t j0, ptrdiff_t nc, int nr, T *dst) {
+    switch (nr) {
+    case 32: PACK_B_IMPL(tb, b, ldb, p0, kc, j0, nc, 32, dst); break;
+    case 16: PACK_B_IMPL(tb, b, ldb, p0, kc, j0, nc, 16, dst); break;
+    case 8: PACK_B_IMPL(tb, b, ldb, p0, kc, j0, nc, 8, dst); break;
+    case 4: PACK_B_IMPL(tb, b, ldb, p0, kc, j0, nc, 4, dst); break;
+    default: PACK_B_IMPL(tb, b, ldb, p0, kc, j0, nc, nr, dst); break;
+    }
+}
+
+/* C[mc x nc] (+)= alpha * packedA * packedB over whole tiles; edge tiles go
+ * through a scratch tile. */
+static void MACRO(const INFO *in, ptrdiff_t mc, ptrdiff_t nc, ptrdiff_t kc, T alpha,
+                  const T *pa, const T *pb, T beta, T *c, ptrdiff_t ldc) {
+    const int mr = in->mr, nr = in->nr;
+    for (ptrdiff_t jr = 0; jr < nc; jr += nr) {
+        int cols = (int)BP_MIN((ptrdiff_t)nr, nc - jr);
+        const T *b_ = pb + jr * kc;
+        for (ptrdiff_t ir = 0; ir < mc; ir += mr) {
+            int rows = (int)BP_MIN((ptrdiff_t)mr, mc - ir);
+            const T *a_ = pa + ir * kc;
+            T *c_ = c + ir * ldc + jr;
+            if (rows == mr && cols == nr) {
+                in->kernel(kc, a_, b_, c_, ldc, alpha, beta);
+            } else {
+                _Alignas(BP_ALIGN) T tmp[BP_MAX_TILE];
+                in->kernel(kc, a_, b_, tmp, nr, alpha, 0);
+                for (int i = 0; i < rows; i++) {
+                    T *ci = c_ + i * ldc;
+                    const T *ti = tmp + i * nr;
+                    if (beta == 0)
+                        for (int j = 0; j < cols; j++) ci[j] = ti[j];
+                    else
+                        for (int j = 0; j < cols; j++) ci[j] = ti[j] + beta * ci[j];
+                }
+            }
+        }
+    }
+}
+
+typedef struct {
+    int ta, tb, split_m;
+    ptrdiff_t m, n, k;
+    T alpha, beta;
+    const T *a, *b;
+    T *c;
+    ptrdiff_t lda, ldb, ldc;
+    const INFO *in;
+    T *packed_b; /* two buffers of kc x nc, alternating between pc steps */
+    ptrdiff_t chunk_rows; /* rows of C per dynamically scheduled chunk */
+    _Atomic ptrdiff_t next_chunk[2];
+    bp_barrier barrier;
+} ARGS;
+
+static void WORKER(void *p, int tid, int nt) {
+    ARGS *g = p;
+    const INFO *in = g->in;
+    const ptrdiff_t mr = in->mr, nr = in->nr, KC = in->kc, MC = in->mc, NC = in->nc;
+    const ptrdiff_t m = g->m, n = g->n, k = g->k;
+    const ptrdiff_t b_stride = KC * ((NC + nr - 1) / nr * nr);
+    T *pa = bp_scratch(0, sizeof(T) * (size_t)(MC * KC));
+    int sense = 0, step = 0;
+
+    for (ptrdiff_t jc = 0; jc < n; jc += NC) {
+        ptrdiff_t nc = BP_MIN(NC, n - jc);
+        ptrdiff_t npanels = (nc + nr - 1) / nr;
+        /* This thread's share of the B panels (all of them when nt == 1). */
+        ptrdiff_t q0 = npanels * tid / nt, q1 = npanels * (tid + 1) / nt;
+        ptrdiff_t j0 = q0 * nr, j1 = BP_MIN(nc, q1 * nr);
+        /* Splitting columns, each thread packs and reads only its own B
+         * panels, so no barrier is needed within one jc; but the shares move
+         * when jc (and so nc) changes: wait until all are done with the last. */
+        if (!g->split_m && jc > 0) bp_barrier_wait(&g->barrier, nt, &sense);
+        for (ptrdiff_t pc = 0; pc < k; pc += KC, step++) {
+            ptrdiff_t kc = BP_MIN(KC, k - pc);
+            T beta = pc == 0 ? g->beta : (T)1;
+            T *pb = g->packed_b + (nt > 1 ? (step & 1) * b_stride : 0);
+            if (j1 > j0) PACK_B(g->tb, g->b, g->ldb, pc, kc, jc + j0, j1 - j0, (int)nr, pb + j0 * kc);
+            if (g->split_m) {
+                /* Every thread uses all of B: wait until it is packed. The
+                 * other buffer is written next step, after the next barrier,
+                 * so no second barrier is needed. */
+                bp_barrier_wait(&g->barrier, nt, &sense);
+                if (nt == 1) {
+                    for (ptrdiff_t ic = 0; ic < m; ic += MC) {
+                        ptrdiff_t mc = BP_MIN(MC, m - ic);
+                        PACK_A(g->ta, g->a, g->lda, ic, mc, pc, kc, (int)mr, pa);
+                        MACRO(in, mc, nc, kc, g->alpha, pa, pb, beta, g->c + ic * g->ldc + jc, g->ldc);
+                    }
+                } else {
+                    /* Row chunks are handed out dynamically, so a thread that
+                     * loses its core for a while does not hold the others up.
+                     * Counter (step & 1) was reset by thread 0 after the
+                     * previous barrier, before anyone could reach this one. */
+                    _Atomic ptrdiff_t *next = &g->next_chunk[step & 1];
+                    if (tid == 0) atomic_store_explicit(&g->next_chunk[(step + 1) & 1], 0, memory_order_relaxed);
+                    const ptrdiff_t rows = g->chunk_rows;
+                    for (;;) {
+                        ptrdiff_t ic = atomic_fetch_add_explicit(next, 1, memory_order_relaxed) * rows;
+                        if (ic >= m) break;
+                        ptrdiff_t mc = BP_MIN(rows, m - ic);
+                        PACK_A(g->ta, g->a, g->lda, ic, mc, pc, kc, (int)mr, pa);
+                        MACRO(in, mc, nc, kc, g->alpha, pa, pb, beta, g->c + ic * g->ldc + jc, g->ldc);
+                    }
+                }
+            } else if (j1 > j0) {
+                /* Each thread works on the B panels it packed itself. */
+                for (ptrdiff_t ic = 0; ic < m; ic += MC) {
+                    ptrdiff_t mc = BP_MIN(MC, m - ic);
+                    PACK_A(g->ta, g->a, g->lda, ic, mc, pc, kc, (int)mr, pa);
+                    MACRO(in, mc, j1 - j0, kc, g->alpha, pa, pb + j0 * kc, beta,
+                          g->c + ic * g->ldc + jc + j0, g->ldc);
+                }
+            }
+        }
+    }
+}
+
+/* Direct loops for small products: no packing, no allocation. */
+static inline __attribute__((always_inline)) void
+SMALL_IMPL(int ta, int tb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, T alpha,
+           const T *restrict a, ptrdiff_t lda, const T *restrict b, ptrdiff_t ldb,
+           T beta, T *restrict c, ptrdiff_t ldc) {
+    const ptrdiff_t ai = ta ? 1 : lda, ap = ta ? lda : 1;
+    for (ptrdiff_t i = 0; i < m; i++) {
+        T *restrict ci = c + i * ldc;
+        if (beta == 0)
+            for (ptrdiff_t j = 0; j < n; j++) ci[j] = 0;
+        else if (beta != 1)
+            for (ptrdiff_t j = 0; j < n; j++) ci[j] *= beta;
+        if (!tb) {
+            for (ptrdiff_t p = 0; p < k; p++) {
+                T s = alpha * a[i * ai + p * ap];
+                const T *restrict bp = b + p * ldb;
+                for (ptrdiff_t j = 0; j < n; j++) ci[j] += s * bp[j];
+            }
+        } else {
+            for (ptrdiff_t j = 0; j < n; j++) {
+                const T *restrict bj = b + j * ldb;
+                T s = 0;
+                for (ptrdiff_t p = 0; p < k; p++) s += a[i * ai + p * ap] * bj[p];
+                ci[j] += alpha * s;
+            }
+        }
+    }
+}
+
+static void SMALL_GENERIC(int ta, int tb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, T alpha,
+                          const T *a, ptrdiff_t lda, const T *b, ptrdiff_t ldb, T beta,
+                          T *c, ptrdiff_t ldc) {
+    SMALL_IMPL(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+
+#if BP_X86
+BP_TARGET_AVX2 static void SMALL_AVX2(int ta, int tb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                                      T alpha, const T *a, ptrdiff_t lda, const T *b,
+                                      ptrdiff_t ldb, T beta, T *c, ptrdiff_t ldc) {
+    SMALL_IMPL(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+}
+#endif
+
+/* C = beta * C (k == 0 or alpha == 0). */
+static void SCALE(ptrdiff_t m, ptrdiff_t n, T beta, T *c, ptrdiff_t ldc) {
+    if (beta == 1) return;
+    for (ptrdiff_t i = 0; i < m; i++) {
+        T *ci = c + i * ldc;
+        if (beta == 0)
+            for (ptrdiff_t j = 0; j < n; j++) ci[j] = 0;
+        else
+            for (ptrdiff_t j = 0; j < n; j++) ci[j] *= beta;
+    }
+}
+
+void GEMM_ENTRY(int ta, int tb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, T alpha,
+                const T *a, ptrdiff_t lda, const T *b, ptrdiff_t ldb, T beta, T *c,
+                ptrdiff_t ldc, int isa, int threads, int flags) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0 || alpha == 0) {
+        SCALE(m, n, beta, c, ldc);
+        return;
+    }
+    isa = bp_resolve_isa(isa);
+    double work = (double)m * (double)n * (double)k;
+    if (work <= SMALL_WORK && !(flags & BP_GEMM_FORCE_PACKED)) {
+#if BP_X86
+        if (isa != BP_ISA_GENERIC) {
+            SMALL_AVX2(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+#endif
+        SMALL_GENERIC(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        return;
+    }
+    const INFO *in = INFO_FOR(isa);
+    ARGS g = {
+        .ta = ta, .tb = tb, .m = m, .n = n, .k = k, .alpha = alpha, .beta = beta,
+        .a = a, .b = b, .c = c, .lda = lda, .ldb = ldb, .ldc = ldc, .in = in,
+    };
+    int nt = threads < 1 ? 1 : threads;
+    if (work < PARALLEL_WORK && !(flags & BP_GEMM_FORCE_THREADS)) nt = 1;
+    ptrdiff_t mp = (m + in->mr - 1) / in->mr;
+    ptrdiff_t np = (BP_MIN(n, (ptrdiff_t)in->nc) + in->nr - 1) / in->nr;
+    g.split_m = mp >= 4 * nt || mp >= np;
+    ptrdiff_t units = g.split_m ? mp : np;
+    if (nt > units) nt = (int)units;
+    ptrdiff_t b_stride = (ptrdiff_t)in->kc * ((in->nc + in->nr - 1) / in->nr * in->nr);
+    g.packed_b = bp_scratch(1, sizeof(T) * (size_t)(2 * b_stride));
+    bp_barrier_init(&g.barrier);
+    /* About eight chunks per thread (so that the last one to finish holds
+     * the others up only briefly), at most mc rows each. */
+    ptrdiff_t chunk_panels = (mp + 8 * nt - 1) / (8 * nt);
+    if (chunk_panels > in->mc / in->mr) chunk_panels = in->mc / in->mr;
+    if (chunk_panels < 1) chunk_panels = 1;
+    g.chunk_rows = chunk_panels * in->mr;
+    atomic_store(&g.next_chunk[0], 0);
+    atomic_store(&g.next_chunk[1], 0);
+    if (nt > 1)
+        bp_parallel_region(nt, WORKER, &g);
+    else
+        WORKER(&g, 0, 1);
+}

@@ -1,0 +1,169 @@
+/* AVX-512 micro-kernels: float 14 x 32 and double 14 x 16, 28 zmm accumulators.
+ * Only these functions may use zmm registers (function-level target). */
+#include "bp_internal.h"
+
+#if BP_X86
+#include <immintrin.h>
+
+/* Stores one accumulator row: c = alpha * acc (+ beta * c). */
+#define S_STORE(ptr, acc)                                                          \
+    do {                                                                           \
+        __m512 v_ = _mm512_mul_ps(acc, va);                                        \
+        if (beta != 0.0f) v_ = _mm512_fmadd_ps(_mm512_loadu_ps(ptr), vb, v_);      \
+        _mm512_storeu_ps(ptr, v_);                                                 \
+    } while (0)
+
+#define S_ROW(i)                                                                   \
+    do {                                                                           \
+        __m512 a_ = _mm512_set1_ps(pa[i]);                                         \
+        c##i##0 = _mm512_fmadd_ps(a_, b0, c##i##0);                                \
+        c##i##1 = _mm512_fmadd_ps(a_, b1, c##i##1);                                \
+    } while (0)
+
+#define S_DECL(i) __m512 c##i##0 = _mm512_setzero_ps(), c##i##1 = _mm512_setzero_ps()
+#define S_OUT(i)                                                                   \
+    do {                                                                           \
+        S_STORE(c + (i) * ldc, c##i##0);                                           \
+        S_STORE(c + (i) * ldc + 16, c##i##1);                                      \
+    } while (0)
+/* C rows are prefetched into L2, not L1: with a power-of-two ldc all 14 rows
+ * of a tile map to the same L1 sets and would evict each other (and B). */
+#define PF_C(i)                                                                    \
+    do {                                                                           \
+        _mm_prefetch((const char *)(c + (i) * ldc), _MM_HINT_T1);                  \
+        _mm_prefetch((const char *)(c + (i) * ldc + 31), _MM_HINT_T1);             \
+    } while (0)
+
+BP_TARGET_AVX512
+void bp_skernel_avx512(ptrdiff_t kc, const float *restrict pa, const float *restrict pb,
+                       float *restrict c, ptrdiff_t ldc, float alpha, float beta) {
+    S_DECL(0); S_DECL(1); S_DECL(2); S_DECL(3); S_DECL(4); S_DECL(5); S_DECL(6);
+    S_DECL(7); S_DECL(8); S_DECL(9); S_DECL(10); S_DECL(11); S_DECL(12); S_DECL(13);
+    PF_C(0); PF_C(1); PF_C(2); PF_C(3); PF_C(4); PF_C(5); PF_C(6);
+    PF_C(7); PF_C(8); PF_C(9); PF_C(10); PF_C(11); PF_C(12); PF_C(13);
+    /* The last 14 steps each bring one row of C (already in L2) into L1. */
+    ptrdiff_t tail = kc < 14 ? kc : 14;
+    for (ptrdiff_t p = 0; p < kc - tail; p++) {
+        __m512 b0 = _mm512_load_ps(pb);
+        __m512 b1 = _mm512_load_ps(pb + 16);
+        _mm_prefetch((const char *)(pa + 14 * 16), _MM_HINT_T0);
+        S_ROW(0); S_ROW(1); S_ROW(2); S_ROW(3); S_ROW(4); S_ROW(5); S_ROW(6);
+        S_ROW(7); S_ROW(8); S_ROW(9); S_ROW(10); S_ROW(11); S_ROW(12); S_ROW(13);
+        pa += 14;
+        pb += 32;
+    }
+    for (ptrdiff_t p = 0; p < tail; p++) {
+        __m512 b0 = _mm512_load_ps(pb);
+        __m512 b1 = _mm512_load_ps(pb + 16);
+        _mm_prefetch((const char *)(c + p * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + p * ldc + 31), _MM_HINT_T0);
+        S_ROW(0); S_ROW(1); S_ROW(2); S_ROW(3); S_ROW(4); S_ROW(5); S_ROW(6);
+        S_ROW(7); S_ROW(8); S_ROW(9); S_ROW(10); S_ROW(11); S_ROW(12); S_ROW(13);
+        pa += 14;
+        pb += 32;
+    }
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    S_OUT(0); S_OUT(1); S_OUT(2); S_OUT(3); S_OUT(4); S_OUT(5); S_OUT(6);
+    S_OUT(7); S_OUT(8); S_OUT(9); S_OUT(10); S_OUT(11); S_OUT(12); S_OUT(13);
+}
+
+#define D_STORE(ptr, acc)                                                          \
+    do {                                                                           \
+        __m512d v_ = _mm512_mul_pd(acc, va);                                       \
+        if (beta != 0.0) v_ = _mm512_fmadd_pd(_mm512_loadu_pd(ptr), vb, v_);       \
+        _mm512_storeu_pd(ptr, v_);                                                 \
+    } while (0)
+
+#define D_ROW(i)                                                                   \
+    do {                                                                           \
+        __m512d a_ = _mm512_set1_pd(pa[i]);                                        \
+        c##i##0 = _mm512_fmadd_pd(a_, b0, c##i##0);                                \
+        c##i##1 = _mm512_fmadd_pd(a_, b1, c##i##1);                                \
+    } while (0)
+
+#define D_DECL(i) __m512d c##i##0 = _mm512_setzero_pd(), c##i##1 = _mm512_setzero_pd()
+#define D_OUT(i)                                                                   \
+    do {                                                                           \
+        D_STORE(c + (i) * ldc, c##i##0);                                           \
+        D_STORE(c + (i) * ldc + 8, c##i##1);                                       \
+    } while (0)
+#define PF_D(i)                                                                    \
+    do {                                                                           \
+        _mm_prefetch((const char *)(c + (i) * ldc), _MM_HINT_T1);                  \
+        _mm_prefetch((const char *)(c + (i) * ldc + 15), _MM_HINT_T1);             \
+    } while (0)
+
+BP_TARGET_AVX512
+void bp_dkernel_avx512(ptrdiff_t kc, const double *restrict pa, const double *restrict pb,
+                       double *restrict c, ptrdiff_t ldc, double alpha, double beta) {
+    D_DECL(0); D_DECL(1); D_DECL(2); D_DECL(3); D_DECL(4); D_DECL(5); D_DECL(6);
+    D_DECL(7); D_DECL(8); D_DECL(9); D_DECL(10); D_DECL(11); D_DECL(12); D_DECL(13);
+    PF_D(0); PF_D(1); PF_D(2); PF_D(3); PF_D(4); PF_D(5); PF_D(6);
+    PF_D(7); PF_D(8); PF_D(9); PF_D(10); PF_D(11); PF_D(12); PF_D(13);
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        __m512d b0 = _mm512_load_pd(pb);
+        __m512d b1 = _mm512_load_pd(pb + 8);
+        _mm_prefetch((const char *)(pa + 14 * 8), _MM_HINT_T0);
+        D_ROW(0); D_ROW(1); D_ROW(2); D_ROW(3); D_ROW(4); D_ROW(5); D_ROW(6);
+        D_ROW(7); D_ROW(8); D_ROW(9); D_ROW(10); D_ROW(11); D_ROW(12); D_ROW(13);
+        pa += 14;
+        pb += 16;
+    }
+    __m512d va = _mm512_set1_pd(alpha), vb = _mm512_set1_pd(beta);
+    D_OUT(0); D_OUT(1); D_OUT(2); D_OUT(3); D_OUT(4); D_OUT(5); D_OUT(6);
+    D_OUT(7); D_OUT(8); D_OUT(9); D_OUT(10); D_OUT(11); D_OUT(12); D_OUT(13);
+}
+
+/* Packs one full 14-row panel of a row-major A (no transpose): dst[p*14 + r] =
+ * src[r*lda + p] for p < kc. 16-column strips are transposed in registers
+ * (16 x 16, with two zero rows) and stored 14 lanes at a time. */
+BP_TARGET_AVX512
+void bp_spack_a14_avx512(const float *restrict src, ptrdiff_t lda, ptrdiff_t kc,
+                         float *restrict dst) {
+    ptrdiff_t p = 0;
+    for (; p + 16 <= kc; p += 16) {
+        __m512 r[16], t[16];
+        for (int i = 0; i < 14; i++) r[i] = _mm512_loadu_ps(src + i * lda + p);
+        r[14] = _mm512_setzero_ps();
+        r[15] = _mm512_setzero_ps();
+        for (int i = 0; i < 16; i += 2) {
+            t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+            t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+        }
+        for (int i = 0; i < 16; i += 4) {
+            r[i] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+            r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+            r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+            r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+        }
+        for (int h = 0; h < 16; h += 8) {
+            for (int i = 0; i < 4; i++) {
+                t[h + i] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0x88);
+                t[h + i + 4] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0xdd);
+            }
+        }
+        for (int i = 0; i < 8; i++) {
+            r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+            r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+        }
+        /* r[j] now holds column p + j of the 16 rows. */
+        for (int j = 0; j < 16; j++) _mm512_mask_storeu_ps(dst + (p + j) * 14, 0x3FFF, r[j]);
+    }
+    for (; p < kc; p++)
+        for (int i = 0; i < 14; i++) dst[p * 14 + i] = src[i * lda + p];
+}
+
+/* Packs one full 32-column panel of a row-major B (no transpose):
+ * dst[p*32 + j] = src[p*ldb + j]. */
+BP_TARGET_AVX512
+void bp_spack_b32_avx512(const float *restrict src, ptrdiff_t ldb, ptrdiff_t kc,
+                         float *restrict dst) {
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        __m512 x0 = _mm512_loadu_ps(src + p * ldb);
+        __m512 x1 = _mm512_loadu_ps(src + p * ldb + 16);
+        _mm512_store_ps(dst + p * 32, x0);
+        _mm512_store_ps(dst + p * 32 + 16, x1);
+    }
+}
+
+#endif
