@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "Backprop",
-    platforms: [.macOS(.v15)]  // Synchronization (Mutex, Atomic),
+    platforms: [.macOS(.v15)],  // Synchronization (Mutex, Atomic)
     products: [
         .library(name: "Backprop", targets: ["Backprop"]),
         .executable(name: "backprop", targets: ["BackpropTool"]),
