@@ -8,7 +8,8 @@ public struct BackpropCommand: ParsableCommand {
         abstract: "Neural networks and backpropagation, every number visible.",
         version: Backprop.version,
         subcommands: [DemoCommand.self, ExplainCommand.self, GraphCommand.self, JacobianCommand.self,
-                      PlotCommand.self, SoftmaxCommand.self, TrainCommand.self, EvalCommand.self, PredictCommand.self]
+                      PlotCommand.self, SoftmaxCommand.self, TrainCommand.self, EvalCommand.self, PredictCommand.self,
+                      BenchCommand.self]
     )
     public init() {}
 }

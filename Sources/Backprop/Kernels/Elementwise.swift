@@ -34,8 +34,10 @@ enum Kernels {
     static func unary<S: TensorScalar>(_ op: UnaryOp, _ x: UnsafePointer<S>, _ y: UnsafeMutablePointer<S>, _ n: Int) {
         switch op {
         case .neg: mapVector(x, y, n, { -$0 }, { -$0 })
-        case .abs: mapVector(x, y, n, { $0.replacing(with: -$0, where: $0 .< 0) }, { Swift.abs($0) })
-        case .relu: mapVector(x, y, n, { $0.replacing(with: 0, where: $0 .< 0) }, { $0 < 0 ? 0 : $0 })
+        // Plain loops for selections: LLVM vectorises them, while SIMD masks
+        // (`replacing(with:where:)`) are lowered element by element without AVX-512.
+        case .abs: for i in 0..<n { y[i] = Swift.abs(x[i]) }
+        case .relu: for i in 0..<n { let v = x[i]; y[i] = v < 0 ? 0 : v }
         case .square: mapVector(x, y, n, { $0 * $0 }, { $0 * $0 })
         case .sqrt: mapVector(x, y, n, { $0.squareRoot() }, { $0.squareRoot() })
         case .reciprocal: mapVector(x, y, n, { 1 / $0 }, { 1 / $0 })
@@ -93,26 +95,30 @@ enum Kernels {
         case .sub: zip(a, aStep, b, bStep, out, n, { $0 - $1 }, { $0 - $1 })
         case .mul: zip(a, aStep, b, bStep, out, n, { $0 * $1 }, { $0 * $1 })
         case .div: zip(a, aStep, b, bStep, out, n, { $0 / $1 }, { $0 / $1 })
-        case .maximum:
-            zip(a, aStep, b, bStep, out, n, { $0.replacing(with: $1, where: $1 .> $0) },
-                { $0.isNaN || $1.isNaN ? .nan : Swift.max($0, $1) })
-        case .minimum:
-            zip(a, aStep, b, bStep, out, n, { $0.replacing(with: $1, where: $1 .< $0) },
-                { $0.isNaN || $1.isNaN ? .nan : Swift.min($0, $1) })
+        case .maximum: select(a, aStep, b, bStep, out, n) { $0.isNaN || $1.isNaN ? .nan : ($1 > $0 ? $1 : $0) }
+        case .minimum: select(a, aStep, b, bStep, out, n) { $0.isNaN || $1.isNaN ? .nan : ($1 < $0 ? $1 : $0) }
         case .pow: for i in 0..<n { out[i] = power(a[i * aStep], b[i * bStep]) }
-        case .less: zip(a, aStep, b, bStep, out, n, { mask($0 .< $1) }, { $0 < $1 ? 1 : 0 })
-        case .lessEqual: zip(a, aStep, b, bStep, out, n, { mask($0 .<= $1) }, { $0 <= $1 ? 1 : 0 })
-        case .greater: zip(a, aStep, b, bStep, out, n, { mask($0 .> $1) }, { $0 > $1 ? 1 : 0 })
-        case .greaterEqual: zip(a, aStep, b, bStep, out, n, { mask($0 .>= $1) }, { $0 >= $1 ? 1 : 0 })
-        case .equal: zip(a, aStep, b, bStep, out, n, { mask($0 .== $1) }, { $0 == $1 ? 1 : 0 })
-        case .notEqual: zip(a, aStep, b, bStep, out, n, { mask($0 .!= $1) }, { $0 != $1 ? 1 : 0 })
+        case .less: select(a, aStep, b, bStep, out, n) { $0 < $1 ? 1 : 0 }
+        case .lessEqual: select(a, aStep, b, bStep, out, n) { $0 <= $1 ? 1 : 0 }
+        case .greater: select(a, aStep, b, bStep, out, n) { $0 > $1 ? 1 : 0 }
+        case .greaterEqual: select(a, aStep, b, bStep, out, n) { $0 >= $1 ? 1 : 0 }
+        case .equal: select(a, aStep, b, bStep, out, n) { $0 == $1 ? 1 : 0 }
+        case .notEqual: select(a, aStep, b, bStep, out, n) { $0 != $1 ? 1 : 0 }
         }
     }
 
+    /// A scalar loop per stride pattern, which LLVM vectorises (compare + blend).
     @inline(__always)
-    static func mask<S: TensorScalar>(_ m: SIMDMask<SIMD16<S.SIMDMaskScalar>>) -> SIMD16<S> {
-        SIMD16<S>(repeating: 0).replacing(with: 1, where: m)
+    static func select<S: TensorScalar>(_ a: UnsafePointer<S>, _ aStep: Int, _ b: UnsafePointer<S>, _ bStep: Int,
+                                        _ out: UnsafeMutablePointer<S>, _ n: Int, _ f: (S, S) -> S) {
+        switch (aStep, bStep) {
+        case (1, 1): for i in 0..<n { out[i] = f(a[i], b[i]) }
+        case (1, 0): let bs = b[0]; for i in 0..<n { out[i] = f(a[i], bs) }
+        case (0, 1): let as_ = a[0]; for i in 0..<n { out[i] = f(as_, b[i]) }
+        default: let r = f(a[0], b[0]); for i in 0..<n { out[i] = r }
+        }
     }
+
 
     @inline(__always)
     static func zip<S: TensorScalar>(_ a: UnsafePointer<S>, _ aStep: Int, _ b: UnsafePointer<S>, _ bStep: Int,

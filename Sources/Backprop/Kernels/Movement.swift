@@ -164,10 +164,8 @@ extension Kernels {
                 let row = src + r * inner
                 switch kind {
                 case .sum: zip(UnsafePointer(dst), 1, row, 1, dst, inner, { $0 + $1 }, { $0 + $1 })
-                case .max: zip(UnsafePointer(dst), 1, row, 1, dst, inner,
-                               { $0.replacing(with: $1, where: $1 .> $0 .| ($1 .!= $1)) }, { $1 > $0 || $1.isNaN ? $1 : $0 })
-                case .min: zip(UnsafePointer(dst), 1, row, 1, dst, inner,
-                               { $0.replacing(with: $1, where: $1 .< $0 .| ($1 .!= $1)) }, { $1 < $0 || $1.isNaN ? $1 : $0 })
+                case .max: select(UnsafePointer(dst), 1, row, 1, dst, inner) { $1 > $0 || $1.isNaN ? $1 : $0 }
+                case .min: select(UnsafePointer(dst), 1, row, 1, dst, inner) { $1 < $0 || $1.isNaN ? $1 : $0 }
                 }
             }
         }

@@ -1,0 +1,61 @@
+import Foundation
+
+/// What `backprop bench` measures and prints: the training workloads and
+/// sgemm throughput, as text or as JSON lines.
+///
+/// ```swift
+/// let bench = Benchmark(threads: 2, workloads: [.tiny], sgemmSizes: [512])
+/// bench.run { print($0) }
+/// ```
+public struct Benchmark: Sendable {
+    public var threads: Int
+    public var workloads: [TrainingWorkload]
+    public var sgemmSizes: [Int]
+    /// Timing budget per workload.
+    public var secondsPerWorkload: Double
+    public var json: Bool
+
+    public init(threads: Int = Parallelism.threadCount, workloads: [TrainingWorkload] = TrainingWorkload.allCases,
+                sgemmSizes: [Int] = [256, 512, 1024, 2048], secondsPerWorkload: Double = 2, json: Bool = false) {
+        self.threads = threads
+        self.workloads = workloads
+        self.sgemmSizes = sgemmSizes
+        self.secondsPerWorkload = secondsPerWorkload
+        self.json = json
+    }
+
+    /// Runs every measurement, handing each output line to `emit` as soon as it is known.
+    public func run(_ emit: (String) -> Void) {
+        let previous = Parallelism.threadCount
+        Parallelism.threadCount = threads
+        defer { Parallelism.threadCount = previous }
+        if !json {
+            emit("backprop bench: \(threads) thread\(threads == 1 ? "" : "s"), GEMM kernel \(kernelDescription), float32, SGD lr 0.01")
+            emit("")
+            emit("workload  network                     batch  median µs/step  steps")
+        }
+        for w in workloads {
+            let r = w.measure(minimumSeconds: secondsPerWorkload)
+            if json {
+                emit("{\"workload\": \"\(w.rawValue)\", \"threads\": \(threads), \"median_us_per_step\": \(String(format: "%.2f", r.medianMicrosecondsPerStep)), \"steps\": \(r.steps)}")
+            } else {
+                let net = w.sizes.map(String.init).joined(separator: " -> ")
+                emit(pad(w.rawValue, 10) + pad(net, 28) + pad(String(w.batchSize), 7)
+                     + pad(String(format: "%.1f", r.medianMicrosecondsPerStep), 16) + String(r.steps))
+            }
+        }
+        if !json && !sgemmSizes.isEmpty { emit(""); emit("sgemm     n      GFLOP/s") }
+        for n in sgemmSizes {
+            let g = measureSGEMM(size: n, threads: threads)
+            if json {
+                emit("{\"sgemm\": \(n), \"threads\": \(threads), \"gflops\": \(String(format: "%.1f", g))}")
+            } else {
+                emit("          " + pad(String(n), 7) + String(format: "%.1f", g))
+            }
+        }
+    }
+
+    private func pad(_ s: String, _ width: Int) -> String {
+        s + String(repeating: " ", count: Swift.max(1, width - s.count))
+    }
+}
