@@ -341,13 +341,16 @@ def main():
 
     names = [w for w in args.workloads.split(",") if w]
     sizes = [int(s) for s in args.sgemm_sizes.split(",") if s]
+    # Backprop first, in a child process, before this process starts the
+    # thread pools of numpy, PyTorch and JAX: their idle workers would
+    # otherwise compete with the child for the same cores.
+    b_res, b_note = bench_backprop(args.backprop, args.threads)
     import numpy as np
     import torch
 
     t_res = bench_torch(names, args.seconds, args.threads)
     s_res = bench_sgemm(sizes, args.seconds)
     j_res, j_note = (None, "jax skipped (--no-jax)") if args.no_jax else bench_jax(names, args.seconds)
-    b_res, b_note = bench_backprop(args.backprop, args.threads)
 
     cpu = "?"
     try:
