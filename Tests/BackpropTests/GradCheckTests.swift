@@ -35,6 +35,8 @@ struct GradCheckTests {
         expectGradcheck("tanh", [a]) { tanh($0[0]) }
         expectGradcheck("sigmoid", [a]) { sigmoid($0[0]) }
         expectGradcheck("relu", [k]) { relu($0[0]) }
+        expectGradcheck("scaled relu", [k]) { relu($0[0], scale: 3) }
+        expectClose(relu(k, scale: 3), relu(k) * 3)
         expectGradcheck("sin", [a]) { sin($0[0]) }
         expectGradcheck("cos", [a]) { cos($0[0]) }
         expectGradcheck("erf", [a]) { erf($0[0]) }

@@ -4,6 +4,10 @@ import RealModule
 /// call, then run a tight loop over contiguous memory.
 enum UnaryOp: Sendable {
     case neg, exp, log, sqrt, abs, tanh, sigmoid, relu, sin, cos, erf, sign, square, reciprocal
+    /// c · max(x, 0): the seeds' scaled ReLU.
+    case scaledRelu(Double)
+    /// c · 1[x > 0]: the derivative of a (scaled) ReLU.
+    case positiveIndicator(Double)
     case softplus(beta: Double, threshold: Double)
     /// x^p for a constant p.
     case powScalar(Double)
@@ -38,6 +42,8 @@ enum Kernels {
         // (`replacing(with:where:)`) are lowered element by element without AVX-512.
         case .abs: for i in 0..<n { y[i] = Swift.abs(x[i]) }
         case .relu: for i in 0..<n { let v = x[i]; y[i] = v < 0 ? 0 : v }
+        case .scaledRelu(let c): let k = S(c); for i in 0..<n { let v = x[i]; y[i] = v < 0 ? 0 : k * v }
+        case .positiveIndicator(let c): let k = S(c); for i in 0..<n { y[i] = x[i] > 0 ? k : 0 }
         case .square: mapVector(x, y, n, { $0 * $0 }, { $0 * $0 })
         case .sqrt: mapVector(x, y, n, { $0.squareRoot() }, { $0.squareRoot() })
         case .reciprocal: mapVector(x, y, n, { 1 / $0 }, { 1 / $0 })

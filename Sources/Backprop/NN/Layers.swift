@@ -70,7 +70,7 @@ public final class ReLU<Scalar: TensorScalar>: Module {
     /// scale · max(x, 0).
     public init(scale: Scalar = 1) { self.scale = scale }
     /// The forward pass.
-    public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { scale == 1 ? relu(x) : relu(x) * scale }
+    public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { scale == 1 ? relu(x) : relu(x, scale: scale) }
 }
 
 /// Leaky ReLU: x for x > 0, else `negativeSlope` · x (see ``leakyReLU(_:negativeSlope:)``).

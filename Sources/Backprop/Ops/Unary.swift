@@ -65,7 +65,19 @@ public func sigmoid<S: TensorScalar>(_ x: Tensor<S>) -> Tensor<S> {
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 public func relu<S: TensorScalar>(_ x: Tensor<S>) -> Tensor<S> {
-    x.unary("relu", .relu) { g, x, _ in [g * (x[0] .> 0)] }
+    x.unary("relu", .relu) { g, x, _ in [g * x[0].mapped(.positiveIndicator(1))] }
+}
+
+/// The seeds' scaled ReLU, `scale` · max(x, 0) ("3 ReLU" for scale 3), as one
+/// node: d/dx = `scale` · 1[x > 0].
+///
+/// ```swift
+/// relu(Tensor<Float>([-4, 10, 5]), scale: 3)   // [0, 30, 15]
+/// ```
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+public func relu<S: TensorScalar>(_ x: Tensor<S>, scale: S) -> Tensor<S> {
+    x.unary("relu", .scaledRelu(Double(scale))) { g, x, _ in [g * x[0].mapped(.positiveIndicator(Double(scale)))] }
 }
 
 /// The sine, elementwise: d/dx sin x = cos x.
