@@ -173,3 +173,16 @@ enum Kernels {
         while i < n { y[i] += a * x[i]; i += 1 }
     }
 }
+
+extension Kernels {
+    /// x[0..<n] = value. (The standard library's `update(repeating:count:)` is a
+    /// per-element loop that runs unspecialised when reached from generic code.)
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func fill<S: TensorScalar>(_ x: UnsafeMutablePointer<S>, _ value: S, _ n: Int) {
+        let v = SIMD16<S>(repeating: value)
+        var i = 0
+        while i + 16 <= n { storeVector(v, x + i); i += 16 }
+        while i < n { x[i] = value; i += 1 }
+    }
+}

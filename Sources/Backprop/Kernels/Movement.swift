@@ -135,7 +135,7 @@ extension Kernels {
         forEachRow(shape: cshape, strides: cstrides) { o, offs in
             let s = src + offs[0], d = dst + o
             if step == 1 { d.update(from: s, count: inner) } else if step == 0 {
-                d.update(repeating: s[0], count: inner)
+                fill(d, s[0], inner)
             } else { for i in 0..<inner { d[i] = s[i * step] } }
         }
     }
@@ -156,7 +156,7 @@ extension Kernels {
                 continue
             }
             if reduced == 0 {
-                dst.update(repeating: kind == .sum ? 0 : (kind == .max ? -.infinity : .infinity), count: inner)
+                fill(dst, kind == .sum ? 0 : (kind == .max ? -.infinity : .infinity), inner)
                 continue
             }
             dst.update(from: src, count: inner)

@@ -134,7 +134,7 @@ extension Tensor {
     public init(repeating value: Scalar, shape: [Int]) {
         let n = shape.reduce(1, *)
         let storage = TensorStorage<Scalar>.make(uninitializedCount: n)
-        storage.base.update(repeating: value, count: n)
+        Kernels.fill(storage.base, value, n)
         self.init(storage: storage, shape: shape)
     }
 

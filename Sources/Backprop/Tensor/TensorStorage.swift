@@ -46,7 +46,7 @@ extension TensorStorage {
     /// Zero-filled storage.
     static func make(zeroedCount count: Int) -> TensorStorage {
         let s = make(uninitializedCount: count)
-        s.base.update(repeating: 0, count: count)
+        Kernels.fill(s.base, 0, count)
         return s
     }
 
