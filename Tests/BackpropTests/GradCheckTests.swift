@@ -32,6 +32,7 @@ struct GradCheckTests {
         expectGradcheck("log", [positive]) { log($0[0]) }
         expectGradcheck("sqrt", [positive]) { sqrt($0[0]) }
         expectGradcheck("abs", [k]) { abs($0[0]) }
+        expectGradcheck("sign", [k]) { sign($0[0]) * $0[0] }
         expectGradcheck("tanh", [a]) { tanh($0[0]) }
         expectGradcheck("sigmoid", [a]) { sigmoid($0[0]) }
         expectGradcheck("relu", [k]) { relu($0[0]) }
@@ -81,6 +82,9 @@ struct GradCheckTests {
         expectGradcheck("concatenate", [a, b]) { Tensor.concatenated([$0[0], $0[1] * 2], axis: 1) }
         expectGradcheck("stack", [a, b]) { Tensor.stacked([$0[0], $0[1]], axis: 2).squared() }
         expectGradcheck("gather", [a]) { $0[0].gathered(classIndices: [3, 0, 2]) * Tensor([1, 2, 3]) }
+        // The internal inverses that slice and gather use as their vjps.
+        expectGradcheck("pad", [a]) { $0[0].padded(into: [3, 7], axis: 1, at: 2) * Tensor.arange(7) }
+        expectGradcheck("scatter", [randn([3], seed: 14)]) { $0[0].scattered(into: [3, 4], classIndices: [1, 3, 0]) * Tensor.arange(4) }
     }
 
     @Test func matrixProducts() {
