@@ -330,11 +330,11 @@ struct ExplainTests {
 
     // MARK: the command
 
-    @Test("the command parses its options and fails with an exit code on bad input")
+    @Test("the command parses its options and throws the library's error on bad input")
     func command() throws {
         let parsed = try #require(try BackpropCommand.parseAsRoot(["explain", "p.json", "--json", "--step", "0.1", "--dtype", "float32"]) as? ExplainCommand)
         #expect(parsed.problem == "p.json" && parsed.json && parsed.learningRate == 0.1 && parsed.dtype == .float32)
         let missing = try #require(try BackpropCommand.parseAsRoot(["explain", "/nonexistent/p.json"]) as? ExplainCommand)
-        #expect(throws: ExitCode.failure) { try missing.run() }
+        #expect(throws: ExplainError("/nonexistent/p.json", "no such file")) { try missing.run() }
     }
 }
