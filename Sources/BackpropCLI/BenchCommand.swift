@@ -59,7 +59,7 @@ public struct BenchCommand: ParsableCommand {
                               secondsPerWorkload: seconds, json: json)
         bench.run { line in
             // Unbuffered, so that progress shows while the next measurement runs.
-            FileHandle.standardOutput.write(Data((line + "\n").utf8))
+            writeUnbuffered(line + "\n", to: STDOUT_FILENO)
         }
     }
 }

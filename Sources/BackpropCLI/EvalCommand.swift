@@ -26,10 +26,6 @@ public struct EvalCommand: ParsableCommand {
 
     public func run() throws {
         guard let s = Inference.Split(rawValue: split) else { throw CLIError("--split \(split): use auto, validation, train or all") }
-        do {
-            print(try Inference.evaluate(checkpoint: checkpoint, dataset: dataset, target: target, split: s), terminator: "")
-        } catch let e as DataError {
-            throw CLIError(e.description)
-        }
+        print(try Inference.evaluate(checkpoint: checkpoint, dataset: dataset, target: target, split: s), terminator: "")
     }
 }

@@ -1,6 +1,5 @@
 import ArgumentParser
 import Backprop
-import Foundation
 
 /// `backprop explain PROBLEM.json`: every number of one forward and backward pass.
 public struct ExplainCommand: ParsableCommand {
@@ -39,12 +38,7 @@ public struct ExplainCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        do {
-            print(try explainFile(at: problem, json: json, learningRate: learningRate, dtype: dtype), terminator: "")
-        } catch let error as ExplainError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode.failure
-        }
+        print(try explainFile(at: problem, json: json, learningRate: learningRate, dtype: dtype), terminator: "")
     }
 }
 

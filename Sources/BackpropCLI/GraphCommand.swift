@@ -36,8 +36,8 @@ public struct GraphCommand: ParsableCommand {
 
     public func run() throws {
         let graph = try GraphCommand.graph(program: program, at: at)
-        if let dot { try OutputFile.write(graph.dot(), to: dot) }
-        if let svg { try OutputFile.write(graph.svg(), to: svg) }
+        if let dot { try FileIO.writeText(graph.dot(), to: dot) }
+        if let svg { try FileIO.writeText(graph.svg(), to: svg) }
         print(json ? graph.json() : graph.table(), terminator: "")
     }
 

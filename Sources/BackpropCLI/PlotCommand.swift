@@ -37,18 +37,16 @@ public struct PlotCommand: ParsableCommand {
     public func run() throws {
         let specs = try names.map { try ActivationSpec(parsing: $0) }
         let xs = try PlotCommand.points(range: range, count: points, at: at)
-        if let svg { try OutputFile.write(activationPlot(specs, at: xs).svg(), to: svg) }
+        if let svg { try FileIO.writeText(activationPlot(specs, at: xs).svg(), to: svg) }
         if csv || svg == nil { print(activationCSV(specs, at: xs), terminator: "") }
     }
-
-    struct ArgumentError: Error, CustomStringConvertible { let description: String }
 
     /// The x values: `--at` if given, else `count` points over `--range`.
     static func points(range: String, count: Int, at: String?) throws -> [Double] {
         func numbers(_ text: String, option: String) throws -> [Double] {
             try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
                 guard let v = Double(item.trimmingCharacters(in: .whitespaces)), v.isFinite else {
-                    throw ArgumentError(description: "\(option) \(text): '\(item)' is not a number")
+                    throw CLIError("\(option) \(text): '\(item)' is not a number")
                 }
                 return v
             }
@@ -56,9 +54,9 @@ public struct PlotCommand: ParsableCommand {
         if let at { return try numbers(at, option: "--at") }
         let bounds = try numbers(range, option: "--range")
         guard bounds.count == 2, bounds[0] < bounds[1] else {
-            throw ArgumentError(description: "--range \(range): expected LO,HI with LO < HI, e.g. -4,4")
+            throw CLIError("--range \(range): expected LO,HI with LO < HI, e.g. -4,4")
         }
-        guard count >= 2 else { throw ArgumentError(description: "--points \(count): need at least 2") }
+        guard count >= 2 else { throw CLIError("--points \(count): need at least 2") }
         return samplePoints(bounds[0]...bounds[1], count: count)
     }
 }

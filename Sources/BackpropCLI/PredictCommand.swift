@@ -28,12 +28,8 @@ public struct PredictCommand: ParsableCommand {
     }
 
     public func run() throws {
-        do {
-            let text = try csv.map { try Inference.predict(checkpoint: checkpoint, csv: $0) }
-                ?? Inference.predict(checkpoint: checkpoint, input: input!)
-            if let output { try FileIO.writeText(text, to: output) } else { print(text, terminator: "") }
-        } catch let e as DataError {
-            throw CLIError(e.description)
-        }
+        let text = try csv.map { try Inference.predict(checkpoint: checkpoint, csv: $0) }
+            ?? Inference.predict(checkpoint: checkpoint, input: input!)
+        if let output { try FileIO.writeText(text, to: output) } else { print(text, terminator: "") }
     }
 }

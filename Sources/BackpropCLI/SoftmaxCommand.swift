@@ -23,15 +23,13 @@ public struct SoftmaxCommand: ParsableCommand {
         print(try SoftmaxCommand.output(values: values.joined(separator: ","), betas: beta), terminator: "")
     }
 
-    struct ArgumentError: Error, CustomStringConvertible { let description: String }
-
     /// The text the command prints, for tests.
     public static func output(values: String, betas: String) throws -> String {
-        guard !values.isEmpty else { throw ArgumentError(description: "no values given; e.g. backprop softmax 1,2,3 --beta 1,10") }
+        guard !values.isEmpty else { throw CLIError("no values given; e.g. backprop softmax 1,2,3 --beta 1,10") }
         func numbers(_ text: String, _ what: String) throws -> [Double] {
             try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
                 guard let v = Double(item.trimmingCharacters(in: .whitespaces)), v.isFinite else {
-                    throw ArgumentError(description: "\(what) \(text): '\(item)' is not a number")
+                    throw CLIError("\(what) \(text): '\(item)' is not a number")
                 }
                 return v
             }

@@ -132,33 +132,12 @@ public struct TrainCommand: ParsableCommand {
         let options = try options()
         let interrupt = InterruptFlag.install()
         defer { interrupt.uninstall() }
-        let result: TrainingResult
-        do {
-            result = try TrainingSession.run(options, output: { text in
-                writeUnbuffered(text, to: STDOUT_FILENO)
-            }, shouldStop: { interrupt.isSet })
-        } catch let e as DataError {
-            throw CLIError(e.description)
-        }
+        let result = try TrainingSession.run(options, output: { text in
+            writeUnbuffered(text, to: STDOUT_FILENO)
+        }, shouldStop: { interrupt.isSet })
         // Interrupted runs still saved their outputs; 130 (128 + SIGINT) tells a script the run was cut short.
         if result.history.interrupted { throw ExitCode(130) }
     }
-}
-
-/// Writes text straight to a file descriptor (progress must appear at once, and `\r` redraws in place).
-func writeUnbuffered(_ text: String, to fd: Int32) {
-    var bytes = Array(text.utf8)[...]
-    while !bytes.isEmpty {
-        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        if n <= 0 { if n < 0 && errno == EINTR { continue }; return }
-        bytes = bytes.dropFirst(n)
-    }
-}
-
-/// A command-line error printed as one line, with a non-zero exit.
-struct CLIError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }
 
 extension String {

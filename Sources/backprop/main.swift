@@ -1,3 +1,8 @@
 import BackpropCLI
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
-BackpropCommand.main()
+exit(BackpropCommand.runMain(arguments: Array(CommandLine.arguments.dropFirst())))

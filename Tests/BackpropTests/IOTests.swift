@@ -306,9 +306,35 @@ struct JSONIOTests {
         #expect(try JSON.parse(v.prettyText) == v)
     }
 
-    @Test("errors give the byte offset", arguments: [("{\"a\": }", 6), ("[1, 2", 5), ("{} x", 3)])
-    func errors(_ text: String, _ offset: Int) {
+    @Test("errors give the line, the column (in characters) and the byte offset",
+          arguments: [("{\"a\": }", 1, 7, 6), ("[1, 2", 1, 6, 5), ("{} x", 1, 4, 3),
+                      ("{\"é\": x}", 1, 7, 7), ("{\"é\": 1,\n  \"b\": x}", 2, 8, 17)])
+    func errors(_ text: String, _ line: Int, _ column: Int, _ offset: Int) {
         let m = DataTestSupport.dataErrorMessage { _ = try JSON.parse(text, source: "s.json") }
-        #expect(m?.hasPrefix("s.json: invalid JSON at byte \(offset):") == true, "\(m ?? "")")
+        #expect(m?.hasPrefix("s.json: invalid JSON at line \(line), column \(column) (byte \(offset)):") == true, "\(m ?? "")")
+    }
+
+    @Test("layouts: compact, one line, pretty with tensors on one line; NaN and infinities as null")
+    func layouts() throws {
+        let v = JSON.object([("a", .number(1)), ("b", .tensor(shape: [2, 2], scalars: [1, 2.5, -0.0, 1e-7])),
+                             ("c", .array([.string("x\"y"), .array([])])), ("d", .object([])),
+                             ("e", .array([.number(.nan), .number(-.infinity), .number(0.1)]))])
+        #expect(v.text(.compact) == #"{"a":1,"b":[[1,2.5],[0,1e-07]],"c":["x\"y",[]],"d":{},"e":[null,null,0.1]}"#)
+        #expect(v.text(.line) == #"{"a": 1, "b": [[1, 2.5], [0, 1e-07]], "c": ["x\"y", []], "d": {}, "e": [null, null, 0.1]}"#)
+        #expect(v.text(.pretty) == """
+            {
+              "a": 1,
+              "b": [[1, 2.5], [0, 1e-07]],
+              "c": [
+                "x\\"y",
+                []
+              ],
+              "d": {},
+              "e": [null, null, 0.1]
+            }
+            """)
+        // A ragged array is not a tensor: one item per line.
+        #expect(JSON.array([.array([.number(1)]), .array([.number(2), .number(3)])]).text(.pretty) == "[\n  [1],\n  [2, 3]\n]")
+        #expect(JSON.tensor(shape: [], scalars: [0.3]).text(.compact) == "0.3")
     }
 }

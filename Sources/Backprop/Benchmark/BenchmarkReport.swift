@@ -37,7 +37,9 @@ public struct Benchmark: Sendable {
         for w in workloads {
             let r = w.measure(minimumSeconds: secondsPerWorkload)
             if json {
-                emit("{\"workload\": \"\(w.rawValue)\", \"threads\": \(threads), \"median_us_per_step\": \(String(format: "%.2f", r.medianMicrosecondsPerStep)), \"steps\": \(r.steps)}")
+                emit(JSON.object([("workload", .string(w.rawValue)), ("threads", .number(Double(threads))),
+                                  ("median_us_per_step", .number(rounded(r.medianMicrosecondsPerStep, places: 2))),
+                                  ("steps", .number(Double(r.steps)))]).text(.line))
             } else {
                 let net = w.sizes.map(String.init).joined(separator: " -> ")
                 emit(pad(w.rawValue, 10) + pad(net, 28) + pad(String(w.batchSize), 7)
@@ -48,11 +50,18 @@ public struct Benchmark: Sendable {
         for n in sgemmSizes {
             let g = measureSGEMM(size: n, threads: threads)
             if json {
-                emit("{\"sgemm\": \(n), \"threads\": \(threads), \"gflops\": \(String(format: "%.1f", g))}")
+                emit(JSON.object([("sgemm", .number(Double(n))), ("threads", .number(Double(threads))),
+                                  ("gflops", .number(rounded(g, places: 1)))]).text(.line))
             } else {
                 emit("          " + pad(String(n), 7) + String(format: "%.1f", g))
             }
         }
+    }
+
+    /// `v` rounded to `places` decimals, as the text report shows it.
+    private func rounded(_ v: Double, places: Int) -> Double {
+        let scale = pow(10.0, Double(places))
+        return (v * scale).rounded() / scale
     }
 
     private func pad(_ s: String, _ width: Int) -> String {

@@ -26,58 +26,6 @@ public struct ExplainError: Error, CustomStringConvertible, Equatable, Sendable 
     public var description: String { path.isEmpty ? message : "\(path): \(message)" }
 }
 
-/// A JSON value, as read by `JSONSerialization`, with numbers and booleans kept apart.
-indirect enum JSONValue: Sendable {
-    case number(Double), bool(Bool), string(String), array([JSONValue]), object([String: JSONValue]), null
-
-    init(_ any: Any) {
-        switch any {
-        // Booleans come as NSNumbers too; their objCType is "c" (char).
-        case let n as NSNumber: self = String(cString: n.objCType) == "c" ? .bool(n.boolValue) : .number(n.doubleValue)
-        case let s as String: self = .string(s)
-        case let a as [Any]: self = .array(a.map(JSONValue.init))
-        case let o as [String: Any]: self = .object(o.mapValues(JSONValue.init))
-        default: self = .null
-        }
-    }
-
-    /// What kind of value this is, for messages: "a number", "a string", ...
-    var kind: String {
-        switch self {
-        case .number: return "a number"
-        case .bool: return "a boolean"
-        case .string: return "a string"
-        case .array: return "an array"
-        case .object: return "an object"
-        case .null: return "null"
-        }
-    }
-
-    /// Parses JSON text; malformed text throws with the line and column.
-    static func parse(_ data: Data, source: String) throws -> JSONValue {
-        do {
-            return JSONValue(try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]))
-        } catch {
-            let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? "\(error)"
-            throw ExplainError(source, "malformed JSON: " + locate(detail, in: data))
-        }
-    }
-
-    /// Rewrites Foundation's "around character N." as "at line L, column C".
-    private static func locate(_ detail: String, in data: Data) -> String {
-        guard let range = detail.range(of: #"around character (\d+)"#, options: .regularExpression),
-              let offset = Int(detail[range].split(separator: " ").last!) else {
-            return detail.hasSuffix(".") ? String(detail.dropLast()) : detail
-        }
-        var line = 1, column = 1
-        for byte in data.prefix(offset) {
-            if byte == UInt8(ascii: "\n") { line += 1; column = 1 } else { column += 1 }
-        }
-        return detail.replacingCharacters(in: range, with: "at line \(line), column \(column)")
-            .trimmingCharacters(in: CharacterSet(charactersIn: "."))
-    }
-}
-
 /// One layer of an explain problem.
 public enum ExplainLayer: Equatable, Sendable {
     /// s = W x + b; `weight` is out x in, as in PyTorch.
@@ -189,9 +137,14 @@ public struct ExplainProblem: Equatable, Sendable {
 
     /// Reads a problem from JSON text; `source` names it in errors (the file).
     public init(json data: Data, source: String = "") throws {
-        let root = try JSONValue.parse(data, source: source)
+        let root: JSON
+        do {
+            root = try JSON.parse(bytes: data, source: source)
+        } catch let error as DataError {
+            throw ExplainError(source, error.message)
+        }
         guard case let .object(top) = root else {
-            throw ExplainError(source, "expected a JSON object with keys layers, loss, x, y; got \(root.kind)")
+            throw ExplainError(source, "expected a JSON object with keys layers, loss, x, y; got \(root.kindName)")
         }
         try Self.checkKeys(top, allowed: ["layers", "loss", "x", "y"], path: "", what: "a problem")
         let reader = Reader()
@@ -205,7 +158,7 @@ public struct ExplainProblem: Equatable, Sendable {
         input = x
 
         guard case let .array(layerValues) = try Self.require(top, "layers", path: "") else {
-            throw ExplainError("layers", "expected an array of layers, got \(top["layers"]!.kind)")
+            throw ExplainError("layers", "expected an array of layers, got \(root["layers"]!.kindName)")
         }
         guard !layerValues.isEmpty else { throw ExplainError("layers", "expected at least one layer, got none") }
         var size = xShape.last!
@@ -217,8 +170,9 @@ public struct ExplainProblem: Equatable, Sendable {
         }
         self.layers = layers
 
-        guard case let .object(lossObject) = try Self.require(top, "loss", path: "") else {
-            throw ExplainError("loss", "expected an object such as {\"type\": \"mse\", \"reduction\": \"sum\"}, got \(top["loss"]!.kind)")
+        let lossObject = try Self.require(top, "loss", path: "")
+        guard case .object = lossObject else {
+            throw ExplainError("loss", "expected an object such as {\"type\": \"mse\", \"reduction\": \"sum\"}, got \(lossObject.kindName)")
         }
         loss = try reader.loss(lossObject)
 
@@ -227,15 +181,15 @@ public struct ExplainProblem: Equatable, Sendable {
                                    endsWithSoftmax: layers.last == .softmax)
     }
 
-    static func require(_ object: [String: JSONValue], _ key: String, path: String) throws -> JSONValue {
-        guard let value = object[key] else {
+    static func require(_ object: [(String, JSON)], _ key: String, path: String) throws -> JSON {
+        guard let value = object.first(where: { $0.0 == key })?.1 else {
             throw ExplainError(path.isEmpty ? "top level" : path, "missing key '\(key)'")
         }
         return value
     }
 
-    static func checkKeys(_ object: [String: JSONValue], allowed: [String], path: String, what: String) throws {
-        if let extra = object.keys.sorted().first(where: { !allowed.contains($0) }) {
+    static func checkKeys(_ object: [(String, JSON)], allowed: [String], path: String, what: String) throws {
+        if let extra = object.map(\.0).sorted().first(where: { !allowed.contains($0) }) {
             throw ExplainError(path.isEmpty ? "top level" : path,
                                "unknown key '\(extra)' for \(what) (expected \(allowed.joined(separator: ", ")))")
         }
@@ -245,7 +199,7 @@ public struct ExplainProblem: Equatable, Sendable {
 /// The parsing helpers, each naming the path it reads.
 private struct Reader {
     /// A number or a (nested) array of numbers: its shape and row-major values.
-    func numbers(_ value: JSONValue, path: String) throws -> ([Int], [Double]) {
+    func numbers(_ value: JSON, path: String) throws -> ([Int], [Double]) {
         switch value {
         case .number(let v):
             guard v.isFinite else { throw ExplainError(path, "expected a finite number, got \(v)") }
@@ -264,27 +218,27 @@ private struct Reader {
             }
             return ([items.count] + shape!, flat)
         default:
-            throw ExplainError(path, "expected a number or an array of numbers, got \(value.kind)")
+            throw ExplainError(path, "expected a number or an array of numbers, got \(value.kindName)")
         }
     }
 
-    func number(_ object: [String: JSONValue], _ key: String, path: String, default fallback: Double) throws -> Double {
+    func number(_ object: JSON, _ key: String, path: String, default fallback: Double) throws -> Double {
         guard let value = object[key] else { return fallback }
         guard case let .number(v) = value, v.isFinite else {
-            throw ExplainError("\(path).\(key)", "expected a number, got \(value.kind)")
+            throw ExplainError("\(path).\(key)", "expected a number, got \(value.kindName)")
         }
         return v
     }
 
-    func string(_ object: [String: JSONValue], _ key: String, path: String) throws -> String? {
+    func string(_ object: JSON, _ key: String, path: String) throws -> String? {
         guard let value = object[key] else { return nil }
-        guard case let .string(s) = value else { throw ExplainError("\(path).\(key)", "expected a string, got \(value.kind)") }
+        guard case let .string(s) = value else { throw ExplainError("\(path).\(key)", "expected a string, got \(value.kindName)") }
         return s
     }
 
-    func layer(_ value: JSONValue, path: String, inputSize: Int) throws -> ExplainLayer {
-        guard case let .object(o) = value else {
-            throw ExplainError(path, "expected a layer object such as {\"type\": \"relu\"}, got \(value.kind)")
+    func layer(_ o: JSON, path: String, inputSize: Int) throws -> ExplainLayer {
+        guard case let .object(members) = o else {
+            throw ExplainError(path, "expected a layer object such as {\"type\": \"relu\"}, got \(o.kindName)")
         }
         guard let type = try string(o, "type", path: path) else { throw ExplainError(path, "missing key 'type'") }
         let keys: [String]
@@ -322,11 +276,11 @@ private struct Reader {
         default:
             throw ExplainError("\(path).type", "unknown layer type '\(type)' (expected one of \(ExplainLayer.typeNames.joined(separator: ", ")))")
         }
-        try ExplainProblem.checkKeys(o, allowed: keys, path: path, what: "a \(type) layer")
+        try ExplainProblem.checkKeys(members, allowed: keys, path: path, what: "a \(type) layer")
         return layer
     }
 
-    func linear(_ o: [String: JSONValue], path: String, inputSize: Int) throws -> ExplainLayer {
+    func linear(_ o: JSON, path: String, inputSize: Int) throws -> ExplainLayer {
         guard let weightValue = o["weight"] else { throw ExplainError(path, "missing key 'weight'") }
         let (wShape, w) = try numbers(weightValue, path: "\(path).weight")
         guard wShape.count == 2 else {
@@ -350,12 +304,12 @@ private struct Reader {
         return .linear(weight: (0..<rows).map { Array(w[$0 * columns..<($0 + 1) * columns]) }, bias: bias)
     }
 
-    func loss(_ o: [String: JSONValue]) throws -> ExplainLoss {
+    func loss(_ o: JSON) throws -> ExplainLoss {
         guard let type = try string(o, "type", path: "loss") else { throw ExplainError("loss", "missing key 'type'") }
         guard let kind = ExplainLoss.Kind(rawValue: type) else {
             throw ExplainError("loss.type", "unknown loss type '\(type)' (expected one of \(ExplainLoss.Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
         }
-        try ExplainProblem.checkKeys(o, allowed: ["type", "reduction"], path: "loss", what: "a loss")
+        try ExplainProblem.checkKeys(o.objectValue!, allowed: ["type", "reduction"], path: "loss", what: "a loss")
         // The half L2 loss is a sum by definition (the lab's ½||o - y||²); the others default to PyTorch's mean.
         let name = try string(o, "reduction", path: "loss") ?? (kind == .l2 ? "sum" : "mean")
         guard let reduction = LossReduction(rawValue: name), reduction != .none else {
@@ -364,7 +318,7 @@ private struct Reader {
         return ExplainLoss(kind: kind, reduction: reduction)
     }
 
-    func target(_ value: JSONValue, loss: ExplainLoss, outputShape: [Int], endsWithSoftmax: Bool) throws -> ExplainTarget {
+    func target(_ value: JSON, loss: ExplainLoss, outputShape: [Int], endsWithSoftmax: Bool) throws -> ExplainTarget {
         let (shape, values) = try numbers(value, path: "y")
         let classes = outputShape.last!
         if loss.kind == .crossEntropy && shape == Array(outputShape.dropLast()) {
@@ -392,6 +346,4 @@ private struct Reader {
         return .values(shape: shape, scalars: values)
     }
 }
-
-extension JSONValue: Equatable {}
 

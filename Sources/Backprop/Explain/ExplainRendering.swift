@@ -158,9 +158,9 @@ extension ExplainReport {
     /// let json = report.json()   // {"dtype": "float64", "layers": [...], ...}
     /// ```
     public func json() -> String {
-        func value(_ v: ExplainValue) -> JSONOut { .tensor(v) }
-        func entries(_ list: [Entry]) -> JSONOut { .object(list.map { ($0.name, value($0.value)) }) }
-        var top: [(String, JSONOut)] = [
+        func value(_ v: ExplainValue) -> JSON { .tensor(shape: v.shape, scalars: v.scalars) }
+        func entries(_ list: [Entry]) -> JSON { .object(list.map { ($0.name, value($0.value)) }) }
+        var top: [(String, JSON)] = [
             ("dtype", .string(dtype.rawValue)),
             ("layers", .array(rows.map { row in
                 .object([("index", .number(Double(row.index))), ("type", .string(row.layer.typeName)),
@@ -185,58 +185,7 @@ extension ExplainReport {
                                          ("loss", .number(step.loss))])))
         }
         top.append(("notes", .array(notes.map { .string($0) })))
-        return JSONOut.object(top).render(indent: "") + "\n"
-    }
-}
-
-/// A tiny JSON writer with ordered keys; tensors are nested arrays, one row a line.
-private indirect enum JSONOut {
-    case number(Double), string(String), array([JSONOut]), object([(String, JSONOut)]), tensor(ExplainValue)
-
-    func render(indent: String) -> String {
-        let inner = indent + "  "
-        switch self {
-        case .number(let v): return Self.number(v)
-        case .string(let s): return Self.quote(s)
-        case .tensor(let t): return Self.nested(t.scalars[...], t.shape[...])
-        case .array(let items):
-            if items.isEmpty { return "[]" }
-            return "[\n" + items.map { inner + $0.render(indent: inner) }.joined(separator: ",\n") + "\n\(indent)]"
-        case .object(let pairs):
-            if pairs.isEmpty { return "{}" }
-            return "{\n" + pairs.map { inner + Self.quote($0.0) + ": " + $0.1.render(indent: inner) }.joined(separator: ",\n") + "\n\(indent)}"
-        }
-    }
-
-    /// Shortest round-tripping decimal; whole numbers without ".0"; NaN and
-    /// infinities (not JSON) as null.
-    static func number(_ v: Double) -> String {
-        guard v.isFinite else { return "null" }
-        if v == v.rounded() && Swift.abs(v) < 1e15 { return v == 0 ? "0" : String(Int64(v)) }
-        return "\(v)"
-    }
-
-    static func nested(_ values: ArraySlice<Double>, _ shape: ArraySlice<Int>) -> String {
-        guard let n = shape.first else { return number(values.first ?? 0) }
-        let stride = shape.dropFirst().reduce(1, *)
-        let start = values.startIndex
-        let items = (0..<n).map { nested(values[(start + $0 * stride)..<(start + ($0 + 1) * stride)], shape.dropFirst()) }
-        return "[" + items.joined(separator: ", ") + "]"
-    }
-
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 { out += String(format: "\\u%04x", scalar.value) } else { out.unicodeScalars.append(scalar) }
-            }
-        }
-        return out + "\""
+        return JSON.object(top).text(.pretty) + "\n"
     }
 }
 

@@ -57,12 +57,10 @@ extension ExpressionGraph {
     /// named variable and statement, in order of definition. A gradient is
     /// `null` for a name that does not depend on any input.
     public func json() -> String {
-        func object(_ entries: [(String, String)]) -> String {
-            "{" + entries.map { "\(jsonString($0.0)): \($0.1)" }.joined(separator: ", ") + "}"
-        }
-        let values = namedNodes.map { ($0.name, jsonTensor(nodes[$0.node].value)) }
-        let grads = namedNodes.map { ($0.name, nodes[$0.node].gradient.map(jsonTensor) ?? "null") }
-        return "{\"values\": \(object(values)), \"gradients\": \(object(grads))}\n"
+        func tensor(_ t: Tensor<Double>) -> JSON { .tensor(shape: t.shape, scalars: t.scalars) }
+        let values = namedNodes.map { ($0.name, tensor(nodes[$0.node].value)) }
+        let grads = namedNodes.map { ($0.name, nodes[$0.node].gradient.map(tensor) ?? .null) }
+        return JSON.object([("values", .object(values)), ("gradients", .object(grads))]).text(.line) + "\n"
     }
 
     /// How a local partial names its input: parenthesised when it is an expression.

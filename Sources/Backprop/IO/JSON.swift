@@ -1,5 +1,5 @@
-/// A JSON value, parsed with errors that name the byte offset and the JSON
-/// path, and written deterministically (object keys keep their order), so a
+/// A JSON value, parsed with errors that name the line, column and byte
+/// offset, and written deterministically (object keys keep their order), so a
 /// file written twice is the same byte for byte.
 ///
 /// ```swift
@@ -60,12 +60,13 @@ public enum JSON: Equatable, Sendable {
 
     // MARK: Parsing
 
-    /// Parses JSON text; errors name `source` and the byte offset.
+    /// Parses JSON text; errors name `source`, the line and column, and the byte offset:
+    /// `spec.json: invalid JSON at line 2, column 10 (byte 24): unexpected character '}'`.
     public static func parse(_ text: String, source: String = "") throws -> JSON {
         try parse(bytes: Array(text.utf8), source: source)
     }
 
-    /// Parses UTF-8 JSON bytes; errors name `source` and the byte offset.
+    /// Parses UTF-8 JSON bytes; errors as for ``parse(_:source:)``.
     public static func parse<C: Collection>(bytes: C, source: String = "") throws -> JSON where C.Element == UInt8 {
         var parser = JSONParser(bytes: Array(bytes), source: source)
         parser.skipWhitespace()
@@ -77,24 +78,77 @@ public enum JSON: Equatable, Sendable {
 
     // MARK: Writing
 
-    /// Compact JSON with no spaces (`{"a":1,"b":[2,3]}`), the form safetensors
-    /// headers use. Integers are written without a fraction.
-    public var compactText: String {
+    /// How ``text(_:)`` lays the JSON out. All layouts write numbers the same
+    /// way: the shortest decimal that reads back exactly, whole numbers
+    /// without a fraction, and NaN and infinities (which JSON lacks) as `null`.
+    public enum Layout: Sendable {
+        /// No spaces: `{"a":1,"b":[2,3]}`, the form safetensors headers use.
+        case compact
+        /// One line, a space after each `,` and `:`: `{"a": 1, "b": [2, 3]}` (JSON lines).
+        case line
+        /// Indented by two spaces, one item per line, except that a number or
+        /// a rectangular nested array of numbers (a tensor) stays on one line:
+        /// `"weight": [[1, 2], [3, 4]]`.
+        case pretty
+    }
+
+    /// The JSON text of this value.
+    ///
+    /// ```swift
+    /// JSON.object([("a", .number(1)), ("b", .array([.number(2), .number(3)]))]).text(.line)   // {"a": 1, "b": [2, 3]}
+    /// ```
+    public func text(_ layout: Layout) -> String {
         var out = ""
-        write(to: &out, indent: nil, level: 0)
+        write(to: &out, layout: layout, level: 0)
         return out
     }
 
-    /// JSON indented by two spaces, for files a person reads.
-    public var prettyText: String {
-        var out = ""
-        write(to: &out, indent: "  ", level: 0)
-        return out
+    /// `text(.compact)`: `{"a":1,"b":[2,3]}`.
+    public var compactText: String { text(.compact) }
+
+    /// `text(.pretty)`: indented by two spaces, tensors on one line.
+    public var prettyText: String { text(.pretty) }
+
+    /// A tensor's values as JSON: a number for a scalar, else nested arrays in
+    /// row-major order (`[[1, 2], [3, 4]]` for shape [2, 2]).
+    ///
+    /// ```swift
+    /// JSON.tensor(shape: [2], scalars: [1, 2.5]).text(.line)   // [1, 2.5]
+    /// ```
+    public static func tensor<C: Collection>(shape: [Int], scalars: C) -> JSON where C.Element == Double {
+        precondition(shape.reduce(1, *) == scalars.count, "JSON.tensor: shape \(shape) needs \(shape.reduce(1, *)) values, got \(scalars.count)")
+        func nested(_ values: ArraySlice<Double>, _ dims: ArraySlice<Int>) -> JSON {
+            guard let n = dims.first else { return .number(values.first!) }
+            let stride = dims.dropFirst().reduce(1, *)
+            let start = values.startIndex
+            return .array((0..<n).map { nested(values[(start + $0 * stride)..<(start + ($0 + 1) * stride)], dims.dropFirst()) })
+        }
+        return nested(ArraySlice(scalars), shape[...])
     }
 
-    private func write(to out: inout String, indent: String?, level: Int) {
-        let newline = indent == nil ? "" : "\n"
-        let pad = { (n: Int) in String(repeating: indent ?? "", count: n) }
+    /// `true` for a number (or `null`) and for a non-empty rectangular nested
+    /// array of them: what ``Layout/pretty`` keeps on one line.
+    private var isTensor: Bool { tensorShape != nil }
+
+    /// The shape of a number ([]) or of a rectangular nested array of numbers.
+    private var tensorShape: [Int]? {
+        switch self {
+        case .number, .null: return []
+        case .array(let items):
+            guard let first = items.first?.tensorShape else { return nil }
+            for item in items.dropFirst() where item.tensorShape != first { return nil }
+            return [items.count] + first
+        default: return nil
+        }
+    }
+
+    private func write(to out: inout String, layout: Layout, level: Int) {
+        // Several lines only in `.pretty`, and there not for tensors (whose items are tensors too).
+        let multiline = layout == .pretty && !isTensor
+        let itemSeparator = multiline ? ",\n" : layout == .compact ? "," : ", "
+        let keySeparator = layout == .compact ? ":" : ": "
+        let inner = multiline ? String(repeating: "  ", count: level + 1) : ""
+        let open = multiline ? "\n" : "", close = multiline ? "\n" + String(repeating: "  ", count: level) : ""
         switch self {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
@@ -102,28 +156,31 @@ public enum JSON: Equatable, Sendable {
         case .string(let s): JSON.writeString(s, to: &out)
         case .array(let items):
             if items.isEmpty { out += "[]"; return }
-            out += "[" + newline
+            out += "[" + open
             for (i, item) in items.enumerated() {
-                out += pad(level + 1)
-                item.write(to: &out, indent: indent, level: level + 1)
-                out += (i + 1 < items.count ? "," : "") + newline
+                if i > 0 { out += itemSeparator }
+                out += inner
+                item.write(to: &out, layout: layout, level: level + 1)
             }
-            out += pad(level) + "]"
+            out += close + "]"
         case .object(let members):
             if members.isEmpty { out += "{}"; return }
-            out += "{" + newline
+            out += "{" + open
             for (i, (key, value)) in members.enumerated() {
-                out += pad(level + 1)
+                if i > 0 { out += itemSeparator }
+                out += inner
                 JSON.writeString(key, to: &out)
-                out += indent == nil ? ":" : ": "
-                value.write(to: &out, indent: indent, level: level + 1)
-                out += (i + 1 < members.count ? "," : "") + newline
+                out += keySeparator
+                value.write(to: &out, layout: layout, level: level + 1)
             }
-            out += pad(level) + "}"
+            out += close + "}"
         }
     }
 
+    /// A number as JSON: whole numbers without a fraction, others the
+    /// shortest decimal that reads back exactly; NaN and infinities as `null`.
     static func format(_ n: Double) -> String {
+        guard n.isFinite else { return "null" }
         if n == n.rounded(), abs(n) < 1e15 { return String(Int64(n)) }
         // Swift prints the shortest representation that round-trips.
         return "\(n)"
@@ -158,8 +215,15 @@ private struct JSONParser {
         self.source = source
     }
 
+    /// An error at the current position: line and column (in characters,
+    /// from 1) for a person with an editor, the byte offset for a binary header.
     func error(_ message: String) -> DataError {
-        DataError(path: source, "invalid JSON at byte \(index): \(message)")
+        let before = bytes[..<min(index, bytes.count)]
+        let lineStart = before.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+        let line = before.count { $0 == UInt8(ascii: "\n") } + 1
+        // UTF-8 continuation bytes (10xxxxxx) do not start a character.
+        let column = bytes[lineStart..<before.endIndex].count { $0 & 0xC0 != 0x80 } + 1
+        return DataError(path: source, "invalid JSON at line \(line), column \(column) (byte \(index)): \(message)")
     }
 
     mutating func skipWhitespace() {

@@ -129,5 +129,5 @@ public func activationCSV(_ specs: [ActivationSpec], at xs: [Double]) -> String 
 }
 
 func csvNumber(_ v: Double) -> String {
-    v.isFinite ? jsonNumber(v) : (v.isNaN ? "nan" : v > 0 ? "inf" : "-inf")
+    v.isFinite ? JSON.format(v) : (v.isNaN ? "nan" : v > 0 ? "inf" : "-inf")
 }

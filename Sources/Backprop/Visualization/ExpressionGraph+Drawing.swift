@@ -7,7 +7,7 @@ extension ExpressionGraph {
     /// for values and small circles for ops.
     ///
     /// ```swift
-    /// try graph.dot().write(toFile: "graph.dot", atomically: true, encoding: .utf8)
+    /// try FileIO.writeText(graph.dot(), to: "graph.dot")
     /// // dot -Tsvg graph.dot > graph.svg
     /// ```
     public func dot() -> String {

@@ -11,7 +11,7 @@ import Foundation
 ///     .init(title: "training", xLabel: "epoch", yLabel: "loss",
 ///           series: [.init(label: "train", points: [(1, 0.9), (2, 0.5), (3, 0.3)])])
 /// ])
-/// try plot.svg().write(toFile: "loss.svg", atomically: true, encoding: .utf8)
+/// try FileIO.writeText(plot.svg(), to: "loss.svg")
 /// ```
 public struct LinePlot: Sendable {
     /// One curve: points joined in order. A non-finite y breaks the line.
