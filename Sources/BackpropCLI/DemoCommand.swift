@@ -5,7 +5,7 @@ import Backprop
 public struct DemoCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Run the lab's network of SPEC §3 forward and backward and print every number."
+        abstract: "Run the lab's worked network (Linear, ReLU, Linear, squared error) forward and backward and print every number."
     )
     public init() {}
 

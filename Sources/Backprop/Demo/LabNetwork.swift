@@ -51,7 +51,7 @@ public struct LabNetwork {
                 .replacingOccurrences(of: "\n", with: "\n" + String(repeating: " ", count: 40))
             return label + f + shape + String(repeating: " ", count: max(1, 10 - shape.count)) + body
         }
-        var lines = ["The lab's network (SPEC §3): x -> Linear(W, b) -> ReLU -> Linear(M, c) -> o, C = ||o - y||²", "",
+        var lines = ["The lab's worked network: x -> Linear(W, b) -> ReLU -> Linear(M, c) -> o, C = ||o - y||²", "",
                      "Forward"]
         lines += [row("x", "input", x), row("z", "W x + b", r.z), row("h", "ReLU(z)", r.h),
                   row("o", "M h + c", r.o), row("y", "target", y),
