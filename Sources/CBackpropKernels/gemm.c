@@ -17,6 +17,7 @@
 #define MACRO s_macro
 #define ARGS s_args
 #define WORKER s_worker
+#define COLUMNS s_columns
 #define SMALL_IMPL s_small_impl
 #define SMALL_GENERIC s_small_generic
 #define SMALL_AVX2 s_small_avx2
@@ -39,6 +40,7 @@
 #undef MACRO
 #undef ARGS
 #undef WORKER
+#undef COLUMNS
 #undef SMALL_IMPL
 #undef SMALL_GENERIC
 #undef SMALL_AVX2
@@ -55,6 +57,7 @@
 #define MACRO d_macro
 #define ARGS d_args
 #define WORKER d_worker
+#define COLUMNS d_columns
 #define SMALL_IMPL d_small_impl
 #define SMALL_GENERIC d_small_generic
 #define SMALL_AVX2 d_small_avx2

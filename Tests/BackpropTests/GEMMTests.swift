@@ -230,9 +230,14 @@ struct GEMMTests {
                  alpha: 1, beta: 0, nanC: true),
             Case(m: 30, n: 300, k: 270, transA: true, transB: true, padA: 0, padB: 2, padC: 0,
                  alpha: 0.5, beta: 1, nanC: false),
-            // Rows split across threads while n crosses the nc block (1024 float, 512 double).
+            // Columns split (n >= m, >= 256 per thread): each thread packs its own B and all of A.
             Case(m: 120, n: 1030, k: 9, transA: false, transB: false, padA: 0, padB: 5, padC: 0,
                  alpha: 1, beta: 0.5, nanC: false),
+            Case(m: 180, n: 520, k: 270, transA: true, transB: false, padA: 1, padB: 0, padC: 2,
+                 alpha: 1, beta: 0, nanC: true),
+            // Rows split across threads while n crosses the nc block (1024 float, 512 double).
+            Case(m: 1100, n: 1030, k: 9, transA: false, transB: true, padA: 2, padB: 0, padC: 1,
+                 alpha: -0.5, beta: 1, nanC: false),
             Case(m: 20, n: 4200, k: 20, transA: false, transB: true, padA: 1, padB: 1, padC: 3,
                  alpha: 1, beta: -1, nanC: false),
         ]
