@@ -8,7 +8,7 @@ private struct Stored<T: BinaryFloatingPoint> {
 }
 
 private func makeStored<T: BinaryFloatingPoint>(
-    rows: Int, cols: Int, trans: Bool, pad: Int, rng: inout GEMMTestRandom
+    rows: Int, cols: Int, trans: Bool, pad: Int, rng: inout SeededGenerator
 ) -> Stored<T> {
     // Stored as (trans ? cols x rows : rows x cols).
     let storedRows = trans ? cols : rows
@@ -49,7 +49,7 @@ private typealias GemmCall<T> = (Bool, Bool, Int, Int, Int, T, UnsafePointer<T>,
 /// naive triple loop in Double (computed once). Returns a failure message or nil.
 private func check<T: BinaryFloatingPoint>(
     _ type: T.Type, _ cs: Case, paths: [KernelPath], variants: [(threads: Int, flags: Int32)],
-    rng: inout GEMMTestRandom, gemm: GemmCall<T>
+    rng: inout SeededGenerator, gemm: GemmCall<T>
 ) -> String? {
     let a: Stored<T> = makeStored(rows: cs.m, cols: cs.k, trans: cs.transA, pad: cs.padA, rng: &rng)
     let b: Stored<T> = makeStored(rows: cs.k, cols: cs.n, trans: cs.transB, pad: cs.padB, rng: &rng)
@@ -126,7 +126,7 @@ private func dgemmCall(_ tA: Bool, _ tB: Bool, _ m: Int, _ n: Int, _ k: Int, _ a
 /// that cross the packing blocks (kc = 256, mc = 64..336) and the small-product
 /// and threading thresholds.
 private func cases(seed: UInt64) -> [Case] {
-    var rng = GEMMTestRandom(seed: seed)
+    var rng = SeededGenerator(seed: seed)
     var out: [Case] = []
     let fixed: [(Int, Int, Int)] = [
         (0, 0, 0), (0, 5, 3), (5, 0, 3), (4, 5, 0), (1, 1, 1), (1, 3, 32), (1, 32, 3), (3, 1, 1),
@@ -165,7 +165,7 @@ private func cases(seed: UInt64) -> [Case] {
 struct GEMMTests {
     @Test("sgemm matches a naive product on every kernel path")
     func sgemmPaths() {
-        var rng = GEMMTestRandom(seed: 11)
+        var rng = SeededGenerator(seed: 11)
         for cs in cases(seed: 1) {
             if let failure = check(Float.self, cs, paths: KernelPath.supported, variants: variants,
                                    rng: &rng, gemm: sgemmCall) {
@@ -177,7 +177,7 @@ struct GEMMTests {
 
     @Test("dgemm matches a naive product on every kernel path")
     func dgemmPaths() {
-        var rng = GEMMTestRandom(seed: 21)
+        var rng = SeededGenerator(seed: 21)
         for cs in cases(seed: 2) {
             if let failure = check(Double.self, cs, paths: KernelPath.supported, variants: variants,
                                    rng: &rng, gemm: dgemmCall) {
@@ -223,7 +223,7 @@ struct GEMMTests {
 
     @Test("Products large enough to be blocked and threaded")
     func largerProducts() {
-        var rng = GEMMTestRandom(seed: 99)
+        var rng = SeededGenerator(seed: 99)
         let best = KernelPath.supported[0]
         let shapes: [Case] = [
             Case(m: 340, n: 24, k: 260, transA: false, transB: false, padA: 3, padB: 0, padC: 1,
@@ -271,14 +271,3 @@ struct GEMMTests {
 }
 
 /// SplitMix64, for reproducible test inputs.
-private struct GEMMTestRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1330_11EB
-        return z ^ (z >> 31)
-    }
-}

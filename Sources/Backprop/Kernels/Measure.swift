@@ -12,10 +12,10 @@ public func measureSGEMM(size n: Int, threads: Int, repetitions: Int? = nil) -> 
     let b = UnsafeMutablePointer<Float>.allocate(capacity: count)
     let c = UnsafeMutablePointer<Float>.allocate(capacity: count)
     defer { a.deallocate(); b.deallocate(); c.deallocate() }
-    var rng = BenchRandom(seed: 0x5EED)
+    var rng = SeededGenerator(seed: 0x5EED)
     for i in 0..<count {
-        a[i] = rng.nextUnitFloat() - 0.5
-        b[i] = rng.nextUnitFloat() - 0.5
+        a[i] = Float(rng.nextUnit()) - 0.5
+        b[i] = Float(rng.nextUnit()) - 0.5
         c[i] = 0
     }
     let flops = 2.0 * Double(n) * Double(n) * Double(n)
@@ -38,18 +38,4 @@ public func measureSGEMM(size n: Int, threads: Int, repetitions: Int? = nil) -> 
     times.sort()
     let median = reps % 2 == 1 ? times[reps / 2] : 0.5 * (times[reps / 2 - 1] + times[reps / 2])
     return flops / median / 1e9
-}
-
-/// A small deterministic generator (SplitMix64) for benchmark inputs.
-private struct BenchRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1330_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func nextUnitFloat() -> Float { Float(next() >> 40) * (1.0 / Float(1 << 24)) }
 }
