@@ -156,3 +156,14 @@ extension GradCheckTests {
         expectClose(v.grad!, reference, rtol: 1e-12, atol: 1e-15)
     }
 }
+
+extension GradCheckTests {
+    @Test func whereSelects() {
+        let c: Tensor<Double> = [[1, 0, 1, 0]]
+        let x = Tensor<Double>([[1, 2, 3, 4], [5, 6, 7, 8]]), y = Tensor<Double>([-1, -2, -3, -4])
+        #expect(`where`(c, x, y) == [[1, -2, 3, -4], [5, -2, 7, -4]])
+        // Unlike a * m + b * (1 - m), an infinite unselected value does not leak a NaN.
+        #expect(`where`(Tensor<Double>([1, 0]), Tensor([1, .infinity]), Tensor([.infinity, 2])) == [1, 2])
+        expectGradcheck("where", [randn([2, 4], seed: 301), randn([4], seed: 302)]) { t in `where`(c, t[0], t[1]) }
+    }
+}

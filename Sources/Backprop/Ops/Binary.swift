@@ -143,3 +143,34 @@ extension Tensor {
     public static func .!= (lhs: Tensor, rhs: Scalar) -> Tensor { lhs .!= Tensor(rhs) }
 }
 
+
+/// `a` where `condition` is nonzero, else `b`, with broadcasting of all three
+/// (`torch.where`). The gradient goes to `a` where the condition holds and to
+/// `b` elsewhere; the condition gets none.
+///
+/// ```swift
+/// let y = `where`(x .> 0, x, x * 0.1)   // leaky ReLU by hand
+/// ```
+public func `where`<S: TensorScalar>(_ condition: Tensor<S>, _ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S> {
+    guard let ab = Shape.broadcast(a.shape, b.shape), let shape = Shape.broadcast(condition.shape, ab) else {
+        preconditionFailure("where: shapes \(condition.shape), \(a.shape) and \(b.shape) cannot be broadcast together")
+    }
+    let c = noGrad { condition.expanded(to: shape) }
+    let (ae, be) = (a.expanded(to: shape), b.expanded(to: shape))
+    let storage = TensorStorage<S>.make(uninitializedCount: Shape.count(shape))
+    Kernels.select(c.base, ae.base, be.base, storage.base, storage.count)
+    return Tensor.record("where", [ae, be], storage, shape: shape) { g, x, _ in
+        let mask = c .!= 0
+        return [x[0].requiresGrad ? g * mask : nil, x[1].requiresGrad ? g * (1 - mask) : nil]
+    }
+}
+
+extension Kernels {
+    /// out[i] = c[i] != 0 ? a[i] : b[i].
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func select<S: TensorScalar>(_ c: UnsafePointer<S>, _ a: UnsafePointer<S>, _ b: UnsafePointer<S>,
+                                        _ out: UnsafeMutablePointer<S>, _ n: Int) {
+        for i in 0..<n { out[i] = c[i] != 0 ? a[i] : b[i] }
+    }
+}
