@@ -31,6 +31,8 @@ public struct BenchCommand: ParsableCommand {
 
     public init() {}
 
+    /// Checks the options, then runs the ``Benchmark`` and prints each line as soon as it is measured.
+    /// Refuses a debug build (its timings mean nothing) unless the hidden `--allow-debug` flag is set.
     public func run() throws {
         if _isDebugAssertConfiguration() && !allowDebug {
             throw CLIError("bench: this is a debug build, whose numbers mean nothing; run `swift run -c release backprop bench`")

@@ -9,6 +9,7 @@ public struct DemoCommand: ParsableCommand {
     )
     public init() {}
 
+    /// Prints ``LabNetwork/report()``.
     public func run() throws {
         print(LabNetwork().report(), terminator: "")
     }

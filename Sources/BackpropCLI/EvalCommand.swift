@@ -24,6 +24,7 @@ public struct EvalCommand: ParsableCommand {
 
     public init() {}
 
+    /// Prints the checkpoint's scores on the chosen split; an unknown `--split` is an error.
     public func run() throws {
         guard let s = Inference.Split(rawValue: split) else { throw CLIError("--split \(split): use auto, validation, train or all") }
         print(try Inference.evaluate(checkpoint: checkpoint, dataset: dataset, target: target, split: s), terminator: "")

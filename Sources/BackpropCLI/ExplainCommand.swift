@@ -37,6 +37,7 @@ public struct ExplainCommand: ParsableCommand {
 
     public init() {}
 
+    /// Prints the report of ``explainFile(at:json:learningRate:dtype:)`` for the problem file.
     public func run() throws {
         print(try explainFile(at: problem, json: json, learningRate: learningRate, dtype: dtype), terminator: "")
     }

@@ -34,6 +34,7 @@ public struct GraphCommand: ParsableCommand {
 
     public init() {}
 
+    /// Prints the node table (or JSON with `--json`), and writes the DOT and SVG drawings when asked.
     public func run() throws {
         let graph = try GraphCommand.graph(program: program, at: at)
         if let dot { try FileIO.writeText(graph.dot(), to: dot) }

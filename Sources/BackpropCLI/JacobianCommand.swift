@@ -21,6 +21,7 @@ public struct JacobianCommand: ParsableCommand {
 
     public init() {}
 
+    /// Prints the text of ``output(program:wrt:at:)``.
     public func run() throws {
         print(try JacobianCommand.output(program: program, wrt: wrt, at: at), terminator: "")
     }

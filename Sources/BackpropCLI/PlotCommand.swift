@@ -34,6 +34,7 @@ public struct PlotCommand: ParsableCommand {
 
     public init() {}
 
+    /// Writes the SVG when `--svg` is given, and prints the CSV when `--csv` is set or there is no SVG.
     public func run() throws {
         let specs = try names.map { try ActivationSpec(parsing: $0) }
         let xs = try PlotCommand.points(range: range, count: points, at: at)

@@ -23,10 +23,12 @@ public struct PredictCommand: ParsableCommand {
 
     public init() {}
 
+    /// Requires exactly one of `--csv` and `--input`.
     public func validate() throws {
         guard (csv == nil) != (input == nil) else { throw ValidationError("give exactly one of --csv FILE or --input VALUES") }
     }
 
+    /// Writes the predictions as CSV (a header, then one row per input), to `--output` or standard output.
     public func run() throws {
         let text = try csv.map { try Inference.predict(checkpoint: checkpoint, csv: $0) }
             ?? Inference.predict(checkpoint: checkpoint, input: input!)

@@ -19,6 +19,7 @@ public struct SoftmaxCommand: ParsableCommand {
 
     public init() {}
 
+    /// Prints the table of ``output(values:betas:)``.
     public func run() throws {
         print(try SoftmaxCommand.output(values: values.joined(separator: ","), betas: beta), terminator: "")
     }

@@ -128,6 +128,8 @@ public struct TrainCommand: ParsableCommand {
         }
     }
 
+    /// Trains with ``TrainingSession``, printing progress unbuffered; Ctrl-C stops after the
+    /// current batch, still saves the outputs, and exits with status 130.
     public func run() throws {
         let options = try options()
         let interrupt = InterruptFlag.install()

@@ -8,13 +8,23 @@ import Foundation
 /// bench.run { print($0) }
 /// ```
 public struct Benchmark: Sendable {
+    /// Threads the kernels may use during the run (restored afterwards).
     public var threads: Int
+    /// The training workloads to time, in order.
     public var workloads: [TrainingWorkload]
+    /// Sizes n of the n x n x n float32 matrix products to measure, in GFLOP/s.
     public var sgemmSizes: [Int]
     /// Timing budget per workload.
     public var secondsPerWorkload: Double
+    /// `true` for one JSON object per line instead of the text table.
     public var json: Bool
 
+    /// A benchmark; the defaults measure every workload and sgemm at n = 256...2048 on all threads.
+    ///
+    /// ```swift
+    /// let quick = Benchmark(threads: 1, workloads: [.tiny], sgemmSizes: [], secondsPerWorkload: 0.5, json: true)
+    /// quick.run { print($0) }   // {"workload": "tiny", "threads": 1, ...}
+    /// ```
     public init(threads: Int = Parallelism.threadCount, workloads: [TrainingWorkload] = TrainingWorkload.allCases,
                 sgemmSizes: [Int] = [256, 512, 1024, 2048], secondsPerWorkload: Double = 2, json: Bool = false) {
         self.threads = threads

@@ -25,6 +25,7 @@ public enum TrainingWorkload: String, CaseIterable, Sendable {
         }
     }
 
+    /// Examples per step (1, 128 or 256).
     public var batchSize: Int {
         switch self {
         case .tiny: 1
@@ -35,8 +36,11 @@ public enum TrainingWorkload: String, CaseIterable, Sendable {
 
     /// What one measurement gives.
     public struct Result: Sendable {
+        /// The workload measured.
         public let workload: TrainingWorkload
+        /// Timed steps (warm-up excluded).
         public let steps: Int
+        /// The median wall-clock time of one timed step, in microseconds.
         public let medianMicrosecondsPerStep: Double
         /// The loss after the last step, so that a broken step is visible.
         public let finalLoss: Float

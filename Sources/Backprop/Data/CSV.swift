@@ -7,6 +7,7 @@
 /// let data = try TensorDataset<Float>.csv(path: "iris.csv", target: "species")
 /// ```
 public struct CSVTable: Sendable {
+    /// The file the table was read from, for error messages.
     public let path: String
     /// Column names, when the file has a header row.
     public let header: [String]?
@@ -166,14 +167,19 @@ func parseNumber(_ s: String) -> Double? {
 /// let last = CSVColumn("-1")            // by index
 /// ```
 public enum CSVColumn: Equatable, Sendable, ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, CustomStringConvertible {
+    /// A column by its header name.
     case name(String)
+    /// A column by 0-based index; negative counts from the end.
     case index(Int)
 
     /// An integer is an index, anything else a name.
     public init(_ text: String) { self = Int(text).map { .index($0) } ?? .name(text) }
+    /// A column from a literal, as ``init(_:)``: `"3"` is an index, `"species"` a name.
     public init(stringLiteral value: String) { self.init(value) }
+    /// A column by 0-based index (negative counts from the end).
     public init(integerLiteral value: Int) { self = .index(value) }
 
+    /// The name, or the index as text.
     public var description: String {
         switch self {
         case .name(let n): return n
@@ -187,7 +193,9 @@ public enum CSVTask: String, Sendable, CaseIterable {
     /// Classes when the target has text labels, or only non-negative integers
     /// with at most 100 distinct values; otherwise regression.
     case automatic
+    /// Class labels: integers are class indices, text labels become 0, 1, ... in sorted order.
     case classification
+    /// Numbers predicted as values.
     case regression
 }
 

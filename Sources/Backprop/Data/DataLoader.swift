@@ -13,14 +13,25 @@
 /// }
 /// ```
 public final class DataLoader<D: Dataset>: Sequence {
+    /// The dataset the batches come from.
     public let dataset: D
+    /// Examples per batch (the last batch may be shorter unless ``dropLast``).
     public let batchSize: Int
+    /// Whether each epoch visits the examples in a seeded random order.
     public let shuffle: Bool
+    /// Whether a last batch shorter than ``batchSize`` is skipped.
     public let dropLast: Bool
+    /// Seed of the per-epoch shuffles.
     public let seed: UInt64
     /// The epoch that the next `for batch in loader` walks.
     public private(set) var nextEpoch = 0
 
+    /// A loader over `dataset`; `batchSize` must be positive (a precondition).
+    ///
+    /// ```swift
+    /// let loader = DataLoader(train, batchSize: 32, shuffle: true, seed: 7)
+    /// loader.batchCount   // ceil(train.count / 32)
+    /// ```
     public init(_ dataset: D, batchSize: Int, shuffle: Bool = false, dropLast: Bool = false, seed: UInt64 = 0) {
         precondition(batchSize > 0, "DataLoader: batch size must be positive, got \(batchSize)")
         self.dataset = dataset
@@ -54,6 +65,7 @@ public final class DataLoader<D: Dataset>: Sequence {
         return batchIndices(epoch: epoch).lazy.map { dataset.batch(at: $0) }
     }
 
+    /// The batches of epoch ``nextEpoch``, which then advances by one.
     public func makeIterator() -> LazyMapSequence<[[Int]], Batch<D.Scalar>>.Iterator {
         defer { nextEpoch += 1 }
         return batches(epoch: nextEpoch).makeIterator()

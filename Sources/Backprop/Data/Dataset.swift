@@ -8,9 +8,17 @@
 /// let loss = crossEntropy(logits, classIndices: batch.classIndices)
 /// ```
 public struct Batch<Scalar: TensorScalar> {
+    /// The inputs, `[n, ...]`.
     public var features: Tensor<Scalar>
+    /// Class indices `[n]` (stored as scalars) or regression values `[n, k]`.
     public var targets: Tensor<Scalar>
 
+    /// A batch of `features` and `targets` with the same first dimension (checked by a precondition).
+    ///
+    /// ```swift
+    /// let batch = Batch(features: Tensor<Float>([[0, 1], [1, 0]]), targets: Tensor<Float>([1, 0]))
+    /// batch.count   // 2
+    /// ```
     public init(features: Tensor<Scalar>, targets: Tensor<Scalar>) {
         precondition(features.rank >= 1 && targets.rank >= 1 && features.shape[0] == targets.shape[0],
                      "Batch: features \(features.shape) and targets \(targets.shape) need the same first dimension")
@@ -90,6 +98,7 @@ public struct TensorDataset<Scalar: TensorScalar>: Dataset {
                   classCount: classCount ?? ((classes.max() ?? -1) + 1))
     }
 
+    /// The number of examples.
     public var count: Int { features.shape[0] }
 
     /// `true` when the targets are class indices.
@@ -104,6 +113,12 @@ public struct TensorDataset<Scalar: TensorScalar>: Dataset {
     /// The number of target values per example (1 for classes).
     public var targetSize: Int { targets.shape.dropFirst().reduce(1, *) }
 
+    /// The examples at `indices`, in that order, as one batch.
+    ///
+    /// ```swift
+    /// let data = TensorDataset(features: Tensor<Float>([[0], [1], [2]]), classes: [0, 1, 1])
+    /// let batch = data.batch(at: [2, 0])   // features [[2], [0]], targets [1, 0]
+    /// ```
     public func batch(at indices: [Int]) -> Batch<Scalar> {
         Batch(features: TensorDataset.gatherRows(features, indices), targets: TensorDataset.gatherRows(targets, indices))
     }
@@ -207,6 +222,12 @@ public struct Standardizer: Equatable, Sendable {
     /// Per-feature population standard deviation; a constant feature gets 1.
     public var std: [Double]
 
+    /// A standardizer with known statistics, one mean and deviation per feature.
+    ///
+    /// ```swift
+    /// let scaler = Standardizer(mean: [2, 10], std: [1, 5])
+    /// scaler.apply(Tensor<Float>([[3, 0]]))   // [[1.0, -2.0]]
+    /// ```
     public init(mean: [Double], std: [Double]) {
         precondition(mean.count == std.count, "Standardizer: \(mean.count) means, \(std.count) deviations")
         self.mean = mean

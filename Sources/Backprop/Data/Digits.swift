@@ -69,6 +69,7 @@ public enum IDXDataset {
 /// let train = try MNIST.load(folder: "~/data/fashion-mnist", split: .train)   // [60000, 784], 10 classes
 /// ```
 public enum MNIST {
+    /// Which half of the data: `train` (60,000 images) or `test` (`t10k`, 10,000 images).
     public enum Split: String, Sendable { case train, test }
 
     /// The path of one of the four files, trying the usual spellings.

@@ -8,20 +8,35 @@ import Foundation
 /// print(LabNetwork().report())
 /// ```
 public struct LabNetwork {
+    /// The input x = (10, 5).
     public let x: Tensor<Double> = [10, 5]
+    /// The target y = (320, 340).
     public let y: Tensor<Double> = [320, 340]
+    /// The first layer's weight W (3 x 2).
     public let w: Tensor<Double> = [[1, 2], [2, 5], [7, 3]]
+    /// The first layer's bias b.
     public let b: Tensor<Double> = [4, 2, 1]
+    /// The second layer's weight M (2 x 3).
     public let m: Tensor<Double> = [[4, 1, 2], [3, 4, 1]]
+    /// The second layer's bias c.
     public let c: Tensor<Double> = [5, 1]
 
     /// Every intermediate value and gradient.
     public struct Result {
+        /// z = W x + b, h = ReLU(z), o = M h + c.
         public let z, h, o: Tensor<Double>
+        /// C = ||o - y||² (49 for the lab's numbers: o = (320, 347)).
         public let cost: Double
+        /// dC/d(each value and parameter), each in the shape of what it differentiates.
         public let dCdo, dCdM, dCdc, dCdh, dCdz, dCdW, dCdb, dCdx: Tensor<Double>
     }
 
+    /// The lab's network with SPEC §3's numbers.
+    ///
+    /// ```swift
+    /// let result = LabNetwork().run()
+    /// result.cost   // 49.0
+    /// ```
     public init() {}
 
     /// Runs the forward pass, then `backward()` from the cost.

@@ -17,6 +17,12 @@ public struct ExplainError: Error, CustomStringConvertible, Equatable, Sendable 
     /// What is wrong there.
     public let message: String
 
+    /// An error at `path` (a JSON path or a file name; empty for none).
+    ///
+    /// ```swift
+    /// let e = ExplainError("layers[2].weight", "expected 2 x 3, got 3 x 2")
+    /// print(e)   // layers[2].weight: expected 2 x 3, got 3 x 2
+    /// ```
     public init(_ path: String, _ message: String) {
         self.path = path
         self.message = message
@@ -32,13 +38,21 @@ public enum ExplainLayer: Equatable, Sendable {
     case linear(weight: [[Double]], bias: [Double]?)
     /// scale · max(x, 0) (the seeds' 3 ReLU has scale 3).
     case relu(scale: Double)
+    /// max(x, 0) + negativeSlope · min(x, 0).
     case leakyReLU(negativeSlope: Double)
+    /// Hyperbolic tangent.
     case tanh
+    /// 1 / (1 + e^-x).
     case sigmoid
+    /// (1/β) log(1 + e^(βx)), linear where βx > threshold (as PyTorch).
     case softplus(beta: Double, threshold: Double)
+    /// x Φ(x), exact or with the tanh approximation.
     case gelu(approximate: GELUApproximation)
+    /// x for x > 0, α (e^x - 1) otherwise.
     case elu(alpha: Double)
+    /// x · sigmoid(x).
     case silu
+    /// The input unchanged.
     case identity
     /// softmax over the features of each point.
     case softmax
@@ -85,6 +99,7 @@ public enum ExplainLayer: Equatable, Sendable {
 
 /// The cost of an explain problem.
 public struct ExplainLoss: Equatable, Sendable {
+    /// The cost function; the raw values are the JSON `loss` names.
     public enum Kind: String, Sendable, CaseIterable {
         /// ||y~ - y||² per element (`.sum` for one point is the seeds' cost).
         case mse
@@ -95,6 +110,7 @@ public struct ExplainLoss: Equatable, Sendable {
         /// Cross-entropy: from logits, or from probabilities when the last layer is a softmax.
         case crossEntropy = "cross_entropy"
     }
+    /// Which cost.
     public var kind: Kind
     /// `.mean` or `.sum`.
     public var reduction: LossReduction
@@ -115,11 +131,15 @@ public enum ExplainTarget: Equatable, Sendable {
 /// let report = try problem.explain()
 /// ```
 public struct ExplainProblem: Equatable, Sendable {
+    /// The layers, in order, as in `nn.Sequential`.
     public var layers: [ExplainLayer]
+    /// The cost compared against ``target``.
     public var loss: ExplainLoss
     /// [n] for one point or [N, n] for a batch.
     public var inputShape: [Int]
+    /// x, row-major in ``inputShape``.
     public var input: [Double]
+    /// y, the value or class indices the output is compared with.
     public var target: ExplainTarget
 
     /// `true` when x is a batch of points ([N, n]).

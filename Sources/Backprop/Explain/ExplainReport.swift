@@ -9,14 +9,26 @@
 /// ExplainValue(Tensor<Float>([1, 2])).scalars   // [1.0, 2.0]
 /// ```
 public struct ExplainValue: Equatable, Sendable {
+    /// The tensor's shape.
     public var shape: [Int]
+    /// The values in row-major order.
     public var scalars: [Double]
 
+    /// A value from its shape and row-major scalars (not checked against each other).
+    ///
+    /// ```swift
+    /// let w = ExplainValue(shape: [2, 2], scalars: [1, 0, 0, 1])
+    /// ```
     public init(shape: [Int], scalars: [Double]) {
         self.shape = shape
         self.scalars = scalars
     }
 
+    /// The shape and values of `tensor`, converted to `Double`.
+    ///
+    /// ```swift
+    /// let v = ExplainValue(Tensor<Float>([[1, 2], [3, 4]]))   // shape [2, 2]
+    /// ```
     public init<S: TensorScalar>(_ tensor: Tensor<S>) {
         self.init(shape: tensor.shape, scalars: tensor.scalars.map(Double.init))
     }
@@ -26,6 +38,7 @@ public struct ExplainValue: Equatable, Sendable {
 public enum ExplainDType: String, Sendable, CaseIterable {
     /// `Double`, the default: matches PyTorch's float64 to about 1e-12.
     case float64
+    /// `Float`, to see single-precision rounding.
     case float32
 }
 
@@ -38,7 +51,9 @@ public enum ExplainDType: String, Sendable, CaseIterable {
 public struct ExplainReport: Sendable {
     /// A named tensor: a parameter (`0.weight`), a gradient, a Jacobian (`da1/ds1`).
     public struct Entry: Sendable, Equatable {
+        /// The name: a state_dict name (`0.weight`) or a Jacobian's (`da1/ds1`).
         public var name: String
+        /// The tensor's values.
         public var value: ExplainValue
     }
 
@@ -46,6 +61,7 @@ public struct ExplainReport: Sendable {
     public struct LayerRow: Sendable {
         /// The layer's position, as in `nn.Sequential` (and the state_dict names).
         public var index: Int
+        /// The layer itself.
         public var layer: ExplainLayer
         /// SPEC §1's name of the output: s1, a1, s2, ..., and y~ for the last layer.
         public var outputName: String
@@ -53,7 +69,9 @@ public struct ExplainReport: Sendable {
         public var inputName: String
         /// What the layer computes, as a formula: `s1 = W1 x + b1`, `a1 = relu(s1)`.
         public var formula: String
+        /// The value that went into the layer.
         public var input: ExplainValue
+        /// The value that came out of the layer.
         public var output: ExplainValue
         /// dC/d(output), in the output's shape.
         public var outputGradient: ExplainValue
@@ -61,23 +79,33 @@ public struct ExplainReport: Sendable {
 
     /// The parameters after one SGD step θ ← θ - η dC/dθ, and the loss they give.
     public struct Step: Sendable {
+        /// The step size η.
         public var learningRate: Double
+        /// The updated parameters θ - η dC/dθ, by state_dict name.
         public var parameters: [Entry]
+        /// The cost recomputed with the updated parameters.
         public var loss: Double
     }
 
+    /// The scalar type everything was computed in.
     public var dtype: ExplainDType
+    /// `true` when x is a batch of points ([N, n]) rather than one point.
     public var isBatch: Bool
     /// x.
     public var input: ExplainValue
     /// y: values, or class indices (shape [] or [N]).
     public var target: ExplainValue
+    /// `true` when ``target`` holds class indices rather than values.
     public var targetIsClassIndices: Bool
+    /// The forward table: one row per layer, in order.
     public var rows: [LayerRow]
+    /// The kind of cost.
     public var lossKind: ExplainLoss.Kind
+    /// How the cost reduces over elements and points.
     public var reduction: LossReduction
     /// The formula of the cost, for people: `C = Σ (y~ - y)²`.
     public var lossFormula: String
+    /// The cost C at the problem's parameters.
     public var loss: Double
     /// The parameters, keyed by state_dict names ("0.weight", "0.bias", ...), in order.
     public var parameters: [Entry]
@@ -87,6 +115,7 @@ public struct ExplainReport: Sendable {
     public var inputGradient: ExplainValue
     /// The local Jacobians (da1/ds1, ..., dy~/ds2), dC/dy~ and dy~/dx.
     public var jacobians: [Entry]
+    /// One SGD step, when a learning rate was given to ``ExplainProblem/explain(dtype:learningRate:)``; otherwise `nil`.
     public var step: Step?
     /// Conventions that apply to this problem (batch, reductions, softmax + cross-entropy).
     public var notes: [String]

@@ -1,8 +1,16 @@
 /// A position in a program's text: 1-based line and column.
 public struct SourcePosition: Hashable, Sendable, CustomStringConvertible {
+    /// The line, 1-based.
     public var line: Int
+    /// The column, 1-based.
     public var column: Int
 
+    /// A position from a 1-based line and column.
+    ///
+    /// ```swift
+    /// let p = SourcePosition(line: 2, column: 5)
+    /// print(p)   // 2:5
+    /// ```
     public init(line: Int, column: Int) {
         self.line = line
         self.column = column
@@ -26,6 +34,12 @@ public struct ExpressionError: Error, CustomStringConvertible, Sendable, Equatab
     /// What is wrong, without the position.
     public let message: String
 
+    /// An error with `message`, at `location` in the program when there is one.
+    ///
+    /// ```swift
+    /// let e = ExpressionError("unbound variable 'q'", at: SourcePosition(line: 1, column: 5))
+    /// print(e)   // 1:5: unbound variable 'q'
+    /// ```
     public init(_ message: String, at location: SourcePosition? = nil) {
         self.location = location
         self.message = message

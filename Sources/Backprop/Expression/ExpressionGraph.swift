@@ -10,10 +10,13 @@ public enum ExpressionOperation: Equatable, Sendable {
     case input
     /// A number or tensor literal of the program.
     case constant
+    /// Unary minus, `-x`.
     case negate
+    /// An operator applied to two inputs: `+ - * / ^ @`.
     case binary(BinaryOperator)
     /// `x ^ p` with a literal exponent: one input.
     case power(Double)
+    /// A built-in function applied to one input.
     case function(ExpressionFunction)
 
     /// The short name shown in tables: `mul`, `pow 2`, `tanh`.
@@ -76,6 +79,7 @@ public struct LocalPartial {
 
     /// The index of the input node.
     public let input: Int
+    /// How ``value`` is laid out.
     public let kind: Kind
     /// The derivative; empty for ``Kind/omitted``.
     public let value: Tensor<Double>
@@ -94,14 +98,17 @@ public struct LocalPartial {
 public struct ExpressionGraph {
     /// One value in the graph: an input, a constant, or an op's result.
     public struct Node {
+        /// The node's index in ``ExpressionGraph/nodes``.
         public let id: Int
         /// The names bound to this node (a statement's name, an input's name); may be empty.
         public internal(set) var names: [String]
         /// The node's source text, as in `x*y`; for an input, its name.
         public let text: String
+        /// What the node computes (or that it is an input or a constant).
         public let operation: ExpressionOperation
         /// Indices of the input nodes, in argument order.
         public let inputs: [Int]
+        /// The node's value at the given bindings.
         public let value: Tensor<Double>
         /// d output / d node; `nil` when the node does not depend on any input.
         public internal(set) var gradient: Tensor<Double>?
@@ -111,7 +118,9 @@ public struct ExpressionGraph {
         public var label: String { names.first ?? text }
     }
 
+    /// The program the graph was built from.
     public let program: ExpressionProgram
+    /// Every node, inputs first, each after the nodes it depends on.
     public private(set) var nodes: [Node]
     /// Every named variable and statement, in order of definition, with its node.
     public private(set) var namedNodes: [(name: String, node: Int)]

@@ -7,10 +7,13 @@
 /// j.matrix   // W1 + W2 = [[1, 3], [4, 4]]
 /// ```
 public struct ExpressionJacobian {
-    /// The statement differentiated (its name or text) and the variable.
+    /// The statement differentiated (its name or text).
     public let outputName: String
+    /// The variable differentiated with respect to.
     public let variable: String
+    /// The shape of the statement's value.
     public let outputShape: [Int]
+    /// The shape of the variable.
     public let inputShape: [Int]
     /// By reverse mode: one backward pass per output element. Shape outputShape + inputShape.
     public let reverse: Tensor<Double>

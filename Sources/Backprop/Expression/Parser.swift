@@ -11,6 +11,7 @@
 
 /// A built-in function of the expression language; each maps to one library op.
 public enum ExpressionFunction: String, CaseIterable, Sendable {
+    /// The functions, named as in a program: `exp(x)`, `relu(x)`, `sum(x)`.
     case exp, log, sqrt, abs, sin, cos, tanh, sigmoid, relu, softplus, gelu, sum, mean
 
     /// `true` for the functions that apply elementwise (all but `sum`, `mean`).
@@ -19,22 +20,30 @@ public enum ExpressionFunction: String, CaseIterable, Sendable {
 
 /// A binary operator of the expression language.
 public enum BinaryOperator: Character, CaseIterable, Sendable {
+    /// The operators, by their character; `@` is matrix multiplication.
     case add = "+", subtract = "-", multiply = "*", divide = "/", power = "^", matmul = "@"
 }
 
 /// A parsed expression: what it computes, where it is, and its source text
 /// (used to label unnamed nodes, as in `x*y`).
 public struct Expression: Sendable {
+    /// The shape of an expression: a leaf (number, tensor literal, variable) or an operation on sub-expressions.
     public indirect enum Kind: Sendable {
+        /// A number literal.
         case number(Double)
         /// A tensor literal such as `[1, 2]` or `[[1, 0], [0, 1]]`.
         case tensor(shape: [Int], scalars: [Double])
+        /// A variable or statement name.
         case variable(String)
+        /// Unary minus.
         case negate(Expression)
+        /// An operator and its two operands.
         case binary(BinaryOperator, Expression, Expression)
+        /// A function applied to one argument.
         case call(ExpressionFunction, Expression)
     }
 
+    /// What the expression computes.
     public let kind: Kind
     /// The start of a leaf or call; the operator of a unary or binary expression.
     public let location: SourcePosition
@@ -53,6 +62,7 @@ public struct ExpressionProgram: Sendable {
     public struct Statement: Sendable {
         /// The assigned name; `nil` for a bare expression.
         public let name: String?
+        /// The expression computed.
         public let expression: Expression
         /// Where the statement starts.
         public let location: SourcePosition
@@ -60,7 +70,9 @@ public struct ExpressionProgram: Sendable {
         public var displayName: String { name ?? expression.text }
     }
 
+    /// The program text that was parsed.
     public let source: String
+    /// The statements, in program order.
     public let statements: [Statement]
 
     /// Parses `source`; throws ``ExpressionError`` with `line:column` and what was expected.

@@ -11,7 +11,7 @@ import Darwin
 /// when that is known (`data.csv:12:3: ...`).
 ///
 /// ```swift
-/// do { _ = try Safetensors.read(path: "model.safetensors") }
+/// do { _ = try SafetensorsFile(path: "model.safetensors") }
 /// catch let error as DataError { print(error) }   // "model.safetensors: header is not JSON: ..."
 /// ```
 public struct DataError: Error, CustomStringConvertible, Sendable, Equatable {
@@ -20,11 +20,18 @@ public struct DataError: Error, CustomStringConvertible, Sendable, Equatable {
     /// What is wrong, without the path.
     public let message: String
 
+    /// An error about `path` (empty when there is no file to name).
+    ///
+    /// ```swift
+    /// let e = DataError(path: "data.csv:12:3", "not a number: \"abc\"")
+    /// print(e)   // data.csv:12:3: not a number: "abc"
+    /// ```
     public init(path: String, _ message: String) {
         self.path = path
         self.message = message
     }
 
+    /// `path: message` on one line, or just the message when `path` is empty.
     public var description: String { path.isEmpty ? message : "\(path): \(message)" }
 }
 

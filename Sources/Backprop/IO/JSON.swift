@@ -7,14 +7,20 @@
 /// v["layers"]?.arrayValue?.count   // 2
 /// ```
 public enum JSON: Equatable, Sendable {
+    /// `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A number (JSON has one number type).
     case number(Double)
+    /// A string.
     case string(String)
+    /// An array.
     case array([JSON])
     /// Key order is kept, as written in the file.
     case object([(String, JSON)])
 
+    /// Structural equality; object members must match in the same order.
     public static func == (lhs: JSON, rhs: JSON) -> Bool {
         switch (lhs, rhs) {
         case (.null, .null): return true
@@ -34,10 +40,15 @@ public enum JSON: Equatable, Sendable {
         return nil
     }
 
+    /// The string, if this is a `.string`; `nil` otherwise.
     public var stringValue: String? { if case .string(let s) = self { return s }; return nil }
+    /// The number, if this is a `.number`; `nil` otherwise.
     public var numberValue: Double? { if case .number(let n) = self { return n }; return nil }
+    /// The Boolean, if this is a `.bool`; `nil` otherwise.
     public var boolValue: Bool? { if case .bool(let b) = self { return b }; return nil }
+    /// The elements, if this is an `.array`; `nil` otherwise.
     public var arrayValue: [JSON]? { if case .array(let a) = self { return a }; return nil }
+    /// The members in file order, if this is an `.object`; `nil` otherwise.
     public var objectValue: [(String, JSON)]? { if case .object(let o) = self { return o }; return nil }
 
     /// An integer value, when the number is an exact integer.

@@ -3,18 +3,31 @@
 /// written. Integer and boolean tensors (labels, counters) read as their
 /// values converted to floating point.
 public enum SafetensorsDType: String, Sendable, CaseIterable {
+    /// IEEE half precision.
     case f16 = "F16"
+    /// bfloat16: float32's exponent with a 7-bit mantissa.
     case bf16 = "BF16"
+    /// IEEE single precision (`Float`).
     case f32 = "F32"
+    /// IEEE double precision (`Double`).
     case f64 = "F64"
+    /// One byte per value, 0 or 1.
     case bool = "BOOL"
+    /// Unsigned 8-bit integer.
     case u8 = "U8"
+    /// Signed 8-bit integer.
     case i8 = "I8"
+    /// Unsigned 16-bit integer.
     case u16 = "U16"
+    /// Signed 16-bit integer.
     case i16 = "I16"
+    /// Unsigned 32-bit integer.
     case u32 = "U32"
+    /// Signed 32-bit integer.
     case i32 = "I32"
+    /// Unsigned 64-bit integer.
     case u64 = "U64"
+    /// Signed 64-bit integer.
     case i64 = "I64"
 
     /// Bytes per element.
@@ -35,8 +48,11 @@ public enum SafetensorsDType: String, Sendable, CaseIterable {
 
 /// One tensor's entry in a safetensors header.
 public struct SafetensorsEntry: Sendable, Equatable {
+    /// The tensor's name (a state_dict key such as `0.weight`).
     public let name: String
+    /// The element type stored in the file.
     public let dtype: SafetensorsDType
+    /// The tensor's shape.
     public let shape: [Int]
     /// Byte range inside the data section (after the header), as in `data_offsets`.
     public let dataOffsets: Range<Int>

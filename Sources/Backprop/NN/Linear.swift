@@ -78,6 +78,12 @@ public final class Linear<Scalar: TensorScalar>: Module {
         self.bias = bias.map { Tensor(shape: $0.shape, scalars: $0.scalars, requiresGrad: true) }
     }
 
+    /// `x Wᵀ + b` over the last axis of `x` (`[..., in]` to `[..., out]`).
+    ///
+    /// ```swift
+    /// let layer = Linear<Float>(4, 3)
+    /// let y = layer(Tensor<Float>.zeros([8, 4]))   // shape [8, 3]; every row is the bias
+    /// ```
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         linear(x, weight: weight, bias: bias)
     }

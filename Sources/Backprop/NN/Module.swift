@@ -44,6 +44,8 @@ public protocol Module<Scalar>: AnyObject {
 }
 
 extension Module {
+    /// Child modules found by reflection: a stored module property is named after the
+    /// property, an array of modules gives `name.0`, `name.1`, ...
     public func namedChildren() -> [(name: String, module: any Module<Scalar>)] {
         var children: [(name: String, module: any Module<Scalar>)] = []
         forEachStoredProperty(of: self) { label, value in
@@ -56,6 +58,14 @@ extension Module {
         return children
     }
 
+    /// Parameters found by reflection over stored properties (tensors that require a
+    /// gradient), then those of ``namedChildren()`` with their prefix; a tensor
+    /// shared by two properties is listed once, under its first name.
+    ///
+    /// ```swift
+    /// let layer = Linear<Float>(3, 2)
+    /// layer.namedParameters().map(\.name)   // ["weight", "bias"]
+    /// ```
     public func namedParameters() -> [(name: String, tensor: Tensor<Scalar>)] {
         var result: [(name: String, tensor: Tensor<Scalar>)] = []
         var seen = Set<ObjectIdentifier>()
@@ -157,6 +167,7 @@ extension Module {
 public struct StateDictError: Error, CustomStringConvertible, Sendable {
     /// One line per problem, each starting with the state_dict key.
     public let problems: [String]
+    /// The problems joined by `; `, one line.
     public var description: String { problems.joined(separator: "; ") }
 }
 

@@ -33,12 +33,19 @@ public final class Sequential<Scalar: TensorScalar>: Module {
     /// The layer at `index`.
     public subscript(index: Int) -> any Module<Scalar> { layers[index] }
 
+    /// Applies each layer in turn to `x`.
+    ///
+    /// ```swift
+    /// let model = Sequential<Float>(Linear(2, 8), ReLU(), Linear(8, 1))
+    /// let y = model(Tensor<Float>([[0.5, -1]]))   // shape [1, 1]
+    /// ```
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         var y = x
         for layer in layers { y = layer(y) }
         return y
     }
 
+    /// The layers named by their index: "0", "1", ...
     public func namedChildren() -> [(name: String, module: any Module<Scalar>)] {
         layers.enumerated().map { (String($0.offset), $0.element) }
     }
@@ -48,11 +55,18 @@ public final class Sequential<Scalar: TensorScalar>: Module {
 /// Supports `if`, `if`/`else` and `for` loops.
 @resultBuilder
 public enum ModuleBuilder<Scalar: TensorScalar> {
+    /// One layer.
     public static func buildExpression(_ layer: any Module<Scalar>) -> [any Module<Scalar>] { [layer] }
+    /// An array of layers, spliced in order.
     public static func buildExpression(_ layers: [any Module<Scalar>]) -> [any Module<Scalar>] { layers }
+    /// The layers of consecutive statements, in order.
     public static func buildBlock(_ parts: [any Module<Scalar>]...) -> [any Module<Scalar>] { parts.flatMap { $0 } }
+    /// The layers of an `if` without `else`; none when the condition is false.
     public static func buildOptional(_ part: [any Module<Scalar>]?) -> [any Module<Scalar>] { part ?? [] }
+    /// The layers of the `if` branch.
     public static func buildEither(first part: [any Module<Scalar>]) -> [any Module<Scalar>] { part }
+    /// The layers of the `else` branch.
     public static func buildEither(second part: [any Module<Scalar>]) -> [any Module<Scalar>] { part }
+    /// The layers of every iteration of a `for` loop, in order.
     public static func buildArray(_ parts: [[any Module<Scalar>]]) -> [any Module<Scalar>] { parts.flatMap { $0 } }
 }

@@ -53,18 +53,30 @@ extension Tensor {
     /// Elementwise negation.
     public static prefix func - (x: Tensor) -> Tensor { x.unary("neg", .neg) { g, _, _ in [-g] } }
 
+    /// Adds a scalar to every element.
     public static func + (lhs: Tensor, rhs: Scalar) -> Tensor { lhs + Tensor(rhs) }
+    /// Adds a scalar to every element.
     public static func + (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) + rhs }
+    /// Subtracts a scalar from every element.
     public static func - (lhs: Tensor, rhs: Scalar) -> Tensor { lhs - Tensor(rhs) }
+    /// Subtracts every element from a scalar.
     public static func - (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) - rhs }
+    /// Multiplies every element by a scalar.
     public static func * (lhs: Tensor, rhs: Scalar) -> Tensor { lhs * Tensor(rhs) }
+    /// Multiplies every element by a scalar.
     public static func * (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) * rhs }
+    /// Divides every element by a scalar.
     public static func / (lhs: Tensor, rhs: Scalar) -> Tensor { lhs / Tensor(rhs) }
+    /// Divides a scalar by every element.
     public static func / (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) / rhs }
 
+    /// `lhs = lhs + rhs`: a new node in the graph, not an in-place update of shared storage.
     public static func += (lhs: inout Tensor, rhs: Tensor) { lhs = lhs + rhs }
+    /// `lhs = lhs - rhs`: a new node in the graph, not an in-place update of shared storage.
     public static func -= (lhs: inout Tensor, rhs: Tensor) { lhs = lhs - rhs }
+    /// `lhs = lhs * rhs`: a new node in the graph, not an in-place update of shared storage.
     public static func *= (lhs: inout Tensor, rhs: Tensor) { lhs = lhs * rhs }
+    /// `lhs = lhs / rhs`: a new node in the graph, not an in-place update of shared storage.
     public static func /= (lhs: inout Tensor, rhs: Tensor) { lhs = lhs / rhs }
 }
 
@@ -124,22 +136,34 @@ infix operator .== : ComparisonPrecedence
 infix operator .!= : ComparisonPrecedence
 
 extension Tensor {
-    /// 1 where `lhs < rhs`, else 0 (with broadcasting).
+    /// 1 where `lhs < rhs`, else 0 (with broadcasting). Comparison masks
+    /// never carry a gradient.
     ///
     /// ```swift
-    /// let mask = x .> 0
+    /// let mask = x .< 0   // 1 where x is negative
     /// ```
     public static func .< (lhs: Tensor, rhs: Tensor) -> Tensor { binary("lt", .less, lhs, rhs) }
+    /// 1 where `lhs <= rhs`, else 0 (with broadcasting).
     public static func .<= (lhs: Tensor, rhs: Tensor) -> Tensor { binary("le", .lessEqual, lhs, rhs) }
+    /// 1 where `lhs > rhs`, else 0 (with broadcasting).
     public static func .> (lhs: Tensor, rhs: Tensor) -> Tensor { binary("gt", .greater, lhs, rhs) }
+    /// 1 where `lhs >= rhs`, else 0 (with broadcasting).
     public static func .>= (lhs: Tensor, rhs: Tensor) -> Tensor { binary("ge", .greaterEqual, lhs, rhs) }
+    /// 1 where `lhs == rhs`, else 0 (with broadcasting).
     public static func .== (lhs: Tensor, rhs: Tensor) -> Tensor { binary("eq", .equal, lhs, rhs) }
+    /// 1 where `lhs != rhs`, else 0 (with broadcasting).
     public static func .!= (lhs: Tensor, rhs: Tensor) -> Tensor { binary("ne", .notEqual, lhs, rhs) }
+    /// 1 where an element is less than `rhs`, else 0.
     public static func .< (lhs: Tensor, rhs: Scalar) -> Tensor { lhs .< Tensor(rhs) }
+    /// 1 where an element is at most `rhs`, else 0.
     public static func .<= (lhs: Tensor, rhs: Scalar) -> Tensor { lhs .<= Tensor(rhs) }
+    /// 1 where an element is greater than `rhs`, else 0.
     public static func .> (lhs: Tensor, rhs: Scalar) -> Tensor { lhs .> Tensor(rhs) }
+    /// 1 where an element is at least `rhs`, else 0.
     public static func .>= (lhs: Tensor, rhs: Scalar) -> Tensor { lhs .>= Tensor(rhs) }
+    /// 1 where an element equals `rhs`, else 0.
     public static func .== (lhs: Tensor, rhs: Scalar) -> Tensor { lhs .== Tensor(rhs) }
+    /// 1 where an element differs from `rhs`, else 0.
     public static func .!= (lhs: Tensor, rhs: Scalar) -> Tensor { lhs .!= Tensor(rhs) }
 }
 

@@ -11,6 +11,12 @@ import Synchronization
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var state: (UInt64, UInt64, UInt64, UInt64)
 
+    /// A generator whose whole sequence is fixed by `seed`.
+    ///
+    /// ```swift
+    /// var a = SeededGenerator(seed: 7), b = SeededGenerator(seed: 7)
+    /// a.next() == b.next()   // true
+    /// ```
     public init(seed: UInt64) {
         var s = seed
         func splitMix() -> UInt64 {
@@ -23,6 +29,7 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         state = (splitMix(), splitMix(), splitMix(), splitMix())
     }
 
+    /// The next 64 random bits.
     public mutating func next() -> UInt64 {
         let result = rotl(state.1 &* 5, 7) &* 9
         let t = state.1 << 17

@@ -154,11 +154,16 @@ extension Tensor {
 
 /// A nested array literal or JSON array, before its shape is known.
 public indirect enum NestedArray: Sendable, ExpressibleByArrayLiteral, ExpressibleByFloatLiteral, ExpressibleByIntegerLiteral {
+    /// A single number (a leaf of the nesting).
     case scalar(Double)
+    /// A list of elements, which must all have the same shape.
     case list([NestedArray])
 
+    /// A list from an array literal: `[[1, 2], [3, 4]]`.
     public init(arrayLiteral elements: NestedArray...) { self = .list(elements) }
+    /// A scalar from a floating-point literal.
     public init(floatLiteral value: Double) { self = .scalar(value) }
+    /// A scalar from an integer literal.
     public init(integerLiteral value: Int) { self = .scalar(Double(value)) }
 
     /// The shape and the row-major values; stops on a ragged array.
@@ -207,7 +212,9 @@ public indirect enum NestedArray: Sendable, ExpressibleByArrayLiteral, Expressib
 
 /// Why a nested array is not a tensor.
 public struct NestedArrayError: Error, CustomStringConvertible, Sendable {
+    /// Where the array is ragged and the two shapes that disagree.
     public let message: String
+    /// The message.
     public var description: String { message }
 }
 

@@ -18,9 +18,11 @@ where RawSignificand: FixedWidthInteger {
 }
 
 extension Float: TensorScalar {
+    /// `"float32"`, as `torch.float32`.
     public static var dtypeName: String { "float32" }
 }
 
 extension Double: TensorScalar {
+    /// `"float64"`, as `torch.float64`.
     public static var dtypeName: String { "float64" }
 }

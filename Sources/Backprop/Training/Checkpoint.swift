@@ -16,12 +16,22 @@
 /// let logits = restored.model(x)
 /// ```
 public struct Checkpoint {
+    /// The architecture, stored as the `architecture` metadata.
     public var spec: ModelSpec
+    /// The model whose parameters are the file's tensors.
     public var model: Sequential<Float>
+    /// Input preprocessing and names, stored as the `preprocessing` metadata.
     public var preprocessing: Preprocessing
     /// Free-form information about the run.
     public var training: JSON?
 
+    /// A checkpoint of `model`, which must have been built from `spec`.
+    ///
+    /// ```swift
+    /// let spec = ModelSpec(layers: [4, 8, 3])
+    /// let checkpoint = Checkpoint(spec: spec, model: spec.makeModel(seed: 1))
+    /// try checkpoint.save(to: "iris.safetensors")
+    /// ```
     public init(spec: ModelSpec, model: Sequential<Float>, preprocessing: Preprocessing = Preprocessing(),
                 training: JSON? = nil) {
         self.spec = spec
@@ -100,6 +110,12 @@ public struct Preprocessing: Equatable, Sendable {
     /// Feature (CSV column) names, in input order.
     public var featureNames: [String]?
 
+    /// Preprocessing from its parts; the default does nothing.
+    ///
+    /// ```swift
+    /// let p = Preprocessing(standardizer: Standardizer(mean: [5.8], std: [0.8]), featureNames: ["sepal_length"])
+    /// let x = p.apply(Tensor<Float>([[6.6]]))   // ≈ [[1.0]]
+    /// ```
     public init(standardizer: Standardizer? = nil, classNames: [String]? = nil, featureNames: [String]? = nil) {
         self.standardizer = standardizer
         self.classNames = classNames
@@ -111,6 +127,7 @@ public struct Preprocessing: Equatable, Sendable {
         standardizer.map { $0.apply(features) } ?? features
     }
 
+    /// The JSON stored in a checkpoint: `{"standardize":{"mean":[...],"std":[...]},"classes":[...],"features":[...]}`, each key only when set.
     public var json: JSON {
         var members: [(String, JSON)] = []
         if let s = standardizer {
@@ -122,6 +139,7 @@ public struct Preprocessing: Equatable, Sendable {
         return .object(members)
     }
 
+    /// Reads the form written by ``json``; errors name `source` and the key that is wrong.
     public init(jsonValue v: JSON, source: String) throws {
         func numbers(_ key: String) throws -> [Double] {
             guard let items = v["standardize"]?[key]?.arrayValue, items.allSatisfy({ $0.numberValue != nil }) else {

@@ -6,17 +6,33 @@
 /// let data = try spec.load(.training, options: DatasetOptions(samples: 600, seed: 1))
 /// ```
 public enum DatasetSpec: Equatable, Sendable, CustomStringConvertible {
+    /// The 8 x 8 handwritten digits shipped with the library (1797 images, 10 classes).
     case digits
+    /// Interleaved 2-D spirals, one arm per class.
     case spirals(classes: Int)
+    /// Two interleaving 2-D half-circles, 2 classes.
     case moons
+    /// 1-D regression: a noisy sine wave.
     case sine
+    /// Gaussian 2-D clusters, one per class.
     case blobs(classes: Int)
+    /// MNIST or Fashion-MNIST from the IDX files in a folder.
     case mnist(folder: String)
+    /// A CSV file; the target column comes from ``DatasetOptions/target``.
     case csv(path: String)
 
     /// The forms accepted by ``init(parsing:)``.
     public static let forms = ["digits", "spirals[:K]", "moons", "sine", "blobs[:K]", "mnist:FOLDER", "csv:FILE"]
 
+    /// Parses one of ``forms`` (names are case-insensitive; `spiral`, `two_moons`, `sin`
+    /// and `fashion-mnist` are accepted too). `spirals` and `blobs` default to 3 classes.
+    /// Throws a ``DataError`` naming `--dataset` for an unknown name, a class count
+    /// below 2, or a missing path.
+    ///
+    /// ```swift
+    /// let spec = try DatasetSpec(parsing: "blobs:4")   // .blobs(classes: 4)
+    /// print(spec)                                       // blobs:4
+    /// ```
     public init(parsing text: String) throws {
         let (name, argument): (Substring, String?) = {
             guard let colon = text.firstIndex(of: ":") else { return (Substring(text), nil) }
@@ -44,6 +60,7 @@ public enum DatasetSpec: Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The canonical text form, which ``init(parsing:)`` reads back (`spirals:3`, `csv:data.csv`).
     public var description: String {
         switch self {
         case .digits: return "digits"
@@ -90,14 +107,25 @@ public enum DatasetSpec: Equatable, Sendable, CustomStringConvertible {
 
 /// Settings for loading a ``DatasetSpec``.
 public struct DatasetOptions: Sendable {
+    /// Number of examples to generate for a synthetic task.
     public var samples: Int
+    /// Seed of the synthetic generators (evaluation data uses a derived seed).
     public var seed: UInt64
     /// Noise level of a synthetic task; `nil` for its default.
     public var noise: Double?
+    /// The target column of a CSV dataset; required for `csv:FILE`.
     public var target: CSVColumn?
+    /// The feature columns of a CSV dataset; `nil` for every column but the target.
     public var features: [CSVColumn]?
+    /// Whether a CSV target is read as classes or as regression values.
     public var task: CSVTask
 
+    /// Options with defaults for everything not given.
+    ///
+    /// ```swift
+    /// let options = DatasetOptions(samples: 500, seed: 7, noise: 0.1)
+    /// let csv = DatasetOptions(target: "species")
+    /// ```
     public init(samples: Int = 1000, seed: UInt64 = 1, noise: Double? = nil, target: CSVColumn? = nil,
                 features: [CSVColumn]? = nil, task: CSVTask = .automatic) {
         self.samples = samples

@@ -7,8 +7,11 @@ public enum Inference {
         /// read from the checkpoint), when the dataset is the one trained on;
         /// otherwise everything.
         case auto
+        /// The validation split made in training.
         case validation
+        /// The training split: the examples not held out for validation.
         case train
+        /// Every example of the dataset.
         case all
     }
 

@@ -26,6 +26,12 @@ public struct ModelSpec: Equatable, Sendable {
     /// Activation names accepted in specs and on the command line.
     public static let activations = ["relu", "leaky_relu", "tanh", "sigmoid", "gelu", "elu", "silu", "softplus"]
 
+    /// A spec from its fields; call ``validate(source:)`` to check them.
+    ///
+    /// ```swift
+    /// let spec = ModelSpec(layers: [2, 32, 32, 1], activation: "tanh", loss: .mse)
+    /// let model = spec.makeModel(seed: 1)
+    /// ```
     public init(layers: [Int], activation: String = "relu", dropout: Double = 0, loss: LossKind = .crossEntropy) {
         self.layers = layers
         self.activation = activation

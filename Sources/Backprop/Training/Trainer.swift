@@ -6,7 +6,9 @@ public struct EpochRecord: Sendable, Equatable {
     public var trainLoss: Double
     /// Training accuracy over the epoch (classification), in [0, 1].
     public var trainAccuracy: Double?
+    /// Mean loss on the validation set; `nil` without validation data.
     public var validationLoss: Double?
+    /// Validation accuracy in [0, 1]; `nil` without validation data or for regression.
     public var validationAccuracy: Double?
     /// Wall-clock seconds of the epoch, validation included.
     public var seconds: Double
@@ -16,33 +18,43 @@ public struct EpochRecord: Sendable, Equatable {
 
 /// Where training stands after a batch, for progress displays.
 public struct BatchProgress: Sendable {
+    /// The current epoch, 1-based.
     public var epoch: Int
+    /// The total number of epochs requested.
     public var epochs: Int
     /// 1-based batch within the epoch.
     public var batch: Int
+    /// The number of batches in one epoch.
     public var batchCount: Int
     /// Examples seen so far in this epoch.
     public var samples: Int
-    /// Running mean loss and accuracy of this epoch so far.
+    /// Running mean loss of this epoch so far.
     public var loss: Double
+    /// Running accuracy of this epoch so far, in [0, 1]; `nil` for regression.
     public var accuracy: Double?
+    /// Wall-clock seconds since the epoch started.
     public var epochSeconds: Double
+    /// Wall-clock seconds since training started.
     public var totalSeconds: Double
 }
 
 /// What a ``Trainer`` reports while it runs.
 public enum TrainingEvent: Sendable {
+    /// After every training batch.
     case batch(BatchProgress)
+    /// After every epoch, with its scores and the total number of epochs.
     case epoch(EpochRecord, epochs: Int)
 }
 
 /// The outcome of ``Trainer/fit(train:validation:epochs:batchSize:seed:onEvent:shouldStop:)``.
 public struct TrainingHistory: Sendable {
+    /// The scores of each completed (or interrupted) epoch, in order.
     public var epochs: [EpochRecord] = []
     /// `true` when `shouldStop` ended training early (Ctrl-C).
     public var interrupted = false
     /// Batches run in the last (possibly partial) epoch.
     public var batchesInLastEpoch = 0
+    /// Wall-clock seconds of the whole run.
     public var seconds = 0.0
     /// Examples processed, over all epochs.
     public var samples = 0
@@ -50,7 +62,9 @@ public struct TrainingHistory: Sendable {
 
 /// Loss, accuracy and confusion matrix of a model on a dataset.
 public struct Evaluation: Sendable, Equatable {
+    /// Number of examples evaluated.
     public var count: Int
+    /// Mean loss over the examples.
     public var loss: Double
     /// Classification only, in [0, 1].
     public var accuracy: Double?
@@ -73,12 +87,22 @@ public struct Evaluation: Sendable, Equatable {
 /// let history = trainer.fit(train: train, validation: validation, epochs: 20, batchSize: 64, seed: 1)
 /// ```
 public final class Trainer {
+    /// The model being trained.
     public let model: any Module<Float>
+    /// The loss minimised by ``fit(train:validation:epochs:batchSize:seed:onEvent:shouldStop:)``.
     public let loss: LossKind
+    /// The optimizer that updates the model's parameters.
     public let optimizer: any Optimizer
     /// Stepped once per epoch, if set.
     public var schedule: (any LearningRateSchedule)?
 
+    /// A trainer for `model`; `optimizer` must have been built over `model.parameters()`.
+    ///
+    /// ```swift
+    /// let model = ModelSpec(layers: [2, 16, 2]).makeModel(seed: 1)
+    /// let trainer = Trainer(model: model, loss: .crossEntropy,
+    ///                       optimizer: SGD(parameters: model.parameters(), learningRate: 0.1))
+    /// ```
     public init(model: any Module<Float>, loss: LossKind, optimizer: any Optimizer, schedule: (any LearningRateSchedule)? = nil) {
         self.model = model
         self.loss = loss
@@ -203,6 +227,7 @@ public final class Trainer {
 
 /// The optimizers `backprop train` can use.
 public enum OptimizerKind: String, Sendable, CaseIterable {
+    /// ``SGD``, ``Adam``, ``AdamW`` and ``RMSprop``; the raw values are the `--optimizer` names.
     case sgd, adam, adamw, rmsprop
 
     /// An optimizer over `parameters`. `momentum` applies to SGD and RMSprop.

@@ -9,40 +9,65 @@
 /// result.final?.validationAccuracy         // e.g. 0.96
 /// ```
 public struct TrainingOptions: Sendable {
+    /// The dataset to train on, in a ``DatasetSpec`` form such as `digits`, `spirals:4` or `csv:FILE`.
     public var dataset = "digits"
+    /// The target column of a `csv:FILE` dataset (a header name or a 0-based index); an error for other datasets.
     public var target: String?
+    /// The feature columns of a `csv:FILE` dataset; `nil` uses every column but the target.
     public var features: [String]?
+    /// Whether a CSV target is classes or regression values.
     public var task: CSVTask = .automatic
+    /// Number of examples generated for a synthetic dataset (spirals, moons, sine, blobs).
     public var samples = 1000
+    /// Noise level of a synthetic dataset; `nil` uses that dataset's default.
     public var noise: Double?
     /// Widths from input to output; `nil` uses ``hidden`` between the data's sizes.
     public var layers: [Int]?
     /// Hidden widths when `layers` is `nil`; `nil` picks per dataset.
     public var hidden: [Int]?
+    /// The hidden activation, one of ``ModelSpec/activations``.
     public var activation = "relu"
+    /// Dropout probability after each hidden activation; 0 for none.
     public var dropout = 0.0
     /// `nil` picks cross_entropy for classes and mse for regression.
     public var loss: LossKind?
     /// A JSON ``ModelSpec`` file; overrides layers/activation/dropout/loss.
     public var modelPath: String?
+    /// The optimizer to train with.
     public var optimizer: OptimizerKind = .adam
+    /// The optimizer's learning rate; must be positive.
     public var learningRate = 1e-3
+    /// Momentum for SGD and RMSprop (ignored by Adam and AdamW).
     public var momentum = 0.9
+    /// Weight decay (L2 penalty) passed to the optimizer; AdamW uses 0.01 when this is 0.
     public var weightDecay = 0.0
     /// `nil` picks per dataset.
     public var epochs: Int?
+    /// Examples per mini-batch; must be positive.
     public var batchSize = 64
+    /// Seed for data generation, the validation split, shuffling and weight initialisation.
     public var seed: UInt64 = 1
+    /// Fraction of the data held out for validation, in [0, 1).
     public var validationSplit = 0.2
     /// `nil`: standardise every dataset but MNIST.
     public var standardize: Bool?
+    /// Where to write an SVG plot of the loss and accuracy curves; `nil` for no plot.
     public var plotPath: String?
+    /// Where to write the trained model's checkpoint; `nil` for none.
     public var checkpointPath: String?
     /// How progress is shown.
     public var progress: ProgressStyle = .lines
 
+    /// Options with the defaults of `backprop train` (digits, Adam, lr 1e-3, batch 64).
+    ///
+    /// ```swift
+    /// var options = TrainingOptions()
+    /// options.dataset = "moons"
+    /// options.hidden = [16, 16]
+    /// ```
     public init() {}
 
+    /// How ``TrainingSession/run(_:output:shouldStop:)`` reports progress while it trains.
     public enum ProgressStyle: String, Sendable, CaseIterable {
         /// A bar redrawn with `\r`, for a terminal.
         case bar
@@ -55,14 +80,27 @@ public struct TrainingOptions: Sendable {
 
 /// The outcome of a training run.
 public struct TrainingResult {
+    /// The per-epoch scores and timing of the run.
     public var history: TrainingHistory
+    /// The architecture that was trained.
     public var spec: ModelSpec
+    /// The trained model, in evaluation mode.
     public var model: Sequential<Float>
+    /// The scores of the last epoch, or `nil` if no epoch ran.
     public var final: EpochRecord? { history.epochs.last }
+    /// Number of training examples after the validation split.
     public var trainCount: Int
+    /// Number of validation examples.
     public var validationCount: Int
 }
 
+/// The library side of `backprop train`: see ``run(_:output:shouldStop:)``.
+///
+/// ```swift
+/// var options = TrainingOptions()
+/// options.dataset = "spirals:3"
+/// let result = try TrainingSession.run(options) { print($0, terminator: "") }
+/// ```
 public enum TrainingSession {
     /// Default hidden widths and epochs per dataset, chosen so that each task
     /// trains to a good score in seconds (digits: >= 95% validation accuracy).

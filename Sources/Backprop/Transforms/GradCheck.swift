@@ -5,17 +5,22 @@ import Foundation
 public struct GradCheckResult: CustomStringConvertible, Sendable {
     /// `true` when every element satisfies |analytic - numeric| <= atol + rtol |numeric|.
     public let passed: Bool
-    /// Which input, which element of it (row-major), and which output element.
+    /// The index of the input where agreement is worst.
     public let worstInput: Int
+    /// The element of that input (row-major) where agreement is worst.
     public let worstElement: Int
+    /// The output element (row-major) where agreement is worst.
     public let worstOutputElement: Int
+    /// The autograd Jacobian entry at the worst element.
     public let analytic: Double
+    /// The finite-difference Jacobian entry at the worst element.
     public let numeric: Double
     /// |analytic - numeric| / max(|numeric|, atol).
     public let relativeError: Double
     /// The largest |analytic - numeric| over all elements.
     public let maxAbsoluteError: Double
 
+    /// One line: passed or FAILED, where the worst element is, both values and the errors.
     public var description: String {
         let head = passed ? "gradcheck passed" : "gradcheck FAILED"
         return "\(head): worst at input \(worstInput), element \(worstElement), output element \(worstOutputElement): analytic \(analytic), numeric \(numeric), relative error \(String(format: "%.3g", relativeError)), max abs error \(String(format: "%.3g", maxAbsoluteError))"

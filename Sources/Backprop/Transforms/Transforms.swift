@@ -77,6 +77,7 @@ public func jvp<S: TensorScalar>(of f: (Tensor<S>) -> Tensor<S>, at x: Tensor<S>
 /// How ``jacobian(of:at:mode:)`` computes: one reverse pass per output
 /// element, or one forward (jvp) pass per input element.
 public enum DifferentiationMode: String, Sendable, CaseIterable {
+    /// `reverse`: one vjp per output element; `forward`: one jvp per input element.
     case reverse, forward
 }
 

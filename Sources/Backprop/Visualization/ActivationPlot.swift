@@ -14,25 +14,44 @@ import Foundation
 /// let (y, dy) = spec.valuesAndDerivatives(at: [-1, 2])   // y = [-0.1, 2], dy = [0.1, 1]
 /// ```
 public struct ActivationSpec: Sendable, Equatable {
+    /// The activation function and its parameter.
     public enum Kind: Sendable, Equatable {
+        /// scale · max(x, 0).
         case relu(scale: Double)
+        /// max(x, 0) + negativeSlope · min(x, 0).
         case leakyReLU(negativeSlope: Double)
+        /// Hyperbolic tangent.
         case tanh
+        /// 1 / (1 + e^-x).
         case sigmoid
+        /// (1/β) log(1 + e^(βx)).
         case softplus(beta: Double)
+        /// x Φ(x), exact or with the tanh approximation.
         case gelu(GELUApproximation)
+        /// x for x > 0, α (e^x - 1) otherwise.
         case elu(alpha: Double)
+        /// x · sigmoid(x).
         case silu
     }
 
     /// The text it was parsed from (the name used in legends and CSV rows).
     public let name: String
+    /// The parsed activation.
     public let kind: Kind
 
     /// The accepted forms, for help and error messages.
     public static let forms = ["relu", "relu:SCALE", "leaky_relu", "leaky_relu:SLOPE", "tanh", "sigmoid",
                                "softplus", "softplus:BETA", "gelu", "gelu:tanh", "elu", "elu:ALPHA", "silu"]
 
+    /// Parses one of ``forms``; a parameter defaults to PyTorch's (relu scale 1,
+    /// leaky_relu slope 0.01, softplus β 1, elu α 1). Throws an ``ActivationSpecError``
+    /// for an unknown name, a parameter that is not a number, a parameter on an
+    /// activation that takes none, or a non-positive β.
+    ///
+    /// ```swift
+    /// let spec = try ActivationSpec(parsing: "softplus:2")   // kind == .softplus(beta: 2)
+    /// let y = spec.apply(Tensor<Double>([0, 1]))
+    /// ```
     public init(parsing text: String) throws {
         let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         let base = parts[0], parameter = parts.count > 1 ? parts[1] : nil
@@ -93,7 +112,9 @@ public struct ActivationSpec: Sendable, Equatable {
 
 /// An activation name that is not one of ``ActivationSpec/forms``.
 public struct ActivationSpecError: Error, CustomStringConvertible, Sendable {
+    /// The whole message, naming the text that was given.
     public let message: String
+    /// The message.
     public var description: String { message }
 }
 

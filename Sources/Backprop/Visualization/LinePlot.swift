@@ -41,8 +41,9 @@ public struct LinePlot: Sendable {
     public struct Panel: Sendable {
         /// Shown above the panel.
         public var title: String
-        /// Axis captions.
+        /// Caption of the x axis.
         public var xLabel: String
+        /// Caption of the y axis.
         public var yLabel: String
         /// The curves, each with a legend entry.
         public var series: [Series]
@@ -65,8 +66,9 @@ public struct LinePlot: Sendable {
     public var panels: [Panel]
     /// Panels per row.
     public var columns: Int
-    /// Size of one panel in pixels.
+    /// Width of one panel in pixels.
     public var panelWidth: Double = 340
+    /// Height of one panel in pixels.
     public var panelHeight: Double = 250
 
     /// A figure; `columns` defaults to two panels per row (one for a single panel).

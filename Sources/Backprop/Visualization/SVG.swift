@@ -95,8 +95,9 @@ public struct SVGElement: Sendable {
 
 /// An SVG document of a fixed size, with an optional `<style>` sheet.
 public struct SVGDocument: Sendable {
-    /// Size in pixels (also the viewBox).
+    /// Width in pixels (also the viewBox width).
     public var width: Double
+    /// Height in pixels (also the viewBox height).
     public var height: Double
     /// Top-level elements in drawing order.
     public var elements: [SVGElement] = []
