@@ -45,7 +45,21 @@ void bp_skernel_avx512(ptrdiff_t, const float *, const float *, float *, ptrdiff
 void bp_dkernel_avx512(ptrdiff_t, const double *, const double *, double *, ptrdiff_t, double, double);
 void bp_spack_a14_avx512(const float *src, ptrdiff_t lda, ptrdiff_t kc, float *dst);
 void bp_spack_b32_avx512(const float *src, ptrdiff_t ldb, ptrdiff_t kc, float *dst);
+void bp_spack_bt32_avx512(const float *src, ptrdiff_t ldb, int cols, ptrdiff_t kc, float *dst);
 #endif
+
+/* The k depth of the packed blocks for a product of depth k, given the
+ * path's nominal kc: k is cut into equal blocks (rounded up to a multiple of
+ * 4) instead of full blocks and a thin remainder, and a block may be up to
+ * 1/8 deeper than kc when that saves a step (k = 784: 3 x 264, not 3 x 256
+ * + 16), since every block step reads and writes all of C once more (and
+ * with threads costs a barrier). */
+static inline ptrdiff_t bp_kc_block(ptrdiff_t k, ptrdiff_t kc) {
+    ptrdiff_t most = kc + kc / 8;
+    ptrdiff_t steps = (k + most - 1) / most;
+    ptrdiff_t b = (k + steps - 1) / steps;
+    return (b + 3) / 4 * 4;
+}
 
 /* Sense-reversing spin barrier for the threads of one region. */
 typedef struct { _Atomic int count; _Atomic int sense; } bp_barrier;
