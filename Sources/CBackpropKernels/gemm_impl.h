@@ -120,7 +120,7 @@ static void PACK_B(int tb, const T *b, ptrdiff_t ldb, ptrdiff_t p0, ptrdiff_t kc
 }
 
 /* C[mc x nc] (+)= alpha * packedA * packedB over whole tiles; edge tiles go
- * through a scratch tile. */
+ * to the path's edge kernel if it has one, else through a scratch tile. */
 static void MACRO(const INFO *in, ptrdiff_t mc, ptrdiff_t nc, ptrdiff_t kc, T alpha,
                   const T *pa, const T *pb, T beta, T *c, ptrdiff_t ldc) {
     const int mr = in->mr, nr = in->nr;
@@ -133,6 +133,9 @@ static void MACRO(const INFO *in, ptrdiff_t mc, ptrdiff_t nc, ptrdiff_t kc, T al
             T *c_ = c + ir * ldc + jr;
             if (rows == mr && cols == nr) {
                 in->kernel(kc, a_, b_, c_, ldc, alpha, beta);
+            } else if (in->kernel_edge &&
+                       in->kernel_edge(rows, cols, kc, a_, b_, c_, ldc, alpha, beta)) {
+                /* an edge tile with a kernel of its own */
             } else {
                 _Alignas(BP_ALIGN) T tmp[BP_MAX_TILE];
                 in->kernel(kc, a_, b_, tmp, nr, alpha, 0);

@@ -67,6 +67,59 @@ void bp_skernel_avx512(ptrdiff_t kc, const float *restrict pa, const float *rest
     S_OUT(7); S_OUT(8); S_OUT(9); S_OUT(10); S_OUT(11); S_OUT(12); S_OUT(13);
 }
 
+/* The float kernel for an edge tile: R <= 14 real rows of a packed panel
+ * (14 wide) times NV (1 or 2) vectors of 16 columns of a packed B panel (32
+ * wide), the last vector stored under `last` (its real columns). Only the
+ * real rows and columns of C are read and written. */
+static inline __attribute__((always_inline)) BP_TARGET_AVX512 void
+s_kernel_edge(const int R, const int NV, ptrdiff_t kc, const float *restrict pa,
+              const float *restrict pb, float *restrict c, ptrdiff_t ldc, float alpha,
+              float beta, __mmask16 last) {
+    __m512 acc[14][2];
+    for (int i = 0; i < R; i++)
+        for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        __m512 b[2];
+        for (int v = 0; v < NV; v++) b[v] = _mm512_load_ps(pb + 16 * v);
+        for (int i = 0; i < R; i++) {
+            __m512 a_ = _mm512_set1_ps(pa[i]);
+            for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(a_, b[v], acc[i][v]);
+        }
+        pa += 14;
+        pb += 32;
+    }
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    for (int i = 0; i < R; i++) {
+        for (int v = 0; v < NV; v++) {
+            float *ptr = c + i * ldc + 16 * v;
+            __mmask16 k = v == NV - 1 ? last : (__mmask16)0xFFFF;
+            __m512 x = _mm512_mul_ps(acc[i][v], va);
+            if (beta != 0.0f) x = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, ptr), vb, x);
+            _mm512_mask_storeu_ps(ptr, k, x);
+        }
+    }
+}
+
+#define S_EDGE_CASE(R)                                                             \
+    case R:                                                                        \
+        if (nv == 1) s_kernel_edge(R, 1, kc, pa, pb, c, ldc, alpha, beta, last);   \
+        else s_kernel_edge(R, 2, kc, pa, pb, c, ldc, alpha, beta, last);           \
+        return 1;
+
+BP_TARGET_AVX512
+int bp_skernel_edge_avx512(int rows, int cols, ptrdiff_t kc, const float *restrict pa,
+                           const float *restrict pb, float *restrict c, ptrdiff_t ldc,
+                           float alpha, float beta) {
+    int nv = cols > 16 ? 2 : 1, rem = cols - 16 * (nv - 1);
+    __mmask16 last = (__mmask16)((1u << rem) - 1);
+    switch (rows) {
+    S_EDGE_CASE(1) S_EDGE_CASE(2) S_EDGE_CASE(3) S_EDGE_CASE(4) S_EDGE_CASE(5)
+    S_EDGE_CASE(6) S_EDGE_CASE(7) S_EDGE_CASE(8) S_EDGE_CASE(9) S_EDGE_CASE(10)
+    S_EDGE_CASE(11) S_EDGE_CASE(12) S_EDGE_CASE(13) S_EDGE_CASE(14)
+    default: return 0;
+    }
+}
+
 #define D_STORE(ptr, acc)                                                          \
     do {                                                                           \
         __m512d v_ = _mm512_mul_pd(acc, va);                                       \
