@@ -29,8 +29,15 @@ typedef void (*bp_dkernel)(ptrdiff_t kc, const double *pa, const double *pb,
 /* Register tile and cache blocking of one path. kc/mc/nc: the k depth of a
  * packed block, rows of packed A (a multiple of mr), columns of packed B (a
  * multiple of nr). */
-typedef struct { int mr, nr, kc, mc, nc; bp_skernel kernel; } bp_sinfo;
-typedef struct { int mr, nr, kc, mc, nc; bp_dkernel kernel; } bp_dinfo;
+/* Optional kernel for an edge tile (rows <= mr, cols <= nr, not both
+ * full) of full packed panels: computes and stores just the real rows and
+ * columns of C, or returns 0 when it has no variant for the tile. */
+typedef int (*bp_skernel_edge)(int rows, int cols, ptrdiff_t kc, const float *pa, const float *pb,
+                               float *c, ptrdiff_t ldc, float alpha, float beta);
+typedef int (*bp_dkernel_edge)(int rows, int cols, ptrdiff_t kc, const double *pa, const double *pb,
+                               double *c, ptrdiff_t ldc, double alpha, double beta);
+typedef struct { int mr, nr, kc, mc, nc; bp_skernel kernel; bp_skernel_edge kernel_edge; } bp_sinfo;
+typedef struct { int mr, nr, kc, mc, nc; bp_dkernel kernel; bp_dkernel_edge kernel_edge; } bp_dinfo;
 
 const bp_sinfo *bp_sinfo_for(int isa);
 const bp_dinfo *bp_dinfo_for(int isa);
@@ -43,9 +50,24 @@ void bp_skernel_avx2(ptrdiff_t, const float *, const float *, float *, ptrdiff_t
 void bp_dkernel_avx2(ptrdiff_t, const double *, const double *, double *, ptrdiff_t, double, double);
 void bp_skernel_avx512(ptrdiff_t, const float *, const float *, float *, ptrdiff_t, float, float);
 void bp_dkernel_avx512(ptrdiff_t, const double *, const double *, double *, ptrdiff_t, double, double);
+int bp_skernel_edge_avx512(int, int, ptrdiff_t, const float *, const float *, float *, ptrdiff_t, float, float);
 void bp_spack_a14_avx512(const float *src, ptrdiff_t lda, ptrdiff_t kc, float *dst);
 void bp_spack_b32_avx512(const float *src, ptrdiff_t ldb, ptrdiff_t kc, float *dst);
+void bp_spack_bt32_avx512(const float *src, ptrdiff_t ldb, int cols, ptrdiff_t kc, float *dst);
 #endif
+
+/* The k depth of the packed blocks for a product of depth k, given the
+ * path's nominal kc: k is cut into equal blocks (rounded up to a multiple of
+ * 4) instead of full blocks and a thin remainder, and a block may be up to
+ * 1/8 deeper than kc when that saves a step (k = 784: 3 x 264, not 3 x 256
+ * + 16), since every block step reads and writes all of C once more (and
+ * with threads costs a barrier). */
+static inline ptrdiff_t bp_kc_block(ptrdiff_t k, ptrdiff_t kc) {
+    ptrdiff_t most = kc + kc / 8;
+    ptrdiff_t steps = (k + most - 1) / most;
+    ptrdiff_t b = (k + steps - 1) / steps;
+    return (b + 3) / 4 * 4;
+}
 
 /* Sense-reversing spin barrier for the threads of one region. */
 typedef struct { _Atomic int count; _Atomic int sense; } bp_barrier;

@@ -26,10 +26,12 @@
 #if BP_X86
 #define FAST_PACK_A14 bp_spack_a14_avx512
 #define FAST_PACK_B32 bp_spack_b32_avx512
+#define FAST_PACK_BT32 bp_spack_bt32_avx512
 #endif
 #include "gemm_impl.h"
 #undef FAST_PACK_A14
 #undef FAST_PACK_B32
+#undef FAST_PACK_BT32
 #undef T
 #undef INFO
 #undef INFO_FOR

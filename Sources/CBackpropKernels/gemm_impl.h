@@ -2,7 +2,7 @@
  * GEMM driver, instantiated for float and double by gemm.c. Expects:
  * T, INFO (bp_sinfo/bp_dinfo), INFO_FOR, and the function names below.
  *
- * Loop nest (BLIS order): jc over NC columns of C, pc over KC of k (pack a
+ * Loop nest (BLIS order): jc over NC columns of C, pc over kc of k (pack a
  * kc x nc block of op(B)), then ic over MC rows (pack an mc x kc block of
  * op(A)), then the macro-kernel: jr over NR panels of B (one panel stays in
  * L1), ir over MR panels of A.
@@ -81,6 +81,12 @@ PACK_B_IMPL(int tb, const T *restrict b, ptrdiff_t ldb, ptrdiff_t p0, ptrdiff_t 
             }
         } else {
             const T *src = b + (j0 + jr) * ldb + p0;
+#ifdef FAST_PACK_BT32
+            if (nr == 32) {
+                FAST_PACK_BT32(src, ldb, cols, kc, dst);
+                continue;
+            }
+#endif
             for (int j = 0; j < cols; j++) {
                 const T *s = src + j * ldb;
                 for (ptrdiff_t p = 0; p < kc; p++) dst[p * nr + j] = s[p];
@@ -114,7 +120,7 @@ static void PACK_B(int tb, const T *b, ptrdiff_t ldb, ptrdiff_t p0, ptrdiff_t kc
 }
 
 /* C[mc x nc] (+)= alpha * packedA * packedB over whole tiles; edge tiles go
- * through a scratch tile. */
+ * to the path's edge kernel if it has one, else through a scratch tile. */
 static void MACRO(const INFO *in, ptrdiff_t mc, ptrdiff_t nc, ptrdiff_t kc, T alpha,
                   const T *pa, const T *pb, T beta, T *c, ptrdiff_t ldc) {
     const int mr = in->mr, nr = in->nr;
@@ -127,6 +133,9 @@ static void MACRO(const INFO *in, ptrdiff_t mc, ptrdiff_t nc, ptrdiff_t kc, T al
             T *c_ = c + ir * ldc + jr;
             if (rows == mr && cols == nr) {
                 in->kernel(kc, a_, b_, c_, ldc, alpha, beta);
+            } else if (in->kernel_edge &&
+                       in->kernel_edge(rows, cols, kc, a_, b_, c_, ldc, alpha, beta)) {
+                /* an edge tile with a kernel of its own */
             } else {
                 _Alignas(BP_ALIGN) T tmp[BP_MAX_TILE];
                 in->kernel(kc, a_, b_, tmp, nr, alpha, 0);
@@ -145,6 +154,7 @@ static void MACRO(const INFO *in, ptrdiff_t mc, ptrdiff_t nc, ptrdiff_t kc, T al
 
 typedef struct {
     int ta, tb, split_m;
+    ptrdiff_t kc; /* k depth of a packed block (bp_kc_block) */
     ptrdiff_t m, n, k;
     T alpha, beta;
     const T *a, *b;
@@ -162,7 +172,7 @@ typedef struct {
  * are split (then the threads share nothing and never wait for each other). */
 static void COLUMNS(const ARGS *g, ptrdiff_t c0, ptrdiff_t c1) {
     const INFO *in = g->in;
-    const ptrdiff_t mr = in->mr, nr = in->nr, KC = in->kc, MC = in->mc, NC = in->nc;
+    const ptrdiff_t mr = in->mr, nr = in->nr, KC = g->kc, MC = in->mc, NC = in->nc;
     const ptrdiff_t m = g->m, k = g->k;
     T *pa = bp_scratch(0, sizeof(T) * (size_t)(MC * KC));
     T *pb = bp_scratch(1, sizeof(T) * (size_t)(KC * ((NC + nr - 1) / nr * nr)));
@@ -184,7 +194,7 @@ static void COLUMNS(const ARGS *g, ptrdiff_t c0, ptrdiff_t c1) {
 static void WORKER(void *p, int tid, int nt) {
     ARGS *g = p;
     const INFO *in = g->in;
-    const ptrdiff_t mr = in->mr, nr = in->nr, KC = in->kc, MC = in->mc, NC = in->nc;
+    const ptrdiff_t mr = in->mr, nr = in->nr, KC = g->kc, MC = in->mc, NC = in->nc;
     const ptrdiff_t m = g->m, n = g->n, k = g->k;
     if (nt == 1 || !g->split_m) {
         /* Whole nr-wide panels of C per thread (all of them when nt == 1). */
@@ -308,6 +318,7 @@ void GEMM_ENTRY(int ta, int tb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, T alpha,
     ARGS g = {
         .ta = ta, .tb = tb, .m = m, .n = n, .k = k, .alpha = alpha, .beta = beta,
         .a = a, .b = b, .c = c, .lda = lda, .ldb = ldb, .ldc = ldc, .in = in,
+        .kc = bp_kc_block(k, in->kc),
     };
     int nt = threads < 1 ? 1 : threads;
     if (work < PARALLEL_WORK && !(flags & BP_GEMM_FORCE_THREADS)) nt = 1;
@@ -323,7 +334,7 @@ void GEMM_ENTRY(int ta, int tb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, T alpha,
     ptrdiff_t units = g.split_m ? mp : np;
     if (nt > units) nt = (int)units;
     if (nt > 1 && g.split_m) {
-        ptrdiff_t b_stride = (ptrdiff_t)in->kc * ((in->nc + in->nr - 1) / in->nr * in->nr);
+        ptrdiff_t b_stride = g.kc * ((in->nc + in->nr - 1) / in->nr * in->nr);
         g.packed_b = bp_scratch(1, sizeof(T) * (size_t)(2 * b_stride));
     }
     bp_barrier_init(&g.barrier);

@@ -67,6 +67,59 @@ void bp_skernel_avx512(ptrdiff_t kc, const float *restrict pa, const float *rest
     S_OUT(7); S_OUT(8); S_OUT(9); S_OUT(10); S_OUT(11); S_OUT(12); S_OUT(13);
 }
 
+/* The float kernel for an edge tile: R <= 14 real rows of a packed panel
+ * (14 wide) times NV (1 or 2) vectors of 16 columns of a packed B panel (32
+ * wide), the last vector stored under `last` (its real columns). Only the
+ * real rows and columns of C are read and written. */
+static inline __attribute__((always_inline)) BP_TARGET_AVX512 void
+s_kernel_edge(const int R, const int NV, ptrdiff_t kc, const float *restrict pa,
+              const float *restrict pb, float *restrict c, ptrdiff_t ldc, float alpha,
+              float beta, __mmask16 last) {
+    __m512 acc[14][2];
+    for (int i = 0; i < R; i++)
+        for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        __m512 b[2];
+        for (int v = 0; v < NV; v++) b[v] = _mm512_load_ps(pb + 16 * v);
+        for (int i = 0; i < R; i++) {
+            __m512 a_ = _mm512_set1_ps(pa[i]);
+            for (int v = 0; v < NV; v++) acc[i][v] = _mm512_fmadd_ps(a_, b[v], acc[i][v]);
+        }
+        pa += 14;
+        pb += 32;
+    }
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    for (int i = 0; i < R; i++) {
+        for (int v = 0; v < NV; v++) {
+            float *ptr = c + i * ldc + 16 * v;
+            __mmask16 k = v == NV - 1 ? last : (__mmask16)0xFFFF;
+            __m512 x = _mm512_mul_ps(acc[i][v], va);
+            if (beta != 0.0f) x = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, ptr), vb, x);
+            _mm512_mask_storeu_ps(ptr, k, x);
+        }
+    }
+}
+
+#define S_EDGE_CASE(R)                                                             \
+    case R:                                                                        \
+        if (nv == 1) s_kernel_edge(R, 1, kc, pa, pb, c, ldc, alpha, beta, last);   \
+        else s_kernel_edge(R, 2, kc, pa, pb, c, ldc, alpha, beta, last);           \
+        return 1;
+
+BP_TARGET_AVX512
+int bp_skernel_edge_avx512(int rows, int cols, ptrdiff_t kc, const float *restrict pa,
+                           const float *restrict pb, float *restrict c, ptrdiff_t ldc,
+                           float alpha, float beta) {
+    int nv = cols > 16 ? 2 : 1, rem = cols - 16 * (nv - 1);
+    __mmask16 last = (__mmask16)((1u << rem) - 1);
+    switch (rows) {
+    S_EDGE_CASE(1) S_EDGE_CASE(2) S_EDGE_CASE(3) S_EDGE_CASE(4) S_EDGE_CASE(5)
+    S_EDGE_CASE(6) S_EDGE_CASE(7) S_EDGE_CASE(8) S_EDGE_CASE(9) S_EDGE_CASE(10)
+    S_EDGE_CASE(11) S_EDGE_CASE(12) S_EDGE_CASE(13) S_EDGE_CASE(14)
+    default: return 0;
+    }
+}
+
 #define D_STORE(ptr, acc)                                                          \
     do {                                                                           \
         __m512d v_ = _mm512_mul_pd(acc, va);                                       \
@@ -114,43 +167,73 @@ void bp_dkernel_avx512(ptrdiff_t kc, const double *restrict pa, const double *re
     D_OUT(7); D_OUT(8); D_OUT(9); D_OUT(10); D_OUT(11); D_OUT(12); D_OUT(13);
 }
 
+/* Transposes a 16 x 16 block held in r[0..15] (row i in r[i]) in registers:
+ * on return r[j] holds column j. */
+#define S_TRANSPOSE16(r, t)                                                        \
+    do {                                                                           \
+        for (int i_ = 0; i_ < 16; i_ += 2) {                                       \
+            t[i_] = _mm512_unpacklo_ps(r[i_], r[i_ + 1]);                          \
+            t[i_ + 1] = _mm512_unpackhi_ps(r[i_], r[i_ + 1]);                      \
+        }                                                                          \
+        for (int i_ = 0; i_ < 16; i_ += 4) {                                       \
+            r[i_] = _mm512_shuffle_ps(t[i_], t[i_ + 2], _MM_SHUFFLE(1, 0, 1, 0));  \
+            r[i_ + 1] = _mm512_shuffle_ps(t[i_], t[i_ + 2], _MM_SHUFFLE(3, 2, 3, 2)); \
+            r[i_ + 2] = _mm512_shuffle_ps(t[i_ + 1], t[i_ + 3], _MM_SHUFFLE(1, 0, 1, 0)); \
+            r[i_ + 3] = _mm512_shuffle_ps(t[i_ + 1], t[i_ + 3], _MM_SHUFFLE(3, 2, 3, 2)); \
+        }                                                                          \
+        for (int h_ = 0; h_ < 16; h_ += 8) {                                       \
+            for (int i_ = 0; i_ < 4; i_++) {                                       \
+                t[h_ + i_] = _mm512_shuffle_f32x4(r[h_ + i_], r[h_ + i_ + 4], 0x88); \
+                t[h_ + i_ + 4] = _mm512_shuffle_f32x4(r[h_ + i_], r[h_ + i_ + 4], 0xdd); \
+            }                                                                      \
+        }                                                                          \
+        for (int i_ = 0; i_ < 8; i_++) {                                           \
+            r[i_] = _mm512_shuffle_f32x4(t[i_], t[i_ + 8], 0x88);                  \
+            r[i_ + 8] = _mm512_shuffle_f32x4(t[i_], t[i_ + 8], 0xdd);              \
+        }                                                                          \
+    } while (0)
+
+/* dst[p*stride + i] = src[i*ld + p] for i < rows (<= 16), p < kc: 16 x 16
+ * blocks transposed in registers (missing rows are zero, the tail of k is
+ * loaded masked), each column stored `width` lanes wide. Reading 16 source
+ * lines together uses each whole while it is in L1 (a column read across
+ * rows at a power-of-two stride would thrash it). */
+static inline __attribute__((always_inline)) BP_TARGET_AVX512 void
+s_transpose_rows(const float *restrict src, ptrdiff_t ld, int rows, ptrdiff_t kc,
+                 float *restrict dst, ptrdiff_t stride, int width) {
+    const __mmask16 out = (__mmask16)((1u << width) - 1);
+    for (ptrdiff_t p = 0; p < kc; p += 16) {
+        ptrdiff_t left = kc - p;
+        __mmask16 in = left >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << left) - 1);
+        __m512 r[16], t[16];
+        for (int i = 0; i < 16; i++)
+            r[i] = i < rows ? _mm512_maskz_loadu_ps(in, src + i * ld + p) : _mm512_setzero_ps();
+        S_TRANSPOSE16(r, t);
+        int cols = left >= 16 ? 16 : (int)left;
+        for (int j = 0; j < cols; j++) _mm512_mask_storeu_ps(dst + (p + j) * stride, out, r[j]);
+    }
+}
+
 /* Packs one full 14-row panel of a row-major A (no transpose): dst[p*14 + r] =
- * src[r*lda + p] for p < kc. 16-column strips are transposed in registers
- * (16 x 16, with two zero rows) and stored 14 lanes at a time. */
+ * src[r*lda + p] for p < kc. */
 BP_TARGET_AVX512
 void bp_spack_a14_avx512(const float *restrict src, ptrdiff_t lda, ptrdiff_t kc,
                          float *restrict dst) {
-    ptrdiff_t p = 0;
-    for (; p + 16 <= kc; p += 16) {
-        __m512 r[16], t[16];
-        for (int i = 0; i < 14; i++) r[i] = _mm512_loadu_ps(src + i * lda + p);
-        r[14] = _mm512_setzero_ps();
-        r[15] = _mm512_setzero_ps();
-        for (int i = 0; i < 16; i += 2) {
-            t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-            t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-        }
-        for (int i = 0; i < 16; i += 4) {
-            r[i] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
-            r[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
-            r[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
-            r[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
-        }
-        for (int h = 0; h < 16; h += 8) {
-            for (int i = 0; i < 4; i++) {
-                t[h + i] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0x88);
-                t[h + i + 4] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0xdd);
-            }
-        }
-        for (int i = 0; i < 8; i++) {
-            r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
-            r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
-        }
-        /* r[j] now holds column p + j of the 16 rows. */
-        for (int j = 0; j < 16; j++) _mm512_mask_storeu_ps(dst + (p + j) * 14, 0x3FFF, r[j]);
+    s_transpose_rows(src, lda, 14, kc, dst, 14, 14);
+}
+
+/* Packs one 32-column panel of op(B) = B^T from a row-major B (columns
+ * beyond `cols` zero): dst[p*32 + j] = src[j*ldb + p]. */
+BP_TARGET_AVX512
+void bp_spack_bt32_avx512(const float *restrict src, ptrdiff_t ldb, int cols, ptrdiff_t kc,
+                          float *restrict dst) {
+    int lo = cols < 16 ? cols : 16, hi = cols - lo;
+    s_transpose_rows(src, ldb, lo, kc, dst, 32, 16);
+    if (hi > 0) {
+        s_transpose_rows(src + 16 * ldb, ldb, hi, kc, dst + 16, 32, 16);
+    } else {
+        for (ptrdiff_t p = 0; p < kc; p++) _mm512_store_ps(dst + p * 32 + 16, _mm512_setzero_ps());
     }
-    for (; p < kc; p++)
-        for (int i = 0; i < 14; i++) dst[p * 14 + i] = src[i * lda + p];
 }
 
 /* Packs one full 32-column panel of a row-major B (no transpose):
