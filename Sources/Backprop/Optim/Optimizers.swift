@@ -99,6 +99,11 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
     /// One update of every parameter that has a gradient.
     public func step() {
         forEachParameterWithGradient(parameters) { i, p, g, n in
+            if momentum == 0 && weightDecay == 0 {
+                // Plain SGD, θ ← θ - η g: one fused multiply-add pass.
+                Kernels.axpy(Scalar(-learningRate), g, p, n)
+                return
+            }
             var buffer: UnsafeMutablePointer<Scalar>? = nil
             var first = false
             if momentum != 0 { (buffer, first) = momentumBuffers.pointer(i, count: n) }
