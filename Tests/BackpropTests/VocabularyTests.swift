@@ -192,3 +192,19 @@ struct ExplainCheckpointTests {
         #expect(both.code == 64 && both.errors.contains("exactly one of --example N and --input VALUES"))
     }
 }
+
+@Suite("README: one description of each layer")
+struct VocabularyReadmeTests {
+    /// The README's snippet, verbatim but for `print`, whose line is compared instead.
+    @Test func readmeSnippet() throws {
+        let a = try Activation(parsing: "leaky_relu:0.1")
+        let model = Sequential<Float>(describedBy: [.linear(inFeatures: 2, outFeatures: 8), .activation(a),
+                                                    .linear(inFeatures: 8, outFeatures: 1)], seed: 1)
+        let code = ModelSpec(layers: [.linear(inFeatures: 2, outFeatures: 8), .activation(a)]).pytorchCode
+        #expect(code == "nn.Sequential(nn.Linear(2, 8), nn.LeakyReLU(negative_slope=0.1))")
+        #expect(model.namedParameters().map(\.name) == ["0.weight", "0.bias", "2.weight", "2.bias"])
+        // The same seed builds the same weights as the widths shorthand of ModelSpec.
+        let same = ModelSpec(widths: [2, 8, 1], activation: a).makeModel(seed: 1)
+        #expect(model.stateDict() == same.stateDict())
+    }
+}
