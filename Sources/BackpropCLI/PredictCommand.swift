@@ -8,6 +8,8 @@ public struct PredictCommand: ParsableCommand {
         abstract: "Write a checkpoint's predictions for a CSV file or one input.",
         discussion: """
             Classification prints the predicted class and the softmax probabilities; regression the values.
+            Without --csv or --input: the examples `eval` would score (by default the validation split of the
+            dataset recorded in the checkpoint).
             Example: backprop predict moons.safetensors --input 0.5,-0.2
             """
     )
@@ -23,15 +25,16 @@ public struct PredictCommand: ParsableCommand {
 
     public init() {}
 
-    /// Requires exactly one of `--csv` and `--input`.
+    /// Allows at most one of `--csv` and `--input`.
     public func validate() throws {
-        guard (csv == nil) != (input == nil) else { throw ValidationError("give exactly one of --csv FILE or --input VALUES") }
+        guard csv == nil || input == nil else { throw ValidationError("give at most one of --csv FILE or --input VALUES") }
     }
 
     /// Writes the predictions as CSV (a header, then one row per input), to `--output` or standard output.
     public func run() throws {
         let text = try csv.map { try Inference.predict(checkpoint: checkpoint, csv: $0) }
-            ?? Inference.predict(checkpoint: checkpoint, input: input!)
+            ?? input.map { try Inference.predict(checkpoint: checkpoint, input: $0) }
+            ?? Inference.predictRecorded(checkpoint: checkpoint)
         if let output { try FileIO.writeText(text, to: output) } else { print(text, terminator: "") }
     }
 }

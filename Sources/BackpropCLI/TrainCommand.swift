@@ -24,12 +24,12 @@ public struct TrainCommand: ParsableCommand {
 
     @Option(name: .long, help: "digits | spirals[:K] | moons | sine | blobs[:K] | mnist:FOLDER | csv:FILE")
     var dataset = "digits"
-    @Option(name: .long, help: "CSV target column: a header name or a 0-based index (-1: last).")
+    @Option(name: .long, parsing: .unconditional, help: "CSV target column: a header name or a 0-based index (-1: last).")
     var target: String?
     @Option(name: .long, parsing: .unconditional, help: "CSV feature columns, comma-separated (default: all but the target).")
     var features: String?
-    @Option(name: .long, help: "CSV task: automatic | classification | regression.")
-    var task: String = "automatic"
+    @Option(name: .long, help: "CSV task: automatic | classification | regression (default: automatic).")
+    var task: String?
     @Option(name: .long, help: "Examples to generate for a synthetic dataset.")
     var samples = 1000
     @Option(name: .long, help: "Noise of a synthetic dataset (default per dataset).")
@@ -41,9 +41,9 @@ public struct TrainCommand: ParsableCommand {
     var hidden: String?
     @Option(name: .long, help: "Hidden activation: \(Activation.forms.joined(separator: " | ")).",
             transform: { try Activation(parsing: $0) })
-    var activation: Activation = .relu()
-    @Option(name: .long, help: "Dropout probability after each hidden activation.")
-    var dropout = 0.0
+    var activation: Activation?
+    @Option(name: .long, help: "Dropout probability after each hidden activation (default: 0).")
+    var dropout: Double?
     @Option(name: .long, help: "Loss: \(LossKind.allCases.map(\.rawValue).joined(separator: " | ")) (default: cross_entropy for classes, mse otherwise).")
     var loss: String?
     @Option(name: .long, help: "A JSON model spec {\"layers\": [...], \"activation\": ..., \"dropout\": ..., \"loss\": ...}.")
@@ -74,6 +74,7 @@ public struct TrainCommand: ParsableCommand {
     var checkpoint: String?
     @Option(name: .long, help: "Progress: auto (a bar on a terminal, lines otherwise) | bar | lines | none.")
     var progress = "auto"
+    @OptionGroup var longRun: LongRunOptions
 
     public init() {}
 
@@ -83,14 +84,16 @@ public struct TrainCommand: ParsableCommand {
         o.dataset = dataset
         o.target = target
         o.features = features?.split(separator: ",").map { String($0).trimmed() }
-        guard let t = CSVTask(rawValue: task) else { throw CLIError("--task \(task): use automatic, classification or regression") }
-        o.task = t
+        if let task {
+            guard let t = CSVTask(rawValue: task) else { throw CLIError("--task \(task): use automatic, classification or regression") }
+            o.task = t
+        }
         o.samples = samples
         o.noise = noise
         o.layers = try layers.map { try Self.widths($0, flag: "--layers") }
         o.hidden = try hidden.map { try Self.widths($0, flag: "--hidden") }
-        o.activation = activation
-        o.dropout = dropout
+        if let activation { o.activation = activation }
+        if let dropout { o.dropout = dropout }
         if let loss {
             guard let k = LossKind(rawValue: loss) else {
                 throw CLIError("--loss \(loss): use one of \(LossKind.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -116,6 +119,9 @@ public struct TrainCommand: ParsableCommand {
         case "bar", "lines", "none": o.progress = TrainingOptions.ProgressStyle(rawValue: progress)!
         default: throw CLIError("--progress \(progress): use auto, bar, lines or none")
         }
+        try checkConflicts(resume: longRun.resume != nil)
+        try longRun.apply(to: &o)
+        o.terminalColumns = terminalColumns()
         return o
     }
 
@@ -163,30 +169,43 @@ extension String {
 // @unchecked: `source` is created once in init and only resumed/cancelled from the main thread.
 final class InterruptFlag: @unchecked Sendable {
     private let flag = Atomic<Bool>(false)
-    private let source: any DispatchSourceSignal
+    private var source: (any DispatchSourceSignal)?
+    private let quit: @Sendable () -> Void
+    private let message: @Sendable (String) -> Void
 
-    private init() {
-        signal(SIGINT, SIG_IGN)   // let the dispatch source see SIGINT instead of the default handler
-        source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+    /// A flag not yet tied to SIGINT; `quit` ends the process on the second signal. (Raising SIGINT
+    /// again from the handler does not work: it runs on a dispatch thread that blocks the signal, so
+    /// the signal stayed pending and the run went on.)
+    init(quit: @escaping @Sendable () -> Void = { _exit(130) },
+         message: @escaping @Sendable (String) -> Void = { writeUnbuffered($0, to: STDERR_FILENO) }) {
+        self.quit = quit
+        self.message = message
     }
 
     static func install() -> InterruptFlag {
         let f = InterruptFlag()
-        f.source.setEventHandler { [f] in
-            if f.flag.exchange(true, ordering: .sequentiallyConsistent) {
-                signal(SIGINT, SIG_DFL)
-                raise(SIGINT)
-            }
-            writeUnbuffered("\nCtrl-C: stopping after the current batch (press again to quit now)\n", to: STDERR_FILENO)
-        }
-        f.source.resume()
+        signal(SIGINT, SIG_IGN)   // let the dispatch source see SIGINT instead of the default handler
+        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
+        source.setEventHandler { [f] in f.signalReceived() }
+        f.source = source
+        source.resume()
         return f
+    }
+
+    /// What a SIGINT does: the first sets the flag, the second quits at once (exit status 130).
+    func signalReceived() {
+        if flag.exchange(true, ordering: .sequentiallyConsistent) {
+            message("\nCtrl-C again: quitting now\n")
+            quit()
+            return
+        }
+        message("\nCtrl-C: stopping after the current batch (press again to quit now)\n")
     }
 
     var isSet: Bool { flag.load(ordering: .sequentiallyConsistent) }
 
     func uninstall() {
-        source.cancel()
+        source?.cancel()
         signal(SIGINT, SIG_DFL)
     }
 }

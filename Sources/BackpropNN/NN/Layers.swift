@@ -34,12 +34,25 @@ public final class Dropout<Scalar: TensorScalar>: Module {
     public var isTraining = true
     /// Draws the masks; seeded, so a run can be repeated.
     public var generator: SeededGenerator
+    /// The seed the generator started from.
+    public let seed: UInt64
 
     /// Dropout with masks from a generator seeded with `seed`.
     public init(probability: Double = 0.5, seed: UInt64) {
         precondition((0...1).contains(probability), "Dropout: probability must be in [0, 1], got \(probability)")
         self.probability = probability
+        self.seed = seed
         generator = SeededGenerator(seed: seed)
+    }
+
+    /// Restarts the masks from a generator that depends only on ``seed`` and `step`, so that
+    /// training step `step` draws the same masks in a resumed run as in an uninterrupted one.
+    ///
+    /// ```swift
+    /// drop.reseed(step: 120)
+    /// ```
+    public func reseed(step: Int) {
+        generator = SeededGenerator(seed: seed ^ (UInt64(truncatingIfNeeded: step) &* 0x9E37_79B9_7F4A_7C15))
     }
 
     /// Dropout with masks from a generator seeded from the global one.

@@ -27,7 +27,7 @@ public protocol Optimizer: AnyObject {
 
 /// One optimizer-state buffer per parameter, allocated on first use.
 struct StateBuffers<Scalar: TensorScalar> {
-    private var buffers: [TensorStorage<Scalar>?]
+    var buffers: [TensorStorage<Scalar>?]
 
     init(count: Int) { buffers = Array(repeating: nil, count: count) }
 
@@ -79,7 +79,7 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
     public let nesterov: Bool
     /// λ, the L2 penalty added to the gradient.
     public let weightDecay: Double
-    private var momentumBuffers: StateBuffers<Scalar>
+    var momentumBuffers: StateBuffers<Scalar>
 
     /// SGD over `parameters` with PyTorch's defaults (no momentum, no decay).
     public init(parameters: [Tensor<Scalar>], learningRate: Double, momentum: Double = 0, dampening: Double = 0,
@@ -145,8 +145,8 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
     public let amsgrad: Bool
     /// Decoupled decay (AdamW) instead of L2 added to the gradient.
     let decoupled: Bool
-    private var steps: [Int]
-    private var firstMoments, secondMoments, maxSecondMoments: StateBuffers<Scalar>
+    var steps: [Int]
+    var firstMoments, secondMoments, maxSecondMoments: StateBuffers<Scalar>
 
     /// Adam with PyTorch's defaults: η = 1e-3, β = (0.9, 0.999), ε = 1e-8.
     public convenience init(parameters: [Tensor<Scalar>], learningRate: Double = 1e-3, betas: (Double, Double) = (0.9, 0.999),
@@ -202,7 +202,7 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
 /// let optimizer = AdamW(parameters: model.parameters(), learningRate: 1e-3, weightDecay: 0.01)
 /// ```
 public final class AdamW<Scalar: TensorScalar>: Optimizer {
-    private let adam: Adam<Scalar>
+    let adam: Adam<Scalar>
     /// The parameters this optimizer updates.
     public var parameters: [Tensor<Scalar>] { adam.parameters }
     /// η.
@@ -249,7 +249,9 @@ public final class RMSprop<Scalar: TensorScalar>: Optimizer {
     public let momentum: Double
     /// Divide by the estimated variance instead of the raw second moment.
     public let centered: Bool
-    private var squareAverages, gradAverages, momentumBuffers: StateBuffers<Scalar>
+    var squareAverages, gradAverages, momentumBuffers: StateBuffers<Scalar>
+    /// Steps taken per parameter (PyTorch's `state[p]["step"]`); the update does not use it.
+    var steps: [Int]
 
     /// RMSprop with PyTorch's defaults: η = 0.01, α = 0.99, ε = 1e-8.
     public init(parameters: [Tensor<Scalar>], learningRate: Double = 0.01, alpha: Double = 0.99, eps: Double = 1e-8,
@@ -263,6 +265,7 @@ public final class RMSprop<Scalar: TensorScalar>: Optimizer {
         self.momentum = momentum
         self.centered = centered
         squareAverages = StateBuffers(count: parameters.count)
+        steps = Array(repeating: 0, count: parameters.count)
         gradAverages = squareAverages
         momentumBuffers = squareAverages
     }
@@ -270,6 +273,7 @@ public final class RMSprop<Scalar: TensorScalar>: Optimizer {
     /// One update of every parameter that has a gradient.
     public func step() {
         forEachParameterWithGradient(parameters) { i, p, g, n in
+            steps[i] += 1
             let sq = squareAverages.pointer(i, count: n).pointer
             let ga = centered ? gradAverages.pointer(i, count: n).pointer : nil
             let buf = momentum > 0 ? momentumBuffers.pointer(i, count: n).pointer : nil

@@ -11,7 +11,14 @@ import BackpropData
 ///   `backprop predict` rebuild the model from the file alone;
 /// - `preprocessing`: JSON with the standardisation fitted on the training
 ///   data, class names and feature names, applied again at prediction time;
-/// - `training`: JSON about the run (dataset, epochs, seed, final scores), for people.
+/// - `training`: JSON about the run (dataset, epochs, seed, final scores, the
+///   options and the position reached), for people and for resuming.
+///
+/// A checkpoint written during training also holds the optimizer's state, as
+/// tensors named `optimizer.` + PyTorch's state names (`optimizer.state.0.exp_avg`,
+/// ...; see ``OptimizerStateDict``). They are not part of the model: ``load(path:)``
+/// and ``loadWeights(into:from:)`` skip them, and PyTorch code filters them out
+/// before `load_state_dict(..., strict=True)`.
 ///
 /// ```swift
 /// try Checkpoint(spec: spec, model: model).save(to: "digits.safetensors")
@@ -27,6 +34,12 @@ public struct Checkpoint {
     public var preprocessing: Preprocessing
     /// Free-form information about the run.
     public var training: JSON?
+    /// The optimizer's state by PyTorch's names without the `optimizer.` prefix (`state.0.exp_avg`, ...);
+    /// empty for a checkpoint that cannot be resumed.
+    public var optimizerState: [(name: String, tensor: Tensor<Float>)] = []
+
+    /// The prefix of the optimizer's tensors in the file.
+    public static let optimizerPrefix = "optimizer."
 
     /// A checkpoint of `model`, which must have been built from `spec`.
     ///
@@ -52,7 +65,8 @@ public struct Checkpoint {
 
     /// The file's bytes (deterministic: same model, same bytes).
     public func encoded() -> [UInt8] {
-        Safetensors.encode(model.namedParameters().map { ($0.name, $0.tensor.detached()) }, metadata: metadata)
+        Safetensors.encode(model.namedParameters().map { ($0.name, $0.tensor.detached()) }
+                           + optimizerState.map { (Checkpoint.optimizerPrefix + $0.name, $0.tensor) }, metadata: metadata)
     }
 
     /// Writes the file atomically: an existing checkpoint at `path` is
@@ -76,14 +90,20 @@ public struct Checkpoint {
         } ?? Preprocessing()
         let training = try file.metadata["training"].map { try JSON.parse($0, source: path + " __metadata__.training") }
         let model = spec.makeModel(seed: 0)
-        try loadWeights(into: model, from: file)
+        let tensors: [String: Tensor<Float>] = try file.tensors()
+        try loadWeights(into: model, from: tensors, path: path)
         model.eval()
-        return Checkpoint(spec: spec, model: model, preprocessing: preprocessing, training: training)
+        var checkpoint = Checkpoint(spec: spec, model: model, preprocessing: preprocessing, training: training)
+        checkpoint.optimizerState = tensors.keys.filter { $0.hasPrefix(optimizerPrefix) }.sorted().map {
+            (String($0.dropFirst(optimizerPrefix.count)), tensors[$0]!)
+        }
+        return checkpoint
     }
 
     /// Copies a safetensors file's tensors into `model` by state_dict name
     /// (F16, BF16, F32 and F64 convert). Missing, extra or misshapen tensors
     /// are an error that names each one, and leave the model unchanged.
+    /// Tensors named `optimizer.*` (an optimizer's state) are not the model's and are skipped.
     ///
     /// ```swift
     /// let model = Sequential<Float>(Linear(4, 8), ReLU(), Linear(8, 3))
@@ -94,11 +114,14 @@ public struct Checkpoint {
     }
 
     static func loadWeights<M: Module>(into model: M, from file: SafetensorsFile) throws where M.Scalar == Float {
-        let tensors: [String: Tensor<Float>] = try file.tensors()
+        try loadWeights(into: model, from: file.tensors(), path: file.path)
+    }
+
+    static func loadWeights<M: Module>(into model: M, from tensors: [String: Tensor<Float>], path: String) throws where M.Scalar == Float {
         do {
-            try model.loadStateDict(tensors)
+            try model.loadStateDict(tensors.filter { !$0.key.hasPrefix(optimizerPrefix) })
         } catch let e as StateDictError {
-            throw DataError(path: file.path, "the tensors do not fit the model: " + e.problems.joined(separator: "; "))
+            throw DataError(path: path, "the tensors do not fit the model: " + e.problems.joined(separator: "; "))
         }
     }
 }

@@ -27,6 +27,7 @@ public enum Inference {
                                 split: Split = .auto, batchSize: Int = 512) throws -> String {
         let checkpoint = try Checkpoint.load(path: path)
         let (part, spec, label) = try examples(for: checkpoint, path: path, dataset: dataset, target: target, split: split)
+        guard part.count > 0 else { throw DataError(path: path, "nothing to evaluate: \(spec) gives \(label)") }
         let x = checkpoint.preprocessing.apply(part.features)
         let e = Trainer.evaluate(model: checkpoint.model, loss: checkpoint.spec.loss, data: part.withFeatures(x), batchSize: batchSize)
         var lines = ["checkpoint \(path): \(checkpoint.spec.pytorchCode)",

@@ -21,6 +21,22 @@ public enum TrainingText {
         return s
     }
 
+    /// The progress bar fitted to a terminal `columns` wide: the bar shrinks (to 5 cells at least) and
+    /// then the line is cut, so that it never reaches the last column (a full line would wrap, and each
+    /// redraw would leave a stale line behind).
+    ///
+    /// ```swift
+    /// TrainingText.progressBar(p, columns: 80).count   // at most 79
+    /// ```
+    public static func progressBar(_ p: BatchProgress, columns: Int) -> String {
+        let limit = max(columns - 1, 1)
+        let full = progressBar(p, width: 24)
+        let others = full.count - 24
+        let width = min(24, max(5, limit - others))
+        let line = progressBar(p, width: width)
+        return line.count <= limit ? line : String(line.prefix(limit))
+    }
+
     /// `epoch  3/20  loss 0.2345  acc 93.12%  val_loss 0.2500  val_acc 92.50%  0.12 s  45,210 samples/s`.
     public static func epochLine(_ r: EpochRecord, epochs: Int) -> String {
         var s = "epoch \(pad(r.epoch, to: epochs))/\(epochs)  loss \(fixed(r.trainLoss, 4))"

@@ -61,6 +61,10 @@ public struct TrainingHistory: Sendable {
     public var seconds = 0.0
     /// Examples processed, over all epochs.
     public var samples = 0
+    /// Set when a batch's loss was NaN or infinite: training stopped there, before that batch's step.
+    public var failure: NonFiniteLossError?
+    /// `true` when ``Trainer/earlyStopping`` ended training.
+    public var stoppedEarly = false
 }
 
 /// Loss, accuracy and confusion matrix of a model on a dataset.
@@ -98,6 +102,13 @@ public final class Trainer {
     public let optimizer: any Optimizer
     /// Stepped once per epoch, if set.
     public var schedule: (any LearningRateSchedule)?
+    /// Where ``fit(train:validation:epochs:batchSize:seed:onEvent:shouldStop:)`` starts (a resumed
+    /// run sets it) and, after each step, where training stands.
+    public var position = TrainingPosition()
+    /// Before each step, scale the gradients so that their global 2-norm is at most this (``clipGradNorm(_:maxNorm:)``).
+    public var maxGradNorm: Double?
+    /// Stop when the validation loss has not improved for `patience` epochs; also tracks the best epoch.
+    public var earlyStopping: EarlyStopping?
 
     /// A trainer for `model`; `optimizer` must have been built over `model.parameters()`.
     ///
@@ -130,20 +141,32 @@ public final class Trainer {
             let d = clock.now - t
             return Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
         }
-        for epoch in 1...max(epochs, 1) where epochs > 0 {
+        let randomModules = Trainer.reseedableModules(model)
+        epochLoop: for epoch in (position.epoch + 1)..<(max(epochs, position.epoch) + 1) {
             model.train()
             let epochStart = clock.now
-            var lossSum = 0.0, correct = 0, seen = 0, batchIndex = 0
+            var lossSum = 0.0, correct = 0, seen = 0, batchIndex = position.batch
             var stopped = false
-            for batch in loader.batches(epoch: epoch - 1) {
+            for batch in loader.batches(epoch: epoch - 1).dropFirst(position.batch) {
+                for m in randomModules { m.reseed(step: position.step) }   // masks depend on the step only
                 let output = model(batch.features)               // 1. predict
                 let l = loss(output, batch)                       // 2. loss
+                let lossValue = l.item
+                guard lossValue.isFinite else {
+                    for m in randomModules { m.reseed(step: position.step) }
+                    history.failure = NonFiniteLossError(epoch: epoch, batch: batchIndex + 1, loss: Double(lossValue),
+                                                         origin: Trainer.firstNonFinite(model: model, loss: loss, batch: batch))
+                    break epochLoop
+                }
                 optimizer.zeroGrad()                              // 3. clear gradients
                 l.backward()                                      // 4. backward
+                if let maxGradNorm { clipGradNorm(model.parameters(), maxNorm: maxGradNorm) }
                 optimizer.step()                                  // 5. update
                 batchIndex += 1
+                position.batch += 1
+                position.step += 1
                 seen += batch.count
-                lossSum += Double(l.item) * Double(batch.count)
+                lossSum += Double(lossValue) * Double(batch.count)
                 if loss.isClassification { correct += Trainer.correctCount(output, batch.classIndices) }
                 onEvent(.batch(BatchProgress(epoch: epoch, epochs: epochs, batch: batchIndex, batchCount: loader.batchCount,
                                              samples: seen, loss: lossSum / Double(seen),
@@ -166,7 +189,14 @@ public final class Trainer {
             record.seconds = seconds(since: epochStart)
             history.epochs.append(record)
             schedule?.step()
+            position.epoch = epoch
+            position.batch = 0
+            if let l = record.validationLoss { earlyStopping?.record(epoch: epoch, validationLoss: l) }
             onEvent(.epoch(record, epochs: epochs))
+            if earlyStopping?.shouldStop == true && epoch < epochs {
+                history.stoppedEarly = true
+                break
+            }
             if stopped {
                 history.interrupted = epoch < epochs
                 break

@@ -58,6 +58,20 @@ public struct TrainingOptions: Sendable {
     public var checkpointPath: String?
     /// How progress is shown.
     public var progress: ProgressStyle = .lines
+    /// A learning-rate schedule stepped after each epoch; `nil` keeps the rate.
+    public var schedule: ScheduleKind?
+    /// Clip the gradients' global 2-norm to this before each step; `nil` for none.
+    public var maxGradNorm: Double?
+    /// Stop after this many epochs without a lower validation loss, and keep the best
+    /// checkpoint beside the last one (``TrainingSession/bestCheckpointPath(for:)``); `nil` for none.
+    public var earlyStoppingPatience: Int?
+    /// Threads for the large kernels during the run (``Parallelism/threadCount``); `nil` keeps the current setting.
+    public var threads: Int?
+    /// A checkpoint written by a run with these options to continue from: its model, optimizer state,
+    /// position and recorded options are used; `epochs` is the total, counting the epochs already done.
+    public var resumePath: String?
+    /// The width of the terminal the progress bar is drawn on, in columns; the bar's line stays shorter.
+    public var terminalColumns = 80
 
     /// Options with the defaults of `backprop train` (digits, Adam, lr 1e-3, batch 64).
     ///
@@ -93,6 +107,10 @@ public struct TrainingResult {
     public var trainCount: Int
     /// Number of validation examples.
     public var validationCount: Int
+    /// The optimizer's learning rate at the end (after the schedule's steps).
+    public var learningRate: Double = 0
+    /// Where training stopped: epochs, batches and steps done, counting those before a resume.
+    public var position = TrainingPosition()
 }
 
 /// The library side of `backprop train`: see ``run(_:output:shouldStop:)``.
@@ -120,8 +138,26 @@ public enum TrainingSession {
     /// (`\r` redraws on a terminal). `shouldStop` is checked after every
     /// batch; when it returns `true` the run stops there and still saves.
     @discardableResult
-    public static func run(_ o: TrainingOptions, output: (String) -> Void,
+    public static func run(_ given: TrainingOptions, output: (String) -> Void,
                            shouldStop: () -> Bool = { false }) throws -> TrainingResult {
+        var o = given
+        var resumed: (checkpoint: Checkpoint, position: TrainingPosition, early: JSON?)?
+        if let path = given.resumePath {
+            let checkpoint = try Checkpoint.load(path: path)
+            let state = try resumeState(checkpoint.training, path: path)
+            o = try given.resuming(state.options, source: path + " __metadata__.training")
+            o.checkpointPath = given.checkpointPath ?? path
+            resumed = (checkpoint, state.position, state.early)
+        }
+        if let threads = o.threads {
+            guard threads >= 1 else { throw DataError(path: "", "thread count must be at least 1, got \(threads)") }
+        }
+        if let n = o.maxGradNorm, !(n > 0 && n.isFinite) {
+            throw DataError(path: "", "the gradient norm limit must be a positive number, got \(n)")
+        }
+        if let n = o.earlyStoppingPatience, n < 1 {
+            throw DataError(path: "", "early-stopping patience must be at least 1 epoch, got \(n)")
+        }
         let dataSpec = try DatasetSpec(parsing: o.dataset)
         let defaults = defaults(dataSpec)
         guard o.batchSize > 0 else { throw DataError(path: "--batch-size", "must be positive, got \(o.batchSize)") }
@@ -146,7 +182,9 @@ public enum TrainingSession {
 
         let outputSize = data.classCount ?? data.targetSize
         var spec: ModelSpec
-        if let modelPath = o.modelPath {
+        if let resumed {
+            spec = resumed.checkpoint.spec
+        } else if let modelPath = o.modelPath {
             spec = try ModelSpec(json: FileIO.readText(path: modelPath), source: modelPath)
         } else {
             let widths = o.layers ?? ([data.featureSize] + (o.hidden ?? defaults.hidden) + [outputSize])
@@ -165,13 +203,52 @@ public enum TrainingSession {
             throw DataError(path: o.modelPath ?? "--loss", "loss \(spec.loss.rawValue) does not fit \(dataSpec), a \(data.isClassification ? "classification" : "regression") task")
         }
 
+        if o.earlyStoppingPatience != nil && validation.count == 0 {
+            throw DataError(path: o.dataset, "early stopping needs validation examples, but the validation split is empty")
+        }
         // Fail now, not after training, when an output cannot be written.
-        for path in [o.checkpointPath].compactMap({ $0 }) { try FileIO.checkWritable(path) }
+        let bestPath = o.earlyStoppingPatience != nil ? o.checkpointPath.map(bestCheckpointPath(for:)) : nil
+        for path in [o.checkpointPath, bestPath].compactMap({ $0 }) { try FileIO.checkWritable(path) }
 
         let model = spec.makeModel(seed: o.seed)
         let optimizer = o.optimizer.make(parameters: model.parameters(), learningRate: o.learningRate,
                                          momentum: o.momentum, weightDecay: o.weightDecay)
-        let trainer = Trainer(model: model, loss: spec.loss, optimizer: optimizer)
+        let trainer = Trainer(model: model, loss: spec.loss, optimizer: optimizer,
+                              schedule: o.schedule?.make(optimizer: optimizer, epochs: epochs))
+        trainer.maxGradNorm = o.maxGradNorm
+        trainer.earlyStopping = o.earlyStoppingPatience.map { EarlyStopping(patience: $0) }
+        if let resumed, let path = o.resumePath {
+            try model.loadStateDict(resumed.checkpoint.model.stateDict())
+            let state = Dictionary(resumed.checkpoint.optimizerState.map { ($0.name, $0.tensor) }, uniquingKeysWith: { a, _ in a })
+            do {
+                try (optimizer as? any OptimizerStateDict<Float>)?.loadStateDict(state)
+            } catch let e as StateDictError {
+                throw DataError(path: path, "the optimizer state does not fit the \(o.optimizer.rawValue) optimizer: \(e)")
+            }
+            trainer.position = resumed.position
+            // Replay the schedule's epochs: the same operations give the same rate, bit for bit.
+            for _ in 0..<resumed.position.epoch { trainer.schedule?.step() }
+            if trainer.earlyStopping != nil { restore(&trainer.earlyStopping!, from: resumed.early) }
+        }
+        let previousThreads = Parallelism.threadCount
+        if let threads = o.threads { Parallelism.threadCount = threads }
+        defer { Parallelism.threadCount = previousThreads }
+        let preprocessing = Preprocessing(standardizer: standardizer, classNames: data.classNames, featureNames: data.featureNames)
+        /// The checkpoint of the model as it stands, with everything needed to resume.
+        func checkpoint(_ scores: [(String, JSON)]) -> Checkpoint {
+            var info: [(String, JSON)] = [
+                ("dataset", .string(dataSpec.description)), ("seed", .number(Double(o.seed))),
+                ("validation_split", .number(o.validationSplit)), ("epochs", .number(Double(trainer.position.epoch))),
+            ] + scores
+            if case .csv = dataSpec { info.append(("target", .string(o.target ?? ""))) }
+            if dataSpec.isSynthetic { info.append(("samples", .number(Double(o.samples)))) }
+            info += stateJSON(trainer) + [("options", o.recordJSON)]
+            var c = Checkpoint(spec: spec, model: model, preprocessing: preprocessing, training: .object(info))
+            c.optimizerState = (optimizer as? any OptimizerStateDict<Float>)?.stateDict() ?? []
+            return c
+        }
+        var lastSaved: Int?   // the epoch of the last checkpoint written during the run
+        var saveError: (any Error)?
         output("dataset \(dataSpec): \(train.count) training, \(validation.count) validation examples, "
                + plural(data.featureSize, "feature") + ", "
                + (data.classCount.map { plural($0, "class", "classes") } ?? plural(data.targetSize, "target value"))
@@ -187,46 +264,65 @@ public enum TrainingSession {
                 // Redraw at most ~20 times a second, and always on the last batch.
                 if p.totalSeconds - lastDraw >= 0.05 || p.batch == p.batchCount {
                     lastDraw = p.totalSeconds
-                    output("\r" + TrainingText.progressBar(p) + "\u{1B}[K")
+                    output("\r" + TrainingText.progressBar(p, columns: o.terminalColumns) + "\u{1B}[K")
                 }
             case (.epoch(let r, let n), .bar): output("\r" + TrainingText.epochLine(r, epochs: n) + "\u{1B}[K\n")
             case (.epoch(let r, let n), .lines): output(TrainingText.epochLine(r, epochs: n) + "\n")
             default: break
             }
-        }, shouldStop: shouldStop)
+            // After each epoch, the last checkpoint (and the best one) as it stands: a run that later
+            // diverges or is killed keeps them. Non-finite parameters never overwrite a checkpoint.
+            if case .epoch(let r, _) = event, let path = o.checkpointPath, saveError == nil, isFinite(model) {
+                var scores: [(String, JSON)] = [("train_loss", .number(r.trainLoss))]
+                if let l = r.validationLoss { scores.append(("validation_loss", .number(l))) }
+                let c = checkpoint(scores)
+                do {
+                    try c.save(to: path)
+                    lastSaved = r.epoch
+                    if let bestPath, trainer.earlyStopping?.bestEpoch == r.epoch { try c.save(to: bestPath) }
+                } catch { saveError = error }
+            }
+        }, shouldStop: { saveError != nil || shouldStop() })
+        if let saveError { throw saveError }
+        if var failure = history.failure {
+            if o.progress == .bar { output("\n") }
+            if let path = o.checkpointPath {
+                failure.origin += lastSaved.map { "; \(path) keeps epoch \($0), the last with finite parameters" }
+                    ?? (resumed != nil ? "; \(path) is left as it was" : "; no checkpoint written")
+            }
+            throw failure
+        }
+        if history.stoppedEarly, let e = trainer.earlyStopping {
+            output("early stopping: the validation loss has not improved for \(e.epochsWithoutImprovement) epochs; "
+                   + "best epoch \(e.bestEpoch ?? 0)" + (bestPath.map { " (\($0))" } ?? "") + "\n")
+        }
 
         if history.interrupted {
             if o.progress == .bar { output("\r\u{1B}[K") }
-            output("interrupted: stopped after batch \(history.batchesInLastEpoch) of epoch \(history.epochs.count + (history.batchesInLastEpoch > 0 ? 1 : 0))\n")
+            let p = trainer.position
+            output("interrupted: stopped after " + (p.batch > 0 ? "batch \(p.batch) of epoch \(p.epoch + 1)" : "epoch \(p.epoch)") + "\n")
         }
         let finalTrain = trainer.evaluate(train)
         let finalValidation = validation.count > 0 ? trainer.evaluate(validation) : nil
         output(summary(history: history, train: finalTrain, validation: finalValidation))
 
         if let checkpointPath = o.checkpointPath {
-            var info: [(String, JSON)] = [
-                ("dataset", .string(dataSpec.description)), ("seed", .number(Double(o.seed))),
-                ("validation_split", .number(o.validationSplit)), ("epochs", .number(Double(history.epochs.count))),
-                ("interrupted", .bool(history.interrupted)),
-                ("train_loss", .number(finalTrain.loss)),
-            ]
+            guard isFinite(model) else {
+                throw DataError(path: checkpointPath, "not written: the parameters are not finite after epoch \(trainer.position.epoch)"
+                                + (lastSaved.map { "; the file keeps epoch \($0)" } ?? ""))
+            }
+            var info: [(String, JSON)] = [("interrupted", .bool(history.interrupted)), ("train_loss", .number(finalTrain.loss))]
             if let a = finalTrain.accuracy { info.append(("train_accuracy", .number(a))) }
             if let v = finalValidation {
                 info.append(("validation_loss", .number(v.loss)))
                 if let a = v.accuracy { info.append(("validation_accuracy", .number(a))) }
             }
-            if case .csv = dataSpec {
-                info.append(("target", .string(o.target ?? "")))
-            }
-            if dataSpec.isSynthetic { info.append(("samples", .number(Double(o.samples)))) }
-            let checkpoint = Checkpoint(spec: spec, model: model,
-                                        preprocessing: Preprocessing(standardizer: standardizer, classNames: data.classNames,
-                                                                     featureNames: data.featureNames),
-                                        training: .object(info))
-            try checkpoint.save(to: checkpointPath)
+            try checkpoint(info).save(to: checkpointPath)
             output("checkpoint: \(checkpointPath)\n")
+            if let bestPath, trainer.earlyStopping?.bestEpoch != nil { output("best checkpoint: \(bestPath)\n") }
         }
-        return TrainingResult(history: history, spec: spec, model: model, trainCount: train.count, validationCount: validation.count)
+        return TrainingResult(history: history, spec: spec, model: model, trainCount: train.count, validationCount: validation.count,
+                              learningRate: optimizer.learningRate, position: trainer.position)
     }
 
     static func plural(_ n: Int, _ one: String, _ many: String? = nil) -> String {
