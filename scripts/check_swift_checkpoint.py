@@ -61,7 +61,8 @@ for name, dtype in [("swift_mlp_f32.safetensors", torch.float32), ("swift_mlp_f6
     path = os.path.join(HERE, name)
     with safe_open(path, framework="pt") as f:
         metadata = f.metadata()
-    state = load_file(path)
+    # Tensors named optimizer.* hold the optimizer's state for `train --resume`, not the model's.
+    state = {k: v for k, v in load_file(path).items() if not k.startswith("optimizer.")}
     arch = json.loads(metadata["architecture"])
     model = build(arch).to(dtype)
     model.load_state_dict(state, strict=True)   # raises on any missing, extra or misshapen tensor

@@ -53,7 +53,8 @@ struct CLITests {
         (["train", "--lr", "abc"], 64, "error: The value 'abc' is invalid for '--lr <lr>' (see 'backprop help train')"),
         (["train", "--optimizer", "nope"], 1, "error: --optimizer nope: use one of sgd, adam, adamw, rmsprop"),
         (["eval", "m.safetensors", "--split", "nope"], 1, "error: --split nope: use auto, validation, train or all"),
-        (["predict", "m.safetensors"], 64, "error: give exactly one of --csv FILE or --input VALUES (see 'backprop help predict')"),
+        (["predict", "m.safetensors", "--csv", "a.csv", "--input", "1"], 64,
+         "error: give at most one of --csv FILE or --input VALUES (see 'backprop help predict')"),
         (["bench", "--threads", "abc"], 64, "error: The value 'abc' is invalid for '--threads <threads>' (see 'backprop help bench')"),
         (["bench", "--allow-debug", "--threads", "0"], 1, "error: bench: --threads must be at least 1, got 0"),
 

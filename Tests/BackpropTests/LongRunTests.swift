@@ -405,3 +405,67 @@ struct LongRunTests {
         #expect(log.messages.last == "\nCtrl-C again: quitting now\n")
     }
 }
+
+/// The optimizer state against PyTorch: checkpoints written here after three steps (committed fixtures), loaded by
+/// scripts/check_optimizer_state.py into `torch.optim` with `load_state_dict`; PyTorch's next step is recorded,
+/// and a restored optimizer here takes the same step.
+@Suite("Optimizer state: PyTorch resumes from our checkpoints")
+struct OptimizerStateFixtureTests {
+    static let spec = ModelSpec(widths: [3, 4, 2])
+    // Exact in float32: multiples of 1/16.
+    static var x: Tensor<Float> { Tensor<Float>([[0.5, -1, 2], [1, 0.25, -0.5], [-0.75, 1.5, 0.125]]) }
+    static var y: Tensor<Float> { Tensor<Float>([[1, 0], [0, 1], [0.5, -0.5]]) }
+
+    static func make(_ kind: String, _ model: Sequential<Float>) -> any OptimizerStateDict<Float> {
+        switch kind {
+        case "sgd": return SGD(parameters: model.parameters(), learningRate: 0.1, momentum: 0.9)
+        case "adam": return Adam(parameters: model.parameters(), learningRate: 0.01)
+        default: return RMSprop(parameters: model.parameters(), learningRate: 0.01, momentum: 0.5)
+        }
+    }
+
+    static func step(_ model: Sequential<Float>, _ optimizer: any OptimizerStateDict<Float>) {
+        let loss = mseLoss(model(x), y)
+        optimizer.zeroGrad()
+        loss.backward()
+        optimizer.step()
+    }
+
+    /// The checkpoint after three steps, as the fixture holds it.
+    static func checkpoint(_ kind: String) -> Checkpoint {
+        let model = spec.makeModel(seed: 5)
+        let optimizer = make(kind, model)
+        for _ in 0..<3 { step(model, optimizer) }
+        var c = Checkpoint(spec: spec, model: model, training: .object([("optimizer", .string(kind))]))
+        c.optimizerState = optimizer.stateDict()
+        return c
+    }
+
+    @Test("the committed checkpoints are what the writer makes, byte for byte", arguments: ["sgd", "adam", "rmsprop"])
+    func bytes(_ kind: String) throws {
+        let path = DataTestSupport.fixture("safetensors/swift_\(kind)_state.safetensors")
+        let bytes = Self.checkpoint(kind).encoded()
+        if ProcessInfo.processInfo.environment["BACKPROP_REGENERATE_FIXTURES"] != nil {
+            try FileIO.writeAtomically(bytes, to: path)
+        }
+        #expect(try FileIO.readBytes(path: path) == bytes)
+    }
+
+    @Test("PyTorch loaded the state with optimizer.load_state_dict; its next step equals ours", arguments: ["sgd", "adam", "rmsprop"])
+    func nextStep(_ kind: String) throws {
+        let expected = try DataTestSupport.json("safetensors/swift_optimizer_state_expected.json")[kind]!
+        let path = DataTestSupport.fixture("safetensors/swift_\(kind)_state.safetensors")
+        let saved = try Checkpoint.load(path: path)
+        #expect(saved.optimizerState.map { "optimizer." + $0.name }.sorted()
+                == expected["optimizer_keys"]!.arrayValue!.compactMap(\.stringValue).sorted())
+        let model = Self.spec.makeModel(seed: 0)
+        try model.loadStateDict(saved.model.stateDict())
+        let optimizer = Self.make(kind, model)
+        try optimizer.loadStateDict(Dictionary(uniqueKeysWithValues: saved.optimizerState.map { ($0.name, $0.tensor) }))
+        Self.step(model, optimizer)
+        for (name, tensor) in model.namedParameters() {
+            let want = Tensor<Float>(shape: tensor.shape, scalars: expected["after_step"]![name]!.flatNumbers.map { Float($0) })
+            #expect(tensor.isClose(to: want, rtol: 1e-5, atol: 1e-6), "\(kind) \(name): \(tensor) vs \(want)")
+        }
+    }
+}
