@@ -61,12 +61,17 @@ extension TrainCommand {
             }
         }
         if resume {
-            // The resumed run takes these from the checkpoint; a different value would be ignored.
+            // The resumed run takes these from the checkpoint; a value given here would be ignored. (A flag
+            // given with its default value cannot be told from an absent one, and passes.)
             let recorded: [(String, Bool)] = [
                 ("--dataset", dataset != "digits"), ("--model", model != nil), ("--layers", layers != nil), ("--hidden", hidden != nil),
                 ("--activation", activation != nil), ("--dropout", dropout != nil), ("--loss", loss != nil),
                 ("--optimizer", optimizer != "adam"), ("--lr", learningRate != 1e-3), ("--seed", seed != 1),
-                ("--batch-size", batchSize != 64), ("--schedule", longRun.schedule != nil),
+                ("--batch-size", batchSize != 64), ("--momentum", momentum != 0.9), ("--weight-decay", weightDecay != 0),
+                ("--samples", samples != 1000), ("--noise", noise != nil), ("--validation-split", validationSplit != 0.2),
+                ("--standardize", standardize != nil), ("--target", target != nil), ("--task", task != nil), ("--features", features != nil),
+                ("--schedule", longRun.schedule != nil), ("--clip-grad-norm", longRun.clipGradNorm != nil),
+                ("--early-stopping", longRun.earlyStopping != nil),
             ]
             for (flag, given) in recorded where given {
                 throw CLIError("--resume and \(flag) conflict: a resumed run uses the options recorded in the checkpoint")

@@ -186,7 +186,8 @@ final class InterruptFlag: @unchecked Sendable {
         let f = InterruptFlag()
         signal(SIGINT, SIG_IGN)   // let the dispatch source see SIGINT instead of the default handler
         let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler { [f] in f.signalReceived() }
+        // Two quick presses may arrive as one event: `data` counts the signals since the last one.
+        source.setEventHandler { [f] in for _ in 0..<max(Int(f.source?.data ?? 1), 1) { f.signalReceived() } }
         f.source = source
         source.resume()
         return f
