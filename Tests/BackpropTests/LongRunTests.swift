@@ -404,6 +404,20 @@ struct LongRunTests {
         #expect(log.quits == 1)
         #expect(log.messages.last == "\nCtrl-C again: quitting now\n")
     }
+
+    /// The real signal, in a child process: before, the second SIGINT was raised again on the dispatch
+    /// thread that blocks it, stayed pending, and the run went on (here: exit 0 after the sleep).
+    @Test("a second real SIGINT ends the process with status 130")
+    func secondRealInterrupt() async {
+        await #expect(processExitsWith: .exitCode(130)) {
+            let flag = InterruptFlag.install()
+            kill(getpid(), SIGINT)
+            for _ in 0..<200 where !flag.isSet { usleep(10_000) }
+            kill(getpid(), SIGINT)
+            sleep(5)
+            exit(0)
+        }
+    }
 }
 
 /// The optimizer state against PyTorch: checkpoints written here after three steps (committed fixtures), loaded by

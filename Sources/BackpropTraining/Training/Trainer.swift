@@ -62,7 +62,7 @@ public struct TrainingHistory: Sendable {
     /// Examples processed, over all epochs.
     public var samples = 0
     /// Set when a batch's loss was NaN or infinite: training stopped there, before that batch's step.
-    public var failure: NonFiniteLossError?
+    public var nonFiniteLoss: NonFiniteLossError?
     /// `true` when ``Trainer/earlyStopping`` ended training.
     public var stoppedEarly = false
 }
@@ -154,7 +154,7 @@ public final class Trainer {
                 let lossValue = l.item
                 guard lossValue.isFinite else {
                     for m in randomModules { m.reseed(step: position.step) }
-                    history.failure = NonFiniteLossError(epoch: epoch, batch: batchIndex + 1, loss: Double(lossValue),
+                    history.nonFiniteLoss = NonFiniteLossError(epoch: epoch, batch: batchIndex + 1, loss: Double(lossValue),
                                                          origin: Trainer.firstNonFinite(model: model, loss: loss, batch: batch))
                     break epochLoop
                 }

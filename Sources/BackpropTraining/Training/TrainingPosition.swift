@@ -73,7 +73,7 @@ public struct EarlyStopping: Sendable, Equatable {
 /// A batch whose loss was NaN or infinite: where, and the first layer (or the loss) that produced it.
 ///
 /// ```swift
-/// if let failure = history.failure { print(failure) }
+/// if let failure = history.nonFiniteLoss { print(failure) }
 /// // the loss is NaN at epoch 2, batch 5: layer 2 (Linear) is the first to produce infinity (its weight holds infinity)
 /// ```
 public struct NonFiniteLossError: Error, CustomStringConvertible, Sendable, Equatable {

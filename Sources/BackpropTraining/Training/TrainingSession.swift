@@ -284,7 +284,7 @@ public enum TrainingSession {
             }
         }, shouldStop: { saveError != nil || shouldStop() })
         if let saveError { throw saveError }
-        if var failure = history.failure {
+        if var failure = history.nonFiniteLoss {
             if o.progress == .bar { output("\n") }
             if let path = o.checkpointPath {
                 failure.origin += lastSaved.map { "; \(path) keeps epoch \($0), the last with finite parameters" }
