@@ -70,6 +70,9 @@ public struct TrainingOptions: Sendable {
     /// A checkpoint written by a run with these options to continue from: its model, optimizer state,
     /// position and recorded options are used; `epochs` is the total, counting the epochs already done.
     public var resumePath: String?
+    /// Seconds between two writes of the checkpoint during training (it is also written at the end, and
+    /// when the loss stops being finite); 0 writes it after every epoch.
+    public var checkpointInterval = 60.0
     /// The width of the terminal the progress bar is drawn on, in columns; the bar's line stays shorter.
     public var terminalColumns = 80
 
@@ -232,7 +235,7 @@ public enum TrainingSession {
         }
         let previousThreads = Parallelism.threadCount
         if let threads = o.threads { Parallelism.threadCount = threads }
-        defer { Parallelism.threadCount = previousThreads }
+        defer { if o.threads != nil { Parallelism.threadCount = previousThreads } }
         let preprocessing = Preprocessing(standardizer: standardizer, classNames: data.classNames, featureNames: data.featureNames)
         /// The checkpoint of the model as it stands, with everything needed to resume.
         func checkpoint(_ scores: [(String, JSON)]) -> Checkpoint {
@@ -247,8 +250,26 @@ public enum TrainingSession {
             c.optimizerState = (optimizer as? any OptimizerStateDict<Float>)?.stateDict() ?? []
             return c
         }
-        var lastSaved: Int?   // the epoch of the last checkpoint written during the run
+        // After each epoch with finite parameters, a snapshot of the checkpoint (and of the best one), written
+        // to disk every `checkpointInterval` seconds, when the run diverges and when it ends: a run that
+        // diverges keeps the last good epoch, and short runs do not wait for a disk write per epoch.
+        var lastGood: (epoch: Int, bytes: [UInt8])?, best: [UInt8]?
+        var written: Int?, bestWritten = true   // the epoch on disk; whether `best` is
         var saveError: (any Error)?
+        let clock = ContinuousClock()
+        var lastWrite = clock.now
+        func flush() throws {
+            guard let path = o.checkpointPath else { return }
+            if let g = lastGood, written != g.epoch {
+                try FileIO.writeAtomically(g.bytes, to: path)
+                written = g.epoch
+            }
+            if let bestPath, let b = best, !bestWritten {
+                try FileIO.writeAtomically(b, to: bestPath)
+                bestWritten = true
+            }
+            lastWrite = clock.now
+        }
         output("dataset \(dataSpec): \(train.count) training, \(validation.count) validation examples, "
                + plural(data.featureSize, "feature") + ", "
                + (data.classCount.map { plural($0, "class", "classes") } ?? plural(data.targetSize, "target value"))
@@ -270,24 +291,23 @@ public enum TrainingSession {
             case (.epoch(let r, let n), .lines): output(TrainingText.epochLine(r, epochs: n) + "\n")
             default: break
             }
-            // After each epoch, the last checkpoint (and the best one) as it stands: a run that later
-            // diverges or is killed keeps them. Non-finite parameters never overwrite a checkpoint.
-            if case .epoch(let r, _) = event, let path = o.checkpointPath, saveError == nil, isFinite(model) {
+            // Non-finite parameters never make a snapshot, so never overwrite a checkpoint.
+            if case .epoch(let r, _) = event, o.checkpointPath != nil, saveError == nil, isFinite(model) {
                 var scores: [(String, JSON)] = [("train_loss", .number(r.trainLoss))]
                 if let l = r.validationLoss { scores.append(("validation_loss", .number(l))) }
-                let c = checkpoint(scores)
-                do {
-                    try c.save(to: path)
-                    lastSaved = r.epoch
-                    if let bestPath, trainer.earlyStopping?.bestEpoch == r.epoch { try c.save(to: bestPath) }
-                } catch { saveError = error }
+                lastGood = (r.epoch, checkpoint(scores).encoded())
+                if bestPath != nil, trainer.earlyStopping?.bestEpoch == r.epoch { (best, bestWritten) = (lastGood!.bytes, false) }
+                if clock.now - lastWrite >= .seconds(o.checkpointInterval) {
+                    do { try flush() } catch { saveError = error }
+                }
             }
         }, shouldStop: { saveError != nil || shouldStop() })
         if let saveError { throw saveError }
         if var failure = history.nonFiniteLoss {
             if o.progress == .bar { output("\n") }
             if let path = o.checkpointPath {
-                failure.origin += lastSaved.map { "; \(path) keeps epoch \($0), the last with finite parameters" }
+                try flush()
+                failure.origin += written.map { "; \(path) keeps epoch \($0), the last with finite parameters" }
                     ?? (resumed != nil ? "; \(path) is left as it was" : "; no checkpoint written")
             }
             throw failure
@@ -309,7 +329,7 @@ public enum TrainingSession {
         if let checkpointPath = o.checkpointPath {
             guard isFinite(model) else {
                 throw DataError(path: checkpointPath, "not written: the parameters are not finite after epoch \(trainer.position.epoch)"
-                                + (lastSaved.map { "; the file keeps epoch \($0)" } ?? ""))
+                                + ((try? flush()).flatMap { written }.map { "; the file keeps epoch \($0)" } ?? ""))
             }
             var info: [(String, JSON)] = [("interrupted", .bool(history.interrupted)), ("train_loss", .number(finalTrain.loss))]
             if let a = finalTrain.accuracy { info.append(("train_accuracy", .number(a))) }
@@ -318,6 +338,8 @@ public enum TrainingSession {
                 if let a = v.accuracy { info.append(("validation_accuracy", .number(a))) }
             }
             try checkpoint(info).save(to: checkpointPath)
+            lastGood = nil
+            try flush()   // the best epoch's snapshot, if not yet on disk
             output("checkpoint: \(checkpointPath)\n")
             if let bestPath, trainer.earlyStopping?.bestEpoch != nil { output("best checkpoint: \(bestPath)\n") }
         }
