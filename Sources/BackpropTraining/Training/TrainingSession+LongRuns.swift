@@ -55,11 +55,12 @@ extension TrainingOptions {
     /// (The architecture is stored apart, as `architecture`.)
     var recordJSON: JSON {
         var m: [(String, JSON)] = [
-            ("dataset", .string(dataset)), ("task", .string(task.rawValue)), ("samples", .number(Double(samples))),
+            ("dataset", .string("\(dataset)")), ("task", .string(task.rawValue)), ("samples", .number(Double(samples))),
             ("optimizer", .string(optimizer.rawValue)), ("lr", .number(learningRate)), ("momentum", .number(momentum)),
-            ("weight_decay", .number(weightDecay)), ("batch_size", .number(Double(batchSize))),
+            ("batch_size", .number(Double(batchSize))),
             ("seed", .string(String(seed))), ("validation_split", .number(validationSplit)),
         ]
+        if let weightDecay = Self.number(weightDecay) { m.append(("weight_decay", weightDecay)) }
         if let target { m.append(("target", .string(target))) }
         if let features { m.append(("features", .array(features.map { .string($0) }))) }
         if let noise { m.append(("noise", .number(noise))) }
@@ -82,7 +83,7 @@ extension TrainingOptions {
         }
         var o = self
         guard let dataset = try value("dataset", \.stringValue) else { throw DataError(path: source, "options.dataset is missing") }
-        o.dataset = dataset
+        o.dataset = try Self.dataset(dataset)
         o.target = try value("target", \.stringValue)
         o.features = try value("features") { $0.arrayValue?.compactMap(\.stringValue) }
         o.task = try value("task") { $0.stringValue.flatMap(CSVTask.init(rawValue:)) } ?? .automatic
@@ -106,6 +107,15 @@ extension TrainingOptions {
         o.epochs = epochs ?? recordedEpochs
         return o
     }
+}
+
+extension TrainingOptions {
+    // `dataset` as the options hold it (text, or a parsed ``DatasetSpec``).
+    static func dataset(_ text: String) throws -> String { text }
+    static func dataset(_ text: String) throws -> DatasetSpec { try DatasetSpec(parsing: text) }
+    // An option that may be unset.
+    static func number(_ x: Double) -> JSON? { .number(x) }
+    static func number(_ x: Double?) -> JSON? { x.map { .number($0) } }
 }
 
 extension TrainingSession {
