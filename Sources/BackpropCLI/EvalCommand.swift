@@ -17,7 +17,7 @@ public struct EvalCommand: ParsableCommand {
     var checkpoint: String
     @Option(name: .long, help: "digits | spirals[:K] | moons | sine | blobs[:K] | mnist:FOLDER (test split) | csv:FILE (default: the dataset the checkpoint was trained on).")
     var dataset: String?
-    @Option(name: .long, help: "CSV target column (default: the one used in training).")
+    @Option(name: .long, parsing: .unconditional, help: "CSV target column, a name or a 0-based index, -1 the last (default: the one used in training).")
     var target: String?
     @Option(name: .long, help: "auto | validation | train | all")
     var split = "auto"

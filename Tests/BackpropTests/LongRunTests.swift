@@ -383,6 +383,8 @@ struct LongRunTests {
         let checkpoint = try Checkpoint.load(path: path)
         #expect(checkpoint.preprocessing.featureNames == ["w", "x", "y", "z"])
         #expect(checkpoint.preprocessing.classNames == ["a", "b", "c"])
+        let eval = runTool(["eval", path, "--dataset", "csv:" + csv, "--target", "-1"])
+        #expect(eval.code == 0, "\(eval.errors)")
     }
 
     @Test("the progress bar fits the terminal: shorter than its width, bar shrinking first")
