@@ -134,7 +134,8 @@ extension Trainer {
                 if !bad.isEmpty { text += " (its " + bad.joined(separator: ", ") + ": an earlier step diverged; lower the learning rate)" }
                 return text
             }
-            return "the \(loss.rawValue) loss of finite outputs is not finite"
+            let largest = x.withUnsafeBufferPointer { $0.reduce(Float(0)) { max($0, abs($1)) } }
+            return "the \(loss.rawValue) loss of finite outputs (the largest of magnitude \(largest)) is not finite"
         }
     }
 }
