@@ -55,8 +55,9 @@ extension TrainCommand {
                 throw CLIError("--model and \(flag) conflict: the model file describes the layers, activation, dropout and loss")
             }
         }
-        if !dataset.hasPrefix("csv:") {
-            for (flag, given) in [("--target", target != nil), ("--task", task != nil), ("--features", features != nil)] where given {
+        // (--target on other data is refused by the library's own check of the options.)
+        if !"\(dataset)".hasPrefix("csv:") {
+            for (flag, given) in [("--task", task != nil), ("--features", features != nil)] where given {
                 throw CLIError("--dataset \(dataset) and \(flag) conflict: \(flag) applies only to csv:FILE datasets")
             }
         }
@@ -64,10 +65,10 @@ extension TrainCommand {
             // The resumed run takes these from the checkpoint; a value given here would be ignored. (A flag
             // given with its default value cannot be told from an absent one, and passes.)
             let recorded: [(String, Bool)] = [
-                ("--dataset", dataset != "digits"), ("--model", model != nil), ("--layers", layers != nil), ("--hidden", hidden != nil),
+                ("--dataset", "\(dataset)" != "digits"), ("--model", model != nil), ("--layers", layers != nil), ("--hidden", hidden != nil),
                 ("--activation", activation != nil), ("--dropout", dropout != nil), ("--loss", loss != nil),
-                ("--optimizer", optimizer != "adam"), ("--lr", learningRate != 1e-3), ("--seed", seed != 1),
-                ("--batch-size", batchSize != 64), ("--momentum", momentum != 0.9), ("--weight-decay", weightDecay != 0),
+                ("--optimizer", "\(optimizer)" != "adam"), ("--lr", learningRate != 1e-3), ("--seed", seed != 1),
+                ("--batch-size", batchSize != 64), ("--momentum", momentum != 0.9), ("--weight-decay", Self.given(weightDecay, 0)),
                 ("--samples", samples != 1000), ("--noise", noise != nil), ("--validation-split", validationSplit != 0.2),
                 ("--standardize", standardize != nil), ("--target", target != nil), ("--task", task != nil), ("--features", features != nil),
                 ("--schedule", longRun.schedule != nil), ("--clip-grad-norm", longRun.clipGradNorm != nil),
@@ -78,6 +79,12 @@ extension TrainCommand {
             }
         }
     }
+}
+
+extension TrainCommand {
+    // Whether an option differs from its default (an unset optional does not).
+    static func given<T: Equatable>(_ x: T, _ defaultValue: T) -> Bool { x != defaultValue }
+    static func given<T: Equatable>(_ x: T?, _ defaultValue: T) -> Bool { x.map { $0 != defaultValue } ?? false }
 }
 
 /// The width of the terminal on standard output (TIOCGWINSZ), or 80 when it is not a terminal or does not say.

@@ -17,7 +17,7 @@ private func runTool(_ arguments: [String]) -> (code: Int32, output: [String], e
 /// Small, fast options: 200 moons examples (160 training in 5 batches of 32), two hidden layers of 8.
 private func moons(_ configure: (inout TrainingOptions) -> Void = { _ in }) -> TrainingOptions {
     var o = TrainingOptions()
-    o.dataset = "moons"
+    o.dataset = try! TrainingOptions.dataset("moons")   // the options' form of the dataset
     o.samples = 200
     o.hidden = [8, 8]
     o.batchSize = 32
@@ -324,7 +324,6 @@ struct LongRunTests {
         (["train", "--model", "m.json", "--hidden", "8"], "error: --model and --hidden conflict: the model file describes the layers, activation, dropout and loss"),
         (["train", "--model", "m.json", "--activation", "tanh"], "error: --model and --activation conflict: the model file describes the layers, activation, dropout and loss"),
         (["train", "--model", "m.json", "--dropout", "0.1"], "error: --model and --dropout conflict: the model file describes the layers, activation, dropout and loss"),
-        (["train", "--dataset", "moons", "--target", "y"], "error: --dataset moons and --target conflict: --target applies only to csv:FILE datasets"),
         (["train", "--task", "regression"], "error: --dataset digits and --task conflict: --task applies only to csv:FILE datasets"),
         (["train", "--dataset", "moons", "--features", "a,b"], "error: --dataset moons and --features conflict: --features applies only to csv:FILE datasets"),
         (["train", "--resume", "x.safetensors", "--lr", "0.1"], "error: --resume and --lr conflict: a resumed run uses the options recorded in the checkpoint"),

@@ -10,9 +10,9 @@ extension Inference {
     /// ```swift
     /// print(try Inference.predictRecorded(checkpoint: "moons.safetensors"))   // prediction,p_0,p_1 ...
     /// ```
-    public static func predictRecorded(checkpoint path: String, dataset: String? = nil, split: Split = .auto) throws -> String {
+    public static func predictRecorded(checkpoint path: String, split: Split = .auto) throws -> String {
         let checkpoint = try Checkpoint.load(path: path)
-        let (part, spec, label) = try examples(for: checkpoint, path: path, dataset: dataset, split: split)
+        let (part, spec, label) = try examples(for: checkpoint, path: path, split: split)
         guard part.count > 0 else { throw DataError(path: path, "nothing to predict: \(spec) gives \(label)") }
         return predictionsCSV(checkpoint, features: part.features)
     }

@@ -141,15 +141,15 @@ public enum TrainingSession {
     /// (`\r` redraws on a terminal). `shouldStop` is checked after every
     /// batch; when it returns `true` the run stops there and still saves.
     @discardableResult
-    public static func run(_ given: TrainingOptions, output: (String) -> Void,
+    public static func run(_ options: TrainingOptions, output: (String) -> Void,
                            shouldStop: () -> Bool = { false }) throws -> TrainingResult {
-        var o = given
+        var o = options
         var resumed: (checkpoint: Checkpoint, position: TrainingPosition, early: JSON?)?
-        if let path = given.resumePath {
+        if let path = options.resumePath {
             let checkpoint = try Checkpoint.load(path: path)
             let state = try resumeState(checkpoint.training, path: path)
-            o = try given.resuming(state.options, source: path + " __metadata__.training")
-            o.checkpointPath = given.checkpointPath ?? path
+            o = try options.resuming(state.options, source: path + " __metadata__.training")
+            o.checkpointPath = options.checkpointPath ?? path
             resumed = (checkpoint, state.position, state.early)
         }
         if let threads = o.threads {
@@ -207,7 +207,7 @@ public enum TrainingSession {
         }
 
         if o.earlyStoppingPatience != nil && validation.count == 0 {
-            throw DataError(path: o.dataset, "early stopping needs validation examples, but the validation split is empty")
+            throw DataError(path: "\(o.dataset)", "early stopping needs validation examples, but the validation split is empty")
         }
         // Fail now, not after training, when an output cannot be written.
         let bestPath = o.earlyStoppingPatience != nil ? o.checkpointPath.map(bestCheckpointPath(for:)) : nil
