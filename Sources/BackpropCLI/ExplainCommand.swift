@@ -39,7 +39,10 @@ public struct ExplainCommand: ParsableCommand {
 
     /// Prints the report of ``explainFile(at:json:learningRate:dtype:)`` for the problem file.
     public func run() throws {
-        print(try explainFile(at: problem, json: json, learningRate: learningRate, dtype: dtype), terminator: "")
+        let text = try naming([.learningRate: "--step"]) {
+            try explainFile(at: problem, json: json, learningRate: learningRate, dtype: dtype)
+        }
+        print(text, terminator: "")
     }
 }
 
