@@ -76,7 +76,7 @@ public enum ShapeRule {
     /// ```
     public static func linearParameters(weight: [Int], bias: [Int]?) throws(ShapeError) -> (outputs: Int, inputs: Int) {
         guard weight.count == 2 else { throw ShapeError("linear: weight must have shape [out, in], got \(weight)") }
-        if let bias, bias != [weight[0]] {
+        if let bias, !(bias.count == 1 && bias[0] == weight[0]) {
             throw ShapeError("linear: bias \(bias) does not fit weight \(weight): expected [\(weight[0])]")
         }
         return (weight[0], weight[1])
@@ -96,7 +96,9 @@ public enum ShapeRule {
         guard features == inputs else {
             throw ShapeError("linear: input \(x) does not fit weight \(weight): the input's last axis is \(features), the weight expects \(inputs)")
         }
-        return x.dropLast() + [outputs]
+        var shape = x
+        shape[shape.count - 1] = outputs
+        return shape
     }
 
     /// Runs a rule for an op, stopping the program with the rule's message
