@@ -15,9 +15,9 @@ public struct EvalCommand: ParsableCommand {
 
     @Argument(help: "A safetensors checkpoint written by `backprop train`.")
     var checkpoint: String
-    @Option(name: .long, help: "digits | spirals[:K] | moons | sine | blobs[:K] | mnist:FOLDER (test split) | csv:FILE",
+    @Option(name: .long, help: "digits | spirals[:K] | moons | sine | blobs[:K] | mnist:FOLDER (test split) | csv:FILE (default: the dataset the checkpoint was trained on).",
             transform: ArgumentParsers.dataset)
-    var dataset: DatasetSpec = .digits
+    var dataset: DatasetSpec?
     @Option(name: .long, help: "CSV target column (default: the one used in training).")
     var target: String?
     @Option(name: .long, help: "Which examples to score: auto is the validation split for the dataset trained on, else all.")

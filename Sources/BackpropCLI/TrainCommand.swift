@@ -46,8 +46,9 @@ public struct TrainCommand: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "Hidden widths when --layers is not given, e.g. 128 or 64,64.",
             transform: ArgumentParsers.widths)
     var hidden: [Int]?
-    @Option(name: .long, help: "Hidden activation: \(ModelSpec.activations.joined(separator: " | ")).")
-    var activation = defaults.activation
+    @Option(name: .long, help: "Hidden activation: \(Activation.forms.joined(separator: " | ")).",
+            transform: { try Activation(parsing: $0) })
+    var activation: Activation = defaults.activation
     @Option(name: .long, help: "Dropout probability after each hidden activation.")
     var dropout = defaults.dropout
     @Option(name: .long, help: "Loss (default: cross_entropy for classes, mse otherwise).")
@@ -87,7 +88,7 @@ public struct TrainCommand: ParsableCommand {
     /// The flag of each option the library checks, for its errors.
     static let flags: KeyValuePairs<ValueError.Field, String> = [
         .dataset: "--dataset", .target: "--target", .samples: "--samples", .noise: "--noise", .layers: "--layers",
-        .hidden: "--hidden", .activation: "--activation", .dropout: "--dropout", .loss: "--loss",
+        .hidden: "--hidden", .dropout: "--dropout", .loss: "--loss",
         .learningRate: "--lr", .momentum: "--momentum", .weightDecay: "--weight-decay", .epochs: "--epochs",
         .batchSize: "--batch-size", .validationSplit: "--validation-split",
     ]

@@ -23,8 +23,6 @@ extension ValueError.Field {
     public static let layers = ValueError.Field("layers")
     /// ``TrainingOptions/hidden``: the hidden widths.
     public static let hidden = ValueError.Field("hidden widths")
-    /// ``TrainingOptions/activation``.
-    public static let activation = ValueError.Field("activation")
     /// ``TrainingOptions/dropout``.
     public static let dropout = ValueError.Field("dropout")
     /// ``TrainingOptions/loss``.
@@ -69,9 +67,6 @@ extension TrainingOptions {
         }
         if let hidden, let bad = hidden.first(where: { $0 <= 0 }) {
             throw ValueError(.hidden, "hidden widths \(hidden): width \(bad) is not positive")
-        }
-        guard ModelSpec.activations.contains(activation) else {
-            throw ValueError(.activation, "activation \"\(activation)\" is not one of \(ModelSpec.activations.joined(separator: ", "))")
         }
         guard dropout >= 0 && dropout < 1 else { throw ValueError(.dropout, "dropout must be in [0, 1), got \(dropout)") }
         if target != nil, !{ if case .csv = dataset { return true }; return false }() {
