@@ -294,7 +294,7 @@ struct TrainTests {
         // A model file is named by its path, not by an option.
         try FileIO.writeText(#"{"layers": [60, 10, 10]}"#, to: dir + "/m.json")
         #expect(message { $0.modelPath = dir + "/m.json" }
-                == "\(dir)/m.json: the first width 60 of the layers [60, 10, 10] does not match the 64 input features of digits")
+                == "\(dir)/m.json: the first width 60 does not match the 64 input features of digits")
     }
 }
 

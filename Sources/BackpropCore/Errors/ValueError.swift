@@ -4,7 +4,7 @@
 /// and what is wrong with it (``message``, which names the value itself).
 ///
 /// The library's messages never name a command-line flag; the tool turns
-/// `learning rate must be positive, got -1` into `--lr: learning rate must be positive, got -1`.
+/// `learning rate must be positive, got -1` into an error that names its own flag.
 ///
 /// ```swift
 /// do { try options.validate() }
