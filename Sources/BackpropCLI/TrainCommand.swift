@@ -25,7 +25,7 @@ public struct TrainCommand: ParsableCommand {
     /// The library's defaults, which the flags' defaults show.
     private static let defaults = TrainingOptions()
 
-    @Option(name: .long, help: "digits | spirals[:K] | moons | sine | blobs[:K] | mnist:FOLDER | csv:FILE",
+    @Option(name: .long, help: "digits | spirals[:K] | moons | sine | blobs[:K] | mnist:FOLDER | csv:FILE (default: \(defaults.dataset))",
             transform: ArgumentParsers.dataset)
     var dataset: DatasetSpec = defaults.dataset
     @Option(name: .long, help: "CSV target column: a header name or a 0-based index (-1: last).")
@@ -46,7 +46,7 @@ public struct TrainCommand: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: "Hidden widths when --layers is not given, e.g. 128 or 64,64.",
             transform: ArgumentParsers.widths)
     var hidden: [Int]?
-    @Option(name: .long, help: "Hidden activation: \(Activation.forms.joined(separator: " | ")).",
+    @Option(name: .long, help: "Hidden activation: \(Activation.forms.joined(separator: " | ")) (default: \(defaults.activation)).",
             transform: { try Activation(parsing: $0) })
     var activation: Activation = defaults.activation
     @Option(name: .long, help: "Dropout probability after each hidden activation.")
