@@ -32,9 +32,11 @@ public struct PredictCommand: ParsableCommand {
 
     /// Writes the predictions as CSV (a header, then one row per input), to `--output` or standard output.
     public func run() throws {
-        let text = try csv.map { try Inference.predict(checkpoint: checkpoint, csv: $0) }
-            ?? input.map { try Inference.predict(checkpoint: checkpoint, input: $0) }
-            ?? Inference.predictRecorded(checkpoint: checkpoint)
+        let text = try naming([.input: "--input"]) {
+            try csv.map { try Inference.predict(checkpoint: checkpoint, csv: $0) }
+                ?? input.map { try Inference.predict(checkpoint: checkpoint, input: $0) }
+                ?? Inference.predictRecorded(checkpoint: checkpoint)
+        }
         if let output { try FileIO.writeText(text, to: output) } else { print(text, terminator: "") }
     }
 }

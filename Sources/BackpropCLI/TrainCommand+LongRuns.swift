@@ -25,7 +25,7 @@ struct LongRunOptions: ParsableArguments {
     /// Copies the options into `o`; a bad value is an error naming the flag.
     func apply(to o: inout TrainingOptions) throws {
         if let schedule {
-            do { o.schedule = try ScheduleKind(parsing: schedule) } catch let e as DataError {
+            do { o.schedule = try ScheduleKind(parsing: schedule) } catch let e as ValueError {
                 throw CLIError("--schedule \(schedule): " + e.message.replacing("schedule '\(schedule)': ", with: ""))
             }
         }

@@ -210,8 +210,8 @@ struct LongRunTests {
         let cosine = try TrainingSession.run(moons { $0.learningRate = 0.1; $0.epochs = 2; $0.schedule = .cosine }) { _ in }
         #expect(abs(cosine.learningRate) < 1e-17)   // (1 + cos π) / 2 · η₀ at the last epoch
         #expect(try ScheduleKind(parsing: "step:10:0.5") == .step(epochs: 10, gamma: 0.5))
-        #expect(throws: DataError.self) { try ScheduleKind(parsing: "step:0:0.5") }
-        #expect(throws: DataError.self) { try ScheduleKind(parsing: "linear") }
+        #expect(throws: ValueError.self) { try ScheduleKind(parsing: "step:0:0.5") }
+        #expect(throws: ValueError.self) { try ScheduleKind(parsing: "linear") }
     }
 
     @Test("gradient clipping bounds each step: with a norm of 1e-6, plain SGD moves no weight by more than lr · 1e-6 per step")
@@ -241,7 +241,7 @@ struct LongRunTests {
         _ = try TrainingSession.run(moons { $0.epochs = 1; $0.threads = 1; $0.progress = .lines }) { _ in during.append(Parallelism.threadCount) }
         #expect(Set(during) == [1])
         #expect(Parallelism.threadCount == before)
-        #expect(throws: DataError.self) { try TrainingSession.run(moons { $0.threads = 0 }) { _ in } }
+        #expect(throws: ValueError(.threads, "thread count must be at least 1, got 0")) { try TrainingSession.run(moons { $0.threads = 0 }) { _ in } }
     }
 
     // MARK: early stopping

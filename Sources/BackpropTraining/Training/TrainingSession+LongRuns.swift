@@ -22,13 +22,13 @@ public enum ScheduleKind: Sendable, Equatable, CustomStringConvertible {
         if text == "cosine" { self = .cosine; return }
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0] == "step" else {
-            throw DataError(path: "", "schedule '\(text)': use step:EPOCHS:GAMMA (e.g. step:10:0.5) or cosine")
+            throw ValueError(.schedule, "schedule '\(text)': use step:EPOCHS:GAMMA (e.g. step:10:0.5) or cosine")
         }
         guard let n = Int(parts[1]), n > 0 else {
-            throw DataError(path: "", "schedule '\(text)': EPOCHS '\(parts[1])' is not a positive whole number")
+            throw ValueError(.schedule, "schedule '\(text)': EPOCHS '\(parts[1])' is not a positive whole number")
         }
         guard let g = Double(parts[2]), g.isFinite, g > 0 else {
-            throw DataError(path: "", "schedule '\(text)': GAMMA '\(parts[2])' is not a positive number")
+            throw ValueError(.schedule, "schedule '\(text)': GAMMA '\(parts[2])' is not a positive number")
         }
         self = .step(epochs: n, gamma: g)
     }
@@ -50,7 +50,35 @@ public enum ScheduleKind: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+extension ValueError.Field {
+    /// ``TrainingOptions/threads``.
+    public static let threads = ValueError.Field("thread count")
+    /// ``TrainingOptions/maxGradNorm``.
+    public static let maxGradNorm = ValueError.Field("gradient norm limit")
+    /// ``TrainingOptions/earlyStoppingPatience``.
+    public static let earlyStoppingPatience = ValueError.Field("early-stopping patience")
+    /// ``TrainingOptions/schedule`` in its text form (``ScheduleKind/init(parsing:)``).
+    public static let schedule = ValueError.Field("schedule")
+}
+
 extension TrainingOptions {
+    /// Checks the options of long runs (threads, clipping, early stopping), as ``validate()`` checks the others.
+    ///
+    /// ```swift
+    /// var options = TrainingOptions()
+    /// options.threads = 0
+    /// try options.validateLongRun()   // throws: thread count must be at least 1, got 0 (field .threads)
+    /// ```
+    public func validateLongRun() throws {
+        if let threads, threads < 1 { throw ValueError(.threads, "thread count must be at least 1, got \(threads)") }
+        if let n = maxGradNorm, !(n > 0 && n.isFinite) {
+            throw ValueError(.maxGradNorm, "the gradient norm limit must be a positive number, got \(n)")
+        }
+        if let n = earlyStoppingPatience, n < 1 {
+            throw ValueError(.earlyStoppingPatience, "early-stopping patience must be at least 1 epoch, got \(n)")
+        }
+    }
+
     /// The options that decide the numbers of a run, as stored in a checkpoint's `training.options`.
     /// (The architecture is stored apart, as `architecture`.)
     var recordJSON: JSON {
