@@ -130,13 +130,19 @@ public struct TrainCommand: ParsableCommand {
 
     /// Trains with ``TrainingSession``, printing progress unbuffered; Ctrl-C stops after the
     /// current batch, still saves the outputs, and exits with status 130.
+    ///
+    /// Under `mpirun` with several processes the ranks train together (see
+    /// ``DistributedRun``): only rank 0 prints and writes files.
     public func run() throws {
         let options = try options()
+        let group = try DistributedRun.group()
         let interrupt = InterruptFlag.install()
         defer { interrupt.uninstall() }
-        let result = try TrainingSession.run(options, output: { text in
-            writeUnbuffered(text, to: STDOUT_FILENO)
-        }, shouldStop: { interrupt.isSet })
+        let result = try DistributedRun.stoppingAllRanksOnError(group) {
+            try TrainingSession.run(options, output: { text in
+                writeUnbuffered(text, to: STDOUT_FILENO)
+            }, shouldStop: { interrupt.isSet }, in: group)
+        }
         // Interrupted runs still saved their outputs; 130 (128 + SIGINT) tells a script the run was cut short.
         if result.history.interrupted { throw ExitCode(130) }
     }
