@@ -52,7 +52,8 @@ extension Trainer {
         let group = processGroup
         let local = Trainer.shard(globalBatch, rank: group.rank, size: group.size)
         optimizer.zeroGrad()
-        var extras: [Float] = [0, 0, stopping() ? 1 : 0]   // loss sum, correct count, stop
+        // Loss sum, correct count, stop flag, and the share's size (the shares must add up to the batch).
+        var extras: [Float] = [0, 0, stopping() ? 1 : 0, Float(local.count)]
         if !local.isEmpty {   // a short last batch can leave a rank nothing: it still takes part, with zeros
             let batch = train.batch(at: local)
             let output = model(batch.features)
@@ -64,6 +65,9 @@ extension Trainer {
         // Local losses are means over the local share: weight by its size, divide by the global size.
         let sums = try reduceGradients(model.parameters(), in: group, scaleBefore: Float(local.count),
                                        scaleAfter: 1 / Float(globalBatch.count), extras: extras)
+        guard Int(sums[3]) == globalBatch.count else {
+            throw DistributedError("the ranks' shares of a batch of \(globalBatch.count) add up to \(Int(sums[3])) examples")
+        }
         optimizer.step()
         return (globalBatch.count, Double(sums[0]), Int(sums[1].rounded()), sums[2] > 0)
     }
