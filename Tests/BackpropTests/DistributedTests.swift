@@ -137,6 +137,24 @@ struct MPIRunTests {
                 "\(output)")
         #expect(seconds < 30)
     }
+
+    @Test("A rank that stops responding (SIGSTOP) ends the job after BACKPROP_MPI_TIMEOUT, naming the waiting rank")
+    func stalledRank() throws {
+        let (mpirun, backprop) = try MPITestSupport.tools()
+        let tag = UUID().uuidString
+        let job = try MPITestSupport.start(mpirun, MPITestSupport.mpirunFlags
+            + ["-x", "BACKPROP_TEST_TAG=\(tag)", "-x", "BACKPROP_MPI_TIMEOUT=3", "-np", "2", backprop, "train",
+               "--dataset", "digits", "--epochs", "100000", "--progress", "lines"])
+        defer { if job.process.isRunning { job.process.terminate() } }
+        #expect(job.waitForOutput(" 1/100000", seconds: 60), "\(job.output)")
+        let victim = try #require(MPITestSupport.pid(tag: tag, rank: 1), "rank 1 not found in /proc")
+        kill(victim, SIGSTOP)
+        defer { kill(victim, SIGKILL) }
+        #expect(job.waitForExit(seconds: 30), "still running 30 s after rank 1 was stopped")
+        #expect(job.process.terminationStatus != 0)
+        #expect(job.output.contains("error: rank 0 of 2: a collective operation waited more than 3 s (BACKPROP_MPI_TIMEOUT)"),
+                "\(job.output)")
+    }
 }
 
 enum MPITestSupport {

@@ -58,20 +58,25 @@ public enum ReduceOp: Sendable {
 /// ```
 ///
 /// Operations are collective: every rank must call the same ones in the same
-/// order with buffers of the same size, or the run hangs. A failure is a thrown
-/// ``DistributedError`` (MPI's error handler is set to return errors); after one,
-/// the group is unusable and ``abort(code:)`` stops every rank.
+/// order with buffers of the same size, or they wait for each other. A failure
+/// is a thrown ``DistributedError`` (MPI's error handler is set to return
+/// errors); after one, the group is unusable and ``abort(code:)`` stops every
+/// rank. A collective that waits longer than `BACKPROP_MPI_TIMEOUT` seconds
+/// (600 by default; 0: forever) ends the process with a message, and `mpirun`
+/// then ends the job: a rank that stops responding never hangs the others.
 public final class ProcessGroup: Sendable {
     /// This process's index, in `0..<size`.
     public let rank: Int
     /// The number of processes.
     public let size: Int
     let mpi: MPILibrary?
+    let watchdog: CollectiveWatchdog?
 
-    private init(rank: Int, size: Int, mpi: MPILibrary?) {
+    private init(rank: Int, size: Int, mpi: MPILibrary?, watchdog: CollectiveWatchdog? = nil) {
         self.rank = rank
         self.size = size
         self.mpi = mpi
+        self.watchdog = watchdog
     }
 
     /// `true` when there is more than one process.
@@ -123,7 +128,8 @@ public final class ProcessGroup: Sendable {
         if let expectedSize, expectedSize != Int(size) {
             throw DistributedError("mpirun started \(expectedSize) processes but MPI_COMM_WORLD has \(size)")
         }
-        self.init(rank: Int(rank), size: Int(size), mpi: mpi)
+        self.init(rank: Int(rank), size: Int(size), mpi: mpi,
+                  watchdog: CollectiveWatchdog(rank: Int(rank), size: Int(size), environment: { getenv($0).map { String(cString: $0) } }))
         if flag == 0 { atexit { ProcessGroup.finalizeWorld() } }
     }
 
@@ -140,7 +146,7 @@ public final class ProcessGroup: Sendable {
     /// ```
     public func barrier() throws(DistributedError) {
         guard let mpi, isDistributed else { return }
-        try mpi.check(mpi.barrier(mpi.commWorld), "barrier")
+        try mpi.check(guarded { mpi.barrier(mpi.commWorld) }, "barrier")
     }
 
     /// Combines `buffer` elementwise over all ranks, in place: afterwards every
@@ -161,7 +167,7 @@ public final class ProcessGroup: Sendable {
         }
         for start in stride(from: 0, to: buffer.count, by: Self.chunk) {
             let n = Swift.min(Self.chunk, buffer.count - start)
-            try mpi.check(mpi.allreduce(MPILibrary.inPlace, base + start, Int32(n), type, mpiOp, mpi.commWorld),
+            try mpi.check(guarded { mpi.allreduce(MPILibrary.inPlace, base + start, Int32(n), type, mpiOp, mpi.commWorld) },
                           "all-reduce of \(buffer.count) \(Scalar.dtypeName) values")
         }
         if op == .average {
@@ -195,7 +201,7 @@ public final class ProcessGroup: Sendable {
         let type = datatype(Scalar.self, mpi)
         for start in stride(from: 0, to: buffer.count, by: Self.chunk) {
             let n = Swift.min(Self.chunk, buffer.count - start)
-            try mpi.check(mpi.bcast(base + start, Int32(n), type, Int32(root), mpi.commWorld),
+            try mpi.check(guarded { mpi.bcast(base + start, Int32(n), type, Int32(root), mpi.commWorld) },
                           "broadcast of \(buffer.count) \(Scalar.dtypeName) values from rank \(root)")
         }
     }
@@ -223,7 +229,7 @@ public final class ProcessGroup: Sendable {
         var mine = value
         var all = [UInt64](repeating: 0, count: size)
         try all.withUnsafeMutableBufferPointer { (out) throws(DistributedError) in
-            try mpi.check(mpi.allgather(&mine, 1, mpi.uint64, UnsafeMutableRawPointer(out.baseAddress), 1, mpi.uint64, mpi.commWorld),
+            try mpi.check(guarded { mpi.allgather(&mine, 1, mpi.uint64, UnsafeMutableRawPointer(out.baseAddress), 1, mpi.uint64, mpi.commWorld) },
                           "all-gather")
         }
         return all
@@ -256,6 +262,12 @@ public final class ProcessGroup: Sendable {
     public func abort(code: Int32 = 1) -> Never {
         if let mpi, isDistributed { _ = mpi.abort(mpi.commWorld, code) }
         exit(code)
+    }
+
+    /// An MPI call under the watchdog's deadline (see ``CollectiveWatchdog``).
+    private func guarded(_ call: () -> Int32) -> Int32 {
+        guard let watchdog else { return call() }
+        return watchdog.guarding(call)
     }
 
     /// The most elements passed to one MPI call (MPI counts are `int`).
