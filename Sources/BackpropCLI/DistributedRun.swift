@@ -38,6 +38,7 @@ enum DistributedRun {
         } catch {
             let text = String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " ")
             writeUnbuffered("error: rank \(group.rank) of \(group.size): \(text)\n", to: STDERR_FILENO)
+            signal(SIGTERM, SIG_DFL)   // this rank is the one that failed: no "stopped by mpirun" line for it
             group.abort(code: 1)
         }
     }
