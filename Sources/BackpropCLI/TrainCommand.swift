@@ -109,7 +109,6 @@ public struct TrainCommand: ParsableCommand {
         o.seed = seed
         o.validationSplit = validationSplit
         o.standardize = standardize
-        o.plotPath = plot
         o.checkpointPath = checkpoint
         switch progress {
         case "auto": o.progress = isatty(STDOUT_FILENO) != 0 ? .bar : .lines
@@ -139,9 +138,15 @@ public struct TrainCommand: ParsableCommand {
         let interrupt = InterruptFlag.install()
         defer { interrupt.uninstall() }
         let result = try DistributedRun.stoppingAllRanksOnError(group) {
-            try TrainingSession.run(options, output: { text in
+            if let plot, group.rank == 0 { try FileIO.checkWritable(plot) }   // fail now, not after training
+            return try TrainingSession.run(options, output: { text in
                 writeUnbuffered(text, to: STDOUT_FILENO)
             }, shouldStop: { interrupt.isSet }, in: group)
+        }
+        if let plot, !result.history.epochs.isEmpty, group.rank == 0 {
+            let curves = LinePlot.trainingCurves(result.history.epochs, title: "backprop train --dataset \(options.dataset)")
+            try FileIO.writeText(curves.svg(), to: plot)
+            writeUnbuffered("plot: \(plot)\n", to: STDOUT_FILENO)
         }
         // Interrupted runs still saved their outputs; 130 (128 + SIGINT) tells a script the run was cut short.
         if result.history.interrupted { throw ExitCode(130) }

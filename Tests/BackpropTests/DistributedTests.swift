@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Backprop
+import Backprop
+@testable import BackpropTraining
 
 @Suite("Distributed: process group without mpirun")
 struct ProcessGroupTests {
