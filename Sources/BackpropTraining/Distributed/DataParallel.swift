@@ -16,6 +16,8 @@ import BackpropData
 /// try averageGradients(of: model, in: group)
 /// optimizer.step()
 /// ```
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func averageGradients<Scalar: TensorScalar>(of model: any Module<Scalar>, in group: ProcessGroup) throws(DistributedError) {
     guard group.isDistributed else { return }
     _ = try reduceGradients(model.parameters(), in: group, scaleBefore: 1, scaleAfter: 1 / Scalar(group.size))
@@ -30,6 +32,8 @@ public func averageGradients<Scalar: TensorScalar>(of model: any Module<Scalar>,
 /// let model = spec.makeModel(seed: UInt64(group.rank))   // even if the ranks start differently,
 /// try broadcastParameters(of: model, in: group)          // they train the same model from here
 /// ```
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 public func broadcastParameters<Scalar: TensorScalar>(of model: any Module<Scalar>, from root: Int = 0,
                                                       in group: ProcessGroup) throws(DistributedError) {
     guard group.isDistributed else { return }
@@ -53,28 +57,37 @@ public func broadcastParameters<Scalar: TensorScalar>(of model: any Module<Scala
 ///
 /// Fresh gradient tensors are written: a gradient's storage may be shared
 /// (the vjp of `a + b` returns one tensor for both), so it is never changed in place.
+@_specialize(where Scalar == Float)
+@_specialize(where Scalar == Double)
 func reduceGradients<Scalar: TensorScalar>(_ parameters: [Tensor<Scalar>], in group: ProcessGroup,
                                            scaleBefore: Scalar, scaleAfter: Scalar,
                                            extras: [Scalar] = []) throws(DistributedError) -> [Scalar] {
     let total = parameters.reduce(0) { $0 + $1.count }
     var flat = [Scalar](repeating: 0, count: total + extras.count)
-    var offset = 0
-    for p in parameters {
-        if let g = p.grad {
-            g.withUnsafeBufferPointer { src in
-                for i in 0..<src.count { flat[offset + i] = src[i] * scaleBefore }
+    flat.withUnsafeMutableBufferPointer { f in
+        var offset = 0
+        for p in parameters {
+            if let g = p.grad {
+                g.withUnsafeBufferPointer { src in
+                    for i in 0..<src.count { f[offset + i] = src[i] * scaleBefore }
+                }
             }
+            offset += p.count
         }
-        offset += p.count
+        for (i, e) in extras.enumerated() { f[total + i] = e }
     }
-    for (i, e) in extras.enumerated() { flat[total + i] = e }
     try flat.withUnsafeMutableBufferPointer { (b) throws(DistributedError) in try group.allReduce(b, .sum) }
-    offset = 0
-    for p in parameters {
-        let n = p.count
-        let scaled = (offset..<(offset + n)).map { flat[$0] * scaleAfter }
-        p.grad = Tensor(shape: p.shape, scalars: scaled)
-        offset += n
+    flat.withUnsafeBufferPointer { f in
+        var offset = 0
+        for p in parameters {
+            let n = p.count
+            let scaled = [Scalar](unsafeUninitializedCapacity: n) { out, initialized in
+                for i in 0..<n { out[i] = f[offset + i] * scaleAfter }
+                initialized = n
+            }
+            p.grad = Tensor(shape: p.shape, scalars: scaled)
+            offset += n
+        }
     }
     return Array(flat[total...])
 }

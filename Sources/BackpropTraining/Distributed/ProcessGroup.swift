@@ -157,6 +157,8 @@ public final class ProcessGroup: Sendable {
     /// var g: [Float] = [1, 2, 3]
     /// try g.withUnsafeMutableBufferPointer { try group.allReduce($0, .average) }
     /// ```
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func allReduce<Scalar: TensorScalar>(_ buffer: UnsafeMutableBufferPointer<Scalar>,
                                                 _ op: ReduceOp = .sum) throws(DistributedError) {
         guard let mpi, isDistributed, let base = buffer.baseAddress, !buffer.isEmpty else { return }
@@ -196,6 +198,8 @@ public final class ProcessGroup: Sendable {
     /// var seed: [Double] = [group.rank == 0 ? 42 : 0]
     /// try seed.withUnsafeMutableBufferPointer { try group.broadcast($0, from: 0) }   // [42] everywhere
     /// ```
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func broadcast<Scalar: TensorScalar>(_ buffer: UnsafeMutableBufferPointer<Scalar>, from root: Int = 0) throws(DistributedError) {
         precondition((0..<size).contains(root), "broadcast: root \(root) is not a rank of a group of \(size)")
         guard let mpi, isDistributed, let base = buffer.baseAddress, !buffer.isEmpty else { return }
