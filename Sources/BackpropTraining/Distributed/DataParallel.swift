@@ -63,31 +63,29 @@ func reduceGradients<Scalar: TensorScalar>(_ parameters: [Tensor<Scalar>], in gr
                                            scaleBefore: Scalar, scaleAfter: Scalar,
                                            extras: [Scalar] = []) throws(DistributedError) -> [Scalar] {
     let total = parameters.reduce(0) { $0 + $1.count }
-    var flat = [Scalar](repeating: 0, count: total + extras.count)
-    flat.withUnsafeMutableBufferPointer { f in
+    return try group.withScratch(count: total + extras.count, of: Scalar.self) { (f) throws(DistributedError) in
         var offset = 0
         for p in parameters {
             if let g = p.grad {
                 g.withUnsafeBufferPointer { src in
                     for i in 0..<src.count { f[offset + i] = src[i] * scaleBefore }
                 }
+            } else {
+                (f.baseAddress! + offset).update(repeating: 0, count: p.count)
             }
             offset += p.count
         }
         for (i, e) in extras.enumerated() { f[total + i] = e }
-    }
-    try flat.withUnsafeMutableBufferPointer { (b) throws(DistributedError) in try group.allReduce(b, .sum) }
-    flat.withUnsafeBufferPointer { f in
-        var offset = 0
+        try group.allReduce(f, .sum)
+        offset = 0
         for p in parameters {
-            let n = p.count
-            let scaled = [Scalar](unsafeUninitializedCapacity: n) { out, initialized in
+            let grad = Tensor<Scalar>.zeros(p.shape)
+            grad.updateInPlace { out, n in
                 for i in 0..<n { out[i] = f[offset + i] * scaleAfter }
-                initialized = n
             }
-            p.grad = Tensor(shape: p.shape, scalars: scaled)
-            offset += n
+            p.grad = grad
+            offset += p.count
         }
+        return Array(f[total...])
     }
-    return Array(flat[total...])
 }

@@ -72,6 +72,9 @@ public final class ProcessGroup: Sendable {
     public let size: Int
     let mpi: MPILibrary?
     let watchdog: CollectiveWatchdog?
+    /// A buffer kept between steps for ``reduceGradients``: a fresh one each step costs page
+    /// faults and lets MPI see new memory every time.
+    private let scratch = ScratchBuffer()
 
     private init(rank: Int, size: Int, mpi: MPILibrary?, watchdog: CollectiveWatchdog? = nil) {
         self.rank = rank
@@ -269,6 +272,18 @@ public final class ProcessGroup: Sendable {
         exit(code)
     }
 
+    /// Runs `body` on this group's scratch buffer of at least `count` elements.
+    func withScratch<Scalar, R>(count: Int, of _: Scalar.Type,
+                                _ body: (UnsafeMutableBufferPointer<Scalar>) throws(DistributedError) -> R) throws(DistributedError) -> R {
+        let bytes = count * MemoryLayout<Scalar>.stride
+        if scratch.buffer.count < bytes {
+            scratch.buffer.deallocate()
+            scratch.buffer = .allocate(byteCount: bytes, alignment: 64)
+        }
+        let typed = scratch.buffer.bindMemory(to: Scalar.self)
+        return try body(UnsafeMutableBufferPointer(rebasing: typed[0..<count]))
+    }
+
     /// An MPI call under the watchdog's deadline (see ``CollectiveWatchdog``).
     private func guarded(_ call: () -> Int32) -> Int32 {
         guard let watchdog else { return call() }
@@ -303,6 +318,14 @@ public final class ProcessGroup: Sendable {
         let s = String(v, radix: 16)
         return String(repeating: "0", count: 16 - s.count) + s
     }
+}
+
+/// Memory reused by every step's gradient all-reduce.
+// @unchecked: MPI is initialised for one thread (`MPI_Init`, MPI_THREAD_SINGLE), so a group's
+// collective operations, and this buffer with them, are used by one thread at a time.
+final class ScratchBuffer: @unchecked Sendable {
+    var buffer = UnsafeMutableRawBufferPointer(start: nil, count: 0)
+    deinit { buffer.deallocate() }
 }
 
 /// The element types MPI reduces: Open MPI's predefined datatype of each.
