@@ -10,7 +10,7 @@ import BackpropData
 ///   instead of hanging), then take rank 0's parameters.
 /// - `batchSize` is the *global* batch. Every rank computes the same seeded
 ///   shuffle of each epoch and takes its own contiguous share of each global
-///   batch (`batchSize / size` examples, the remainder spread over the first
+///   batch (`batchSize / size` examples, the remainder spread over the last
 ///   ranks), so the ranks read disjoint shards that together are the batch a
 ///   single process would read.
 /// - After `backward()`, one all-reduce sums every gradient weighted by the
@@ -42,7 +42,7 @@ extension Trainer {
     }
 
     /// Rank `rank`'s contiguous share of one global batch: `count / size`
-    /// examples, one more for the first `count % size` ranks.
+    /// examples or one more (the later ranks get the extra ones).
     static func shard(_ indices: [Int], rank: Int, size: Int) -> [Int] {
         let n = indices.count
         return Array(indices[(rank * n / size)..<((rank + 1) * n / size)])
