@@ -102,7 +102,7 @@ struct MPIRunTests {
         }
         #expect(worst <= 1e-5, "largest parameter difference \(worst)")
         // And training did move the parameters (50 Adam steps at lr 1e-3).
-        let initial = ModelSpec(layers: [2, 32, 32, 3]).makeModel(seed: 1).parameters()
+        let initial = ModelSpec(widths: [2, 32, 32, 3]).makeModel(seed: 1).parameters()
         #expect(zip(initial, a.map(\.tensor)).contains { !$0.0.isClose(to: $0.1, rtol: 0, atol: 1e-2) })
     }
 
