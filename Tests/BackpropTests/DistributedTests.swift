@@ -106,6 +106,18 @@ struct MPIRunTests {
         #expect(zip(initial, a.map(\.tensor)).contains { !$0.0.isClose(to: $0.1, rtol: 0, atol: 1e-2) })
     }
 
+    @Test("bench --allreduce on 2 and 3 processes: averageGradients gives the mean, broadcastParameters the root's values",
+          arguments: [2, 3])
+    func libraryCollectives(processes: Int) throws {
+        let (mpirun, backprop) = try MPITestSupport.tools()
+        // The command checks the values itself (AllReduceBenchmark.check) and fails on a wrong one.
+        let run = try MPITestSupport.run(mpirun, MPITestSupport.mpirunFlags + ["-np", "\(processes)", backprop, "bench",
+                                         "--allreduce", "1000,5", "--seconds", "0.05", "--allow-debug"])
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.output.contains("over \(processes) processes"), "\(run.output)")
+        #expect(run.output.contains("     1000 floats") && run.output.contains("        5 floats"), "\(run.output)")
+    }
+
     @Test("Ranks started with different options stop at once with an error naming the rank")
     func mismatch() throws {
         let (mpirun, backprop) = try MPITestSupport.tools()

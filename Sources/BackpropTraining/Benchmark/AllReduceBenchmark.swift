@@ -5,7 +5,9 @@ import BackpropNN
 /// `mpirun -np N backprop bench --allreduce 203530,420000` prints.
 ///
 /// Each measurement is the median over repeats of the slowest rank's time
-/// (every rank waits for the slowest anyway), after a barrier and warm-up.
+/// (every rank waits for the slowest anyway), after a barrier and warm-up;
+/// then the results of ``averageGradients(of:in:)`` and
+/// ``broadcastParameters(of:from:in:)`` are checked (a wrong value throws).
 ///
 /// ```swift
 /// let group = try ProcessGroup.world
@@ -68,8 +70,29 @@ public enum AllReduceBenchmark {
         weight.grad = Tensor<Float>(shape: [count], scalars: [Float](repeating: 1, count: count))
         let model = Parameters(weight: weight)
         let averaged = try timed { () throws(DistributedError) in try averageGradients(of: model, in: group) }
+        try check(model, in: group)
         return Result(count: count, medianSeconds: raw[repeats / 2], minSeconds: raw[0],
                       averageGradientsSeconds: averaged[repeats / 2], repeats: repeats)
+    }
+
+    /// Checks the values, so that a timing is never of a wrong result: rank r's
+    /// gradient is r + 1 everywhere, whose mean over N ranks is (N + 1) / 2; a
+    /// broadcast from the last rank gives its parameters to every rank.
+    static func check(_ model: any Module<Float>, in group: ProcessGroup) throws(DistributedError) {
+        let n = model.parameterCount
+        let mine = Float(group.rank + 1)
+        for p in model.parameters() { p.grad = Tensor(shape: p.shape, scalars: [Float](repeating: mine, count: p.count)) }
+        try averageGradients(of: model, in: group)
+        let mean = Float(group.size + 1) / 2
+        for p in model.parameters() where p.grad!.scalars.contains(where: { $0 != mean }) {
+            throw DistributedError("averageGradients of \(n) values gave \(p.grad!.scalars.first { $0 != mean }!), not \(mean)")
+        }
+        for p in model.parameters() { p.updateInPlace { x, count in x.update(repeating: mine, count: count) } }
+        try broadcastParameters(of: model, from: group.size - 1, in: group)
+        let last = Float(group.size)
+        for p in model.parameters() where p.scalars.contains(where: { $0 != last }) {
+            throw DistributedError("broadcastParameters from rank \(group.size - 1) gave other values than \(last)")
+        }
     }
 
     /// A module that is one parameter vector.
