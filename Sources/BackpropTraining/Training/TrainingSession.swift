@@ -141,9 +141,16 @@ public enum TrainingSession {
     /// Runs training; `output` receives text with its own line endings
     /// (`\r` redraws on a terminal). `shouldStop` is checked after every
     /// batch; when it returns `true` the run stops there and still saves.
+    ///
+    /// With a `group` of several processes (``ProcessGroup/world`` under
+    /// `mpirun`), every rank trains one share of each batch (see
+    /// ``Trainer/processGroup``); the ranks first check that their options,
+    /// model and data agree; only rank 0 calls `output` and writes the plot and
+    /// the checkpoint.
     @discardableResult
-    public static func run(_ options: TrainingOptions, output: (String) -> Void,
-                           shouldStop: () -> Bool = { false }) throws -> TrainingResult {
+    public static func run(_ options: TrainingOptions, output rankOutput: (String) -> Void,
+                           shouldStop: () -> Bool = { false }, in group: ProcessGroup = .single) throws -> TrainingResult {
+        func output(_ text: String) { if group.rank == 0 { rankOutput(text) } }
         var o = options
         var resumed: (checkpoint: Checkpoint, position: TrainingPosition, early: JSON?)?
         if let path = options.resumePath {
@@ -202,7 +209,7 @@ public enum TrainingSession {
         }
         // Fail now, not after training, when an output cannot be written.
         let bestPath = o.earlyStoppingPatience != nil ? o.checkpointPath.map(bestCheckpointPath(for:)) : nil
-        for path in [o.checkpointPath, bestPath].compactMap({ $0 }) { try FileIO.checkWritable(path) }
+        if group.rank == 0 { for path in [o.checkpointPath, bestPath].compactMap({ $0 }) { try FileIO.checkWritable(path) } }
 
         let model = spec.makeModel(seed: o.seed)
         let optimizer = o.optimizer.make(parameters: model.parameters(), learningRate: o.learningRate,
@@ -250,7 +257,7 @@ public enum TrainingSession {
         let clock = ContinuousClock()
         var lastWrite = clock.now
         func flush() throws {
-            guard let path = o.checkpointPath else { return }
+            guard let path = o.checkpointPath, group.rank == 0 else { return }   // only rank 0 writes files
             if let g = lastGood, written != g.epoch {
                 try FileIO.writeAtomically(g.bytes, to: path)
                 written = g.epoch
@@ -261,12 +268,22 @@ public enum TrainingSession {
             }
             lastWrite = clock.now
         }
+        trainer.processGroup = group
+        if group.isDistributed {
+            try group.checkAgreement(agreementText(o, spec: spec, train: train, validation: validation),
+                                     what: "the training options, model or data")
+        }
         output("dataset \(dataSpec): \(train.count) training, \(validation.count) validation examples, "
                + plural(data.featureSize, "feature") + ", "
                + (data.classCount.map { plural($0, "class", "classes") } ?? plural(data.targetSize, "target value"))
                + (standardizer != nil ? ", standardised" : "") + "\n")
         output("model \(spec.pytorchCode) (\(model.parameterCount) parameters), loss \(spec.loss.rawValue), "
                + "\(o.optimizer.rawValue) lr \(o.learningRate), batch \(o.batchSize), \(epochs) epochs, seed \(o.seed)\n")
+        if group.isDistributed {
+            output("distributed: \(group.size) processes (Open MPI), \(o.batchSize / group.size)"
+                   + (o.batchSize % group.size == 0 ? "" : "-\(o.batchSize / group.size + 1)")
+                   + " examples of each batch per process\n")
+        }
 
         var lastDraw = -1.0
         let history = trainer.fit(train: train, validation: validation.count > 0 ? validation : nil, epochs: epochs,
@@ -294,6 +311,7 @@ public enum TrainingSession {
             }
         }, shouldStop: { saveError != nil || shouldStop() })
         if let saveError { throw saveError }
+        if let failure = history.failure { throw failure }
         if var failure = history.nonFiniteLoss {
             if o.progress == .bar { output("\n") }
             if let path = o.checkpointPath {
@@ -317,7 +335,7 @@ public enum TrainingSession {
         let finalValidation = validation.count > 0 ? trainer.evaluate(validation) : nil
         output(summary(history: history, train: finalTrain, validation: finalValidation))
 
-        if let checkpointPath = o.checkpointPath {
+        if let checkpointPath = o.checkpointPath, group.rank == 0 {
             guard isFinite(model) else {
                 throw DataError(path: checkpointPath, "not written: the parameters are not finite after epoch \(trainer.position.epoch)"
                                 + ((try? flush()).flatMap { written }.map { "; the file keeps epoch \($0)" } ?? ""))
@@ -336,6 +354,24 @@ public enum TrainingSession {
         }
         return TrainingResult(history: history, spec: spec, model: model, trainCount: train.count, validationCount: validation.count,
                               learningRate: optimizer.learningRate, position: trainer.position)
+    }
+
+    /// What every rank of a distributed run must agree on: the options that
+    /// shape training (not the progress style or output paths, which only rank 0
+    /// uses), the model, and a hash of the training and validation data.
+    static func agreementText(_ o: TrainingOptions, spec: ModelSpec, train: TensorDataset<Float>,
+                              validation: TensorDataset<Float>) -> String {
+        var shared = o
+        shared.progress = .none
+        shared.checkpointPath = nil
+        var data = ""
+        for t in [train.features, train.targets, validation.features, validation.targets] {
+            let h = t.withUnsafeBufferPointer { b in
+                ProcessGroup.stableHash(bytes: UnsafeRawBufferPointer(b))
+            }
+            data += "\(t.shape):\(h) "
+        }
+        return "\(shared) | \(spec.json.compactText) | data \(data)"
     }
 
     static func plural(_ n: Int, _ one: String, _ many: String? = nil) -> String {
