@@ -40,18 +40,23 @@ let package = Package(
             name: "Backprop",
             dependencies: ["BackpropCore", "BackpropNN", "BackpropData", "BackpropTraining", "BackpropTeaching"]
         ),
+        // The `bench` workloads, written as a user of the library writes them: this
+        // module imports only the umbrella and, with `packageAccess: false`, the
+        // compiler lets it see public API only, as in a package that depends on Backprop.
+        .target(name: "BackpropBenchmarks", dependencies: ["Backprop"], packageAccess: false),
         // The commands live in a library so that tests can run them and compare output.
         .target(
             name: "BackpropCLI",
             dependencies: [
                 "Backprop",
+                "BackpropBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(name: "BackpropTool", dependencies: ["BackpropCLI"], path: "Sources/backprop"),
         .testTarget(
             name: "BackpropTests",
-            dependencies: ["Backprop", "BackpropCLI"],
+            dependencies: ["Backprop", "BackpropBenchmarks", "BackpropCLI"],
             resources: [.copy("Fixtures")]
         ),
     ]

@@ -4,10 +4,14 @@
     python3 benchmarks/compare.py --threads 1
     python3 benchmarks/compare.py --threads 2 --backprop .build/release/backprop
     python3 benchmarks/compare.py --threads 1 --peak-rss
+    python3 benchmarks/compare.py --threads 1 --rounds 3 \
+        --backprop before=/work/old/.build/release/backprop --backprop after=.build/release/backprop
 
 Workloads (float32, plain SGD lr 0.01, random inputs; one step = forward, loss,
 zero_grad, backward, step):
-  tiny   Linear(3,32) -> 3*ReLU -> Linear(32,2), MSE sum, batch 1
+  tiny     Linear(3,32) -> 3*ReLU -> Linear(32,2), MSE sum, batch 1
+  tiny-ops the same step written op by op (matmul, + bias, relu, mse, zero_grad,
+           backward, SGD update by hand with add_), as a user of the library writes it
   mnist  Linear(784,256) -> ReLU -> Linear(256,10), cross-entropy mean, batch 128
   wide   Linear(1024,1024) -> ReLU -> Linear(1024,1024) -> ReLU -> Linear(1024,10),
          cross-entropy mean, batch 256
@@ -20,7 +24,12 @@ The Backprop binary is run as `PATH bench --json --threads N`; every stdout
 line that parses as a JSON object is read, e.g.
   {"workload": "mnist", "threads": 2, "median_us_per_step": 412.0}
   {"sgemm": 1024, "threads": 2, "gflops": 350.1}
-A missing binary is reported and skipped.
+A missing binary is reported and skipped. --backprop may be given several
+times, as PATH or LABEL=PATH, to compare builds side by side in one run (for
+example before and after a change): each gets its own columns, and the last
+column divides the last binary's time by the first's. With --rounds N the
+binaries are run N times, alternating, and each figure is the smallest of the
+N medians (the run least disturbed by other processes).
 
 Thread control: OMP/OPENBLAS/MKL_NUM_THREADS are set before numpy and torch
 are imported, torch.set_num_threads(N) is called, and the Python process is
@@ -54,10 +63,13 @@ def clean_env_and_reexec():
 def parse_args():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--backprop", default=".build/release/backprop",
-                    help="path of the backprop binary (skipped if missing)")
+    ap.add_argument("--backprop", action="append", metavar="[LABEL=]PATH",
+                    help="a backprop binary (skipped if missing); repeat to compare several "
+                         "(default: .build/release/backprop)")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="run the backprop binaries this many times, alternating; keep each best median")
     ap.add_argument("--seconds", type=float, default=1.0, help="minimum timing per workload")
-    ap.add_argument("--workloads", default="tiny,mnist,wide")
+    ap.add_argument("--workloads", default="tiny,tiny-ops,mnist,wide")
     ap.add_argument("--sgemm-sizes", default="256,512,1024,2048")
     ap.add_argument("--no-jax", action="store_true")
     ap.add_argument("--json-out", help="also write all results to this JSON file")
@@ -110,6 +122,7 @@ def time_steps(step, seconds, warmup_s=0.3, min_warmup=10, min_steps=20, sync=No
 WORKLOADS = {
     # name: (layer sizes, hidden activation scale, loss, batch)
     "tiny": ([3, 32, 2], 3.0, "mse_sum", 1),
+    "tiny-ops": ([3, 32, 2], 3.0, "mse_sum", 1),
     "mnist": ([784, 256, 10], 1.0, "ce_mean", 128),
     "wide": ([1024, 1024, 1024, 10], 1.0, "ce_mean", 256),
 }
@@ -154,12 +167,45 @@ def torch_workload(name):
     return step
 
 
+def torch_ops_workload(name):
+    """The same step op by op, as a user writes it without nn.Module or optim."""
+    import torch
+
+    sizes, scale, _, batch = WORKLOADS[name]
+    g = torch.Generator().manual_seed(0)
+    params = []
+    for i in range(len(sizes) - 1):
+        bound = 1.0 / sizes[i] ** 0.5
+        # W stored [in, out], so that a layer is h @ W + b, as in the Swift op-by-op step.
+        w = (torch.rand(sizes[i], sizes[i + 1], generator=g) * 2 - 1) * bound
+        b = (torch.rand(sizes[i + 1], generator=g) * 2 - 1) * bound
+        params += [w.requires_grad_(), b.requires_grad_()]
+    x = torch.randn(batch, sizes[0], generator=g)
+    y = torch.randn(batch, sizes[-1], generator=g)
+
+    def step():
+        h = x
+        for i in range(0, len(params), 2):
+            h = torch.matmul(h, params[i]) + params[i + 1]
+            if i + 2 < len(params):
+                h = scale * torch.relu(h)
+        loss = ((h - y) ** 2).sum()
+        for p in params:
+            p.grad = None
+        loss.backward()
+        with torch.no_grad():
+            for p in params:
+                p.add_(p.grad, alpha=-0.01)
+    return step
+
+
 def bench_torch(names, seconds, threads):
     import torch
     torch.set_num_threads(threads)
     res = {}
     for name in names:
-        med, n = time_steps(torch_workload(name), seconds)
+        make = torch_ops_workload if name.endswith("-ops") else torch_workload
+        med, n = time_steps(make(name), seconds)
         res[name] = {"median_us_per_step": med, "steps_timed": n}
     return res
 
@@ -244,6 +290,41 @@ def numpy_blas_name():
 
 
 # --------------------------------------------------------------- backprop
+
+def parse_binaries(specs):
+    """[(label, path)] from PATH or LABEL=PATH; one unlabelled binary is "Backprop"."""
+    out = []
+    for spec in specs:
+        label, sep, path = spec.partition("=")
+        if not sep:
+            label, path = ("Backprop" if len(specs) == 1 else spec), spec
+        out.append((label, path))
+    return out
+
+
+def best_of(runs):
+    """The smallest median of each workload (largest GFLOP/s) over several runs."""
+    res, notes = None, []
+    for r, note in runs:
+        notes.append(note)
+        if r is None:
+            continue
+        if res is None:
+            res = {"workloads": dict(r["workloads"]), "sgemm": dict(r["sgemm"])}
+            continue
+        for w, obj in r["workloads"].items():
+            old = res["workloads"].get(w)
+            if old is None or obj["median_us_per_step"] < old["median_us_per_step"]:
+                res["workloads"][w] = obj
+        for n, obj in r["sgemm"].items():
+            old = res["sgemm"].get(n)
+            if old is None or obj["gflops"] > old["gflops"]:
+                res["sgemm"][n] = obj
+    note = notes[0] if len(set(notes)) == 1 else "; ".join(notes)
+    if len(runs) > 1:
+        note += f" (best of {len(runs)} runs)"
+    return res, note
+
 
 def bench_backprop(path, threads):
     if not (os.path.isfile(path) and os.access(path, os.X_OK)):
@@ -341,10 +422,15 @@ def main():
 
     names = [w for w in args.workloads.split(",") if w]
     sizes = [int(s) for s in args.sgemm_sizes.split(",") if s]
-    # Backprop first, in a child process, before this process starts the
+    # Backprop first, in child processes, before this process starts the
     # thread pools of numpy, PyTorch and JAX: their idle workers would
-    # otherwise compete with the child for the same cores.
-    b_res, b_note = bench_backprop(args.backprop, args.threads)
+    # otherwise compete with the children for the same cores.
+    binaries = parse_binaries(args.backprop or [".build/release/backprop"])
+    b_runs = {label: [] for label, _ in binaries}
+    for _ in range(max(1, args.rounds)):
+        for label, path in binaries:
+            b_runs[label].append(bench_backprop(path, args.threads))
+    b_all = {label: best_of(runs) for label, runs in b_runs.items()}
     import numpy as np
     import torch
 
@@ -367,32 +453,67 @@ def main():
         warn = " — WARNING: other processes were using the CPUs; figures are unreliable" \
             if busy > 0.15 else ""
         print(f"- CPU busy before start: {100 * busy:.0f}% of all CPUs, load average {load:.2f}{warn}")
-    print(f"- backprop: {b_note}\n")
-    print("| workload | PyTorch eager µs/step | JAX jit µs/step | Backprop µs/step | Backprop / PyTorch |")
-    print("|---|---:|---:|---:|---:|")
+    for label, (_, note) in b_all.items():
+        print(f"- {label}: {note}")
+    print()
+    labels = list(b_all)
+    vs = f"{labels[-1]} / {labels[0]}" if len(labels) > 1 else None
+
+    def backprop_value(label, table, key, field):
+        res = b_all[label][0]
+        return res[table].get(key, {}).get(field) if res else None
+
+    head = "| workload | PyTorch eager µs/step | JAX jit µs/step |"
+    rule = "|---|---:|---:|"
+    for label in labels:
+        head += f" {label} µs/step | {label} / PyTorch |"
+        rule += "---:|---:|"
+    if vs:
+        head += f" {vs} |"
+        rule += "---:|"
+    print(head)
+    print(rule)
     for w in names:
         t = t_res[w]["median_us_per_step"]
-        j = j_res[w]["median_us_per_step"] if j_res else None
-        b = b_res["workloads"].get(w, {}).get("median_us_per_step") if b_res else None
-        ratio = f"{b / t:.2f}" if b else "—"
-        print(f"| {w} | {fmt(t)} | {fmt(j)} | {fmt(b)} | {ratio} |")
+        j = j_res[w]["median_us_per_step"] if j_res and w in j_res else None
+        row = f"| {w} | {fmt(t)} | {fmt(j)} |"
+        values = [backprop_value(label, "workloads", w, "median_us_per_step") for label in labels]
+        for b in values:
+            row += f" {fmt(b)} | {f'{b / t:.2f}' if b else '—'} |"
+        if vs:
+            row += f" {values[-1] / values[0]:.3f} |" if values[0] and values[-1] else " — |"
+        print(row)
     print("\n(µs/step: lower is better; ratio > 1 means Backprop is slower.)\n")
-    print("| sgemm n | numpy GFLOP/s | Backprop GFLOP/s | Backprop / numpy |")
-    print("|---:|---:|---:|---:|")
+    head = "| sgemm n | numpy GFLOP/s |"
+    rule = "|---:|---:|"
+    for label in labels:
+        head += f" {label} GFLOP/s | {label} / numpy |"
+        rule += "---:|---:|"
+    if vs:
+        head += f" {vs} |"
+        rule += "---:|"
+    print(head)
+    print(rule)
     for n in sizes:
         s = s_res[n]["gflops"]
-        b = b_res["sgemm"].get(n, {}).get("gflops") if b_res else None
-        ratio = f"{b / s:.2f}" if b else "—"
-        print(f"| {n} | {fmt(s)} | {fmt(b)} | {ratio} |")
+        row = f"| {n} | {fmt(s)} |"
+        values = [backprop_value(label, "sgemm", n, "gflops") for label in labels]
+        for b in values:
+            row += f" {fmt(b)} | {f'{b / s:.2f}' if b else '—'} |"
+        if vs:
+            row += f" {values[-1] / values[0]:.3f} |" if values[0] and values[-1] else " — |"
+        print(row)
     print("\n(GFLOP/s: higher is better; ratio < 1 means Backprop is slower.)")
 
     if args.json_out:
         with open(args.json_out, "w") as f:
             json.dump({"threads": args.threads, "torch": t_res, "jax": j_res,
                        "numpy_sgemm": {str(k): v for k, v in s_res.items()},
-                       "backprop": b_res and {"workloads": b_res["workloads"],
-                                              "sgemm": {str(k): v for k, v in b_res["sgemm"].items()}},
-                       "notes": {"jax": j_note, "backprop": b_note}}, f, indent=1)
+                       "backprop": {label: res and {"workloads": res["workloads"],
+                                                    "sgemm": {str(k): v for k, v in res["sgemm"].items()}}
+                                    for label, (res, _) in b_all.items()},
+                       "notes": {"jax": j_note, "backprop": {label: note for label, (_, note) in b_all.items()}}},
+                      f, indent=1)
 
 
 if __name__ == "__main__":

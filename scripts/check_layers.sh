@@ -3,10 +3,11 @@
 # The order, lowest first; a module may import only modules listed before it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-order=(CBackpropKernels BackpropCore BackpropNN BackpropData BackpropTraining BackpropTeaching Backprop BackpropCLI)
+order=(CBackpropKernels BackpropCore BackpropNN BackpropData BackpropTraining BackpropTeaching Backprop BackpropBenchmarks
+       BackpropCLI)
 # Modules on the same level, which must not import each other.
 declare -A level=([CBackpropKernels]=0 [BackpropCore]=1 [BackpropNN]=2 [BackpropData]=2 [BackpropTraining]=3
-                  [BackpropTeaching]=4 [Backprop]=5 [BackpropCLI]=6)
+                  [BackpropTeaching]=4 [Backprop]=5 [BackpropBenchmarks]=6 [BackpropCLI]=7)
 status=0
 for module in "${order[@]}"; do
     dir="Sources/$module"
@@ -22,7 +23,7 @@ for module in "${order[@]}"; do
 done
 # No command-line flag in a library module's sources: only BackpropCLI knows flags.
 if grep -rnE '"[^"]*--[a-z][a-z-]+' Sources/BackpropCore Sources/BackpropNN Sources/BackpropData \
-        Sources/BackpropTraining Sources/BackpropTeaching Sources/Backprop --include='*.swift'; then
+        Sources/BackpropTraining Sources/BackpropTeaching Sources/Backprop Sources/BackpropBenchmarks --include='*.swift'; then
     echo "a library module names a command-line flag (above): only BackpropCLI may"
     status=1
 fi

@@ -5,7 +5,7 @@
 //   BackpropCore      kernels, tensor, autograd, ops, transforms
 //   BackpropNN        modules, layers, losses, optimizers, schedules
 //   BackpropData      file formats and datasets
-//   BackpropTraining  model descriptions, trainer, checkpoints, benchmarks
+//   BackpropTraining  model descriptions, trainer, checkpoints
 //   BackpropTeaching  explain, expression graphs, plots, SVG
 @_exported import BackpropCore
 @_exported import BackpropNN

@@ -1,4 +1,5 @@
 import Backprop
+import BackpropBenchmarks
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -49,7 +49,7 @@ extension Tensor {
     public var gradFunctionName: String? { handle.gradFn?.name }
 
     /// Clears `.grad` (PyTorch's `zero_grad(set_to_none=True)`).
-    public func zeroGrad() { handle.grad = nil }
+    @inlinable public func zeroGrad() { handle.grad = nil }
 
     /// Keep `.grad` on this intermediate result too.
     public func retainGrad() { handle.retainsGrad = true }
@@ -78,6 +78,8 @@ extension Tensor {
     /// let loss = ((w * x).sum() - 1).squared()
     /// loss.backward()
     /// ```
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward(retainGraph: Bool = false, createGraph: Bool = false) {
         precondition(count == 1,
                      "backward: output has shape \(shape); a non-scalar needs a seed gradient: backward(seed)")
@@ -90,6 +92,8 @@ extension Tensor {
     /// ```swift
     /// z.backward(seed: [1, 1])
     /// ```
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func backward(seed: Tensor, retainGraph: Bool = false, createGraph: Bool = false) {
         _ = runBackward(seed: seed, retainGraph: retainGraph, createGraph: createGraph, capturing: nil)
     }
@@ -176,6 +180,8 @@ extension TensorHandle {
 /// let x = Tensor<Double>([1, 2]).requiringGrad()
 /// let (dx) = gradients(of: (x * x).sum(), wrt: [x])[0]   // [2, 4]
 /// ```
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func gradients<S: TensorScalar>(of output: Tensor<S>, wrt inputs: [Tensor<S>], seed: Tensor<S>? = nil,
                                        retainGraph: Bool = false, createGraph: Bool = false) -> [Tensor<S>] {
     guard output.requiresGrad else { return inputs.map { Tensor.zeros($0.shape) } }

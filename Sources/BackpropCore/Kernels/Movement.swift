@@ -76,9 +76,19 @@ extension Kernels {
                                                  _ out: UnsafeMutablePointer<S>, _ outShape: [Int]) {
         let n = Shape.count(outShape)
         let aCount = Shape.count(aShape), bCount = Shape.count(bShape)
-        if aShape == bShape { binary(op, a, 1, b, 1, out, n); return }
+        // Equal counts: the shapes differ only by axes of size 1 ([1, n] + [n]).
+        if aShape == bShape || (aCount == n && bCount == n) { binary(op, a, 1, b, 1, out, n); return }
         if bCount == 1 { binary(op, a, 1, b, 0, out, n); return }
         if aCount == 1 { binary(op, a, 0, b, 1, out, n); return }
+        // One operand repeats along leading axes (a bias row added to every row): no plan needed.
+        if aCount == n, bCount > 0, isTrailingBlock(bShape, of: outShape) {
+            for r in stride(from: 0, to: n, by: bCount) { binary(op, a + r, 1, b, 1, out + r, bCount) }
+            return
+        }
+        if bCount == n, aCount > 0, isTrailingBlock(aShape, of: outShape) {
+            for r in stride(from: 0, to: n, by: aCount) { binary(op, a, 1, b + r, 1, out + r, aCount) }
+            return
+        }
         let (shape, strides) = collapse(outShape, [Shape.broadcastStrides(aShape, to: outShape),
                                                    Shape.broadcastStrides(bShape, to: outShape)])
         let inner = shape.last!
@@ -86,6 +96,17 @@ extension Kernels {
         forEachRow(shape: shape, strides: strides) { o, offs in
             binary(op, a + offs[0], sa, b + offs[1], sb, out + o, inner)
         }
+    }
+
+    /// Whether `shape`, without its leading 1s, is the trailing axes of `outShape`:
+    /// its elements then repeat as one contiguous block of the output.
+    static func isTrailingBlock(_ shape: [Int], of outShape: [Int]) -> Bool {
+        var lead = 0
+        while lead < shape.count && shape[lead] == 1 { lead += 1 }
+        let kept = shape.count - lead
+        guard kept <= outShape.count else { return false }
+        for i in 0..<kept where shape[lead + i] != outShape[outShape.count - kept + i] { return false }
+        return true
     }
 
     /// Merges adjacent axes that every operand walks contiguously, so that

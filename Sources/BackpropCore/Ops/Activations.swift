@@ -55,11 +55,15 @@ public func silu<S: TensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x * sigmoid(x) 
 /// ```swift
 /// softmax(Tensor<Double>([10, 5]))   // [0.993307, 0.006693]
 /// ```
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func softmax<S: TensorScalar>(_ x: Tensor<S>, axis: Int = -1) -> Tensor<S> {
     exp(logSoftmax(x, axis: axis))
 }
 
 /// log softmax along `axis`: x - log Σ exp(x).
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func logSoftmax<S: TensorScalar>(_ x: Tensor<S>, axis: Int = -1) -> Tensor<S> {
     x - x.logSumExp(axis: axis, keepDims: true)
 }

@@ -17,8 +17,8 @@ extension Tensor {
     /// ```swift
     /// let y = x + b   // [batch, n] + [n]
     /// ```
-    @_specialize(exported: true, where Scalar == Float)
-    @_specialize(exported: true, where Scalar == Double)
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func + (lhs: Tensor, rhs: Tensor) -> Tensor {
         binary("add", .add, lhs, rhs) { g, x, _ in
             [g.sum(toShape: x[0].shape), g.sum(toShape: x[1].shape)]
@@ -26,6 +26,8 @@ extension Tensor {
     }
 
     /// Elementwise difference with broadcasting.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func - (lhs: Tensor, rhs: Tensor) -> Tensor {
         binary("sub", .sub, lhs, rhs) { g, x, _ in
             [g.sum(toShape: x[0].shape), x[1].requiresGrad ? (-g).sum(toShape: x[1].shape) : nil]
@@ -33,6 +35,8 @@ extension Tensor {
     }
 
     /// Elementwise product with broadcasting.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func * (lhs: Tensor, rhs: Tensor) -> Tensor {
         binary("mul", .mul, lhs, rhs) { g, x, _ in
             [x[0].requiresGrad ? (g * x[1]).sum(toShape: x[0].shape) : nil,
@@ -41,6 +45,8 @@ extension Tensor {
     }
 
     /// Elementwise quotient with broadcasting.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func / (lhs: Tensor, rhs: Tensor) -> Tensor {
         binary("div", .div, lhs, rhs) { g, x, y in
             [x[0].requiresGrad ? (g / x[1]).sum(toShape: x[0].shape) : nil,
@@ -49,23 +55,41 @@ extension Tensor {
     }
 
     /// Elementwise negation.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static prefix func - (x: Tensor) -> Tensor { x.unary("neg", .neg) { g, _, _ in [-g] } }
 
     /// Adds a scalar to every element.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func + (lhs: Tensor, rhs: Scalar) -> Tensor { lhs + Tensor(rhs) }
     /// Adds a scalar to every element.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func + (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) + rhs }
     /// Subtracts a scalar from every element.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func - (lhs: Tensor, rhs: Scalar) -> Tensor { lhs - Tensor(rhs) }
     /// Subtracts every element from a scalar.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func - (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) - rhs }
     /// Multiplies every element by a scalar.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func * (lhs: Tensor, rhs: Scalar) -> Tensor { lhs * Tensor(rhs) }
     /// Multiplies every element by a scalar.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func * (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) * rhs }
     /// Divides every element by a scalar.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func / (lhs: Tensor, rhs: Scalar) -> Tensor { lhs / Tensor(rhs) }
     /// Divides a scalar by every element.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public static func / (lhs: Scalar, rhs: Tensor) -> Tensor { Tensor(lhs) / rhs }
 
     /// `lhs = lhs + rhs`: a new node in the graph, not an in-place update of shared storage.

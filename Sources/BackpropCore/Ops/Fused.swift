@@ -9,6 +9,8 @@ extension Tensor {
     /// is one GEMM and no temporary.
     ///
     ///   dx = g W,   dW = gᵀ x,   db = Σ_batch g
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     package static func affine(_ x: Tensor, weight w: Tensor, bias b: Tensor?) -> Tensor {
         let outShape = ShapeRule.check { try ShapeRule.linear(input: x.shape, weight: w.shape, bias: b?.shape) }
         precondition(x.rank <= 2, "internal: affine of an input of shape \(x.shape); linear flattens batch axes first")
@@ -18,9 +20,9 @@ extension Tensor {
         if let b {
             for r in 0..<rows { (storage.base + r * outFeatures).update(from: b.base, count: outFeatures) }
         }
-        Kernels.gemm(transA: false, transB: true, m: rows, n: outFeatures, k: inFeatures,
-                     a: x.base, lda: inFeatures, b: w.base, ldb: inFeatures,
-                     c: storage.base, ldc: outFeatures, accumulate: b != nil)
+        Scalar.gemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
+                    a: x.base, lda: inFeatures, b: w.base, ldb: inFeatures,
+                    c: storage.base, ldc: outFeatures, accumulate: b != nil)
         let inputs = b.map { [x, w, $0] } ?? [x, w]
         let xShape = x.shape
         return record("linear", inputs, storage, shape: outShape) { g, t, _ in
@@ -37,6 +39,8 @@ extension Tensor {
 extension Tensor {
     /// Σ (x - y)² (divided by the element count when `mean`), as one scalar
     /// node with no temporaries:   dx = 2 (x - y) g / n,   dy = -dx
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     package static func squaredError(_ x: Tensor, _ y: Tensor, mean: Bool) -> Tensor {
         precondition(x.shape == y.shape, "mseLoss: input shape \(x.shape) and target shape \(y.shape) differ")
         let n = x.count
@@ -57,6 +61,8 @@ extension Tensor {
     /// The backward pass writes softmax - onehot in one loop per row; when a
     /// graph of the backward pass is recorded (`createGraph`) it uses Tensor
     /// ops instead, so that it can be differentiated again.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     package static func crossEntropyIndices(_ logits: Tensor, _ classes: [Int], mean: Bool) -> Tensor {
         let c = logits.shape[logits.rank - 1]
         let rows = logits.count / Swift.max(c, 1)

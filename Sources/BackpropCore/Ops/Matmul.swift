@@ -7,6 +7,8 @@
 
 extension Tensor {
     /// C = op(A) op(B) for rank-2 operands, or rank-3 operands with one batch size.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     package static func mm(_ a: Tensor, _ b: Tensor, transposeA ta: Bool = false, transposeB tb: Bool = false) -> Tensor {
         precondition(a.rank == b.rank && (a.rank == 2 || a.rank == 3), "internal: mm of shapes \(a.shape) and \(b.shape)")
         let batched = a.rank == 3
@@ -22,9 +24,9 @@ extension Tensor {
         let outShape = batched ? [batch, m, n] : [m, n]
         let storage = TensorStorage<Scalar>.make(uninitializedCount: batch * m * n)
         for i in 0..<batch {
-            Kernels.gemm(transA: ta, transB: tb, m: m, n: n, k: k,
-                         a: a.base + i * ar * ac, lda: ac, b: b.base + i * br * bc, ldb: bc,
-                         c: storage.base + i * m * n, ldc: n)
+            Scalar.gemm(transposeA: ta, transposeB: tb, m: m, n: n, k: k,
+                        a: a.base + i * ar * ac, lda: ac, b: b.base + i * br * bc, ldb: bc,
+                        c: storage.base + i * m * n, ldc: n, accumulate: false)
         }
         return record("matmul", [a, b], storage, shape: outShape) { g, x, _ in
             let (a, b) = (x[0], x[1])
@@ -43,6 +45,8 @@ extension Tensor {
 /// ```swift
 /// let y = matmul(w, x)   // [2, 3] x [3] -> [2]
 /// ```
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func matmul<S: TensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S> {
     let outShape = ShapeRule.check { try ShapeRule.matmul(a.shape, b.shape) }
     let k1 = a.shape[a.rank - 1]

@@ -5,9 +5,11 @@ extension Tensor {
     /// Sorted, non-negative, distinct axes; all axes when `axes` is nil.
     func normalizedAxes(_ axes: [Int]?, op: String) -> [Int] {
         guard let axes else { return Array(0..<rank) }
-        let normalized = axes.map { Shape.normalize(axis: $0, rank: rank, op: op) }
-        precondition(Set(normalized).count == normalized.count, "\(op): repeated axis in \(axes)")
-        return normalized.sorted()
+        let normalized = axes.map { Shape.normalize(axis: $0, rank: rank, op: op) }.sorted()
+        for i in normalized.indices.dropFirst() {
+            precondition(normalized[i] != normalized[i - 1], "\(op): repeated axis in \(axes)")
+        }
+        return normalized
     }
 
     func reducedShape(_ axes: [Int], keepDims: Bool) -> [Int] {
@@ -15,19 +17,24 @@ extension Tensor {
                  : shape.enumerated().filter { !axes.contains($0.offset) }.map(\.element)
     }
 
-    /// Reduces axes one at a time, last first, as [outer, axis, inner] blocks.
+    /// Reduces runs of adjacent axes, last run first, each as one [outer, run, inner] block.
     func reduceStorage(_ kind: Kernels.Reduction, _ axes: [Int]) -> TensorStorage<Scalar> {
         var current = handle.storage
         var currentShape = shape
         if axes.isEmpty { return TensorStorage.make(copying: base, count: count) }
-        for axis in axes.reversed() {
-            let outer = currentShape[..<axis].reduce(1, *)
-            let reduced = currentShape[axis]
-            let inner = currentShape[(axis + 1)...].reduce(1, *)
+        var end = axes.count
+        while end > 0 {
+            var start = end - 1
+            while start > 0 && axes[start - 1] == axes[start] - 1 { start -= 1 }
+            let first = axes[start], last = axes[end - 1]
+            let outer = currentShape[..<first].reduce(1, *)
+            let reduced = currentShape[first...last].reduce(1, *)
+            let inner = currentShape[(last + 1)...].reduce(1, *)
             let out = TensorStorage<Scalar>.make(uninitializedCount: outer * inner)
             Kernels.reduce(kind, current.base, outer: outer, reduced: reduced, inner: inner, out.base)
             current = out
-            currentShape[axis] = 1
+            for axis in first...last { currentShape[axis] = 1 }
+            end = start
         }
         return current
     }
@@ -39,6 +46,8 @@ extension Tensor {
     /// x.sum()               // tensor(10.)
     /// x.sum(axes: [0])      // tensor([4., 6.])
     /// ```
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sum(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
         let axes = normalizedAxes(axes, op: "sum")
         let outShape = reducedShape(axes, keepDims: keepDims)
@@ -53,6 +62,8 @@ extension Tensor {
     public func sum(axis: Int, keepDims: Bool = false) -> Tensor { sum(axes: [axis], keepDims: keepDims) }
 
     /// The mean over `axes` (all axes when nil).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func mean(axes: [Int]? = nil, keepDims: Bool = false) -> Tensor {
         let axes = normalizedAxes(axes, op: "mean")
         let n = axes.reduce(1) { $0 * shape[$1] }
@@ -123,9 +134,13 @@ extension Tensor {
 
     /// Sums over broadcast axes so that the result has `target`'s shape: the
     /// gradient of a broadcast. `target` must broadcast to this shape.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func sum(toShape target: [Int]) -> Tensor {
         if shape == target { return self }
         precondition(Shape.broadcast(target, shape) == shape, "sum(toShape:): \(target) does not broadcast to \(shape)")
+        // Only axes of size 1 to sum over (a batch of one): the same values.
+        if Shape.count(target) == count { return reshaped(to: target) }
         let lead = rank - target.count
         var axes = Array(0..<lead)
         for (i, d) in target.enumerated() where d == 1 && shape[lead + i] != 1 { axes.append(lead + i) }

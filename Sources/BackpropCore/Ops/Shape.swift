@@ -9,6 +9,8 @@ extension Tensor {
     /// ```swift
     /// Tensor<Float>.arange(6).reshaped(to: [2, -1])   // shape [2, 3]
     /// ```
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func reshaped(to newShape: [Int]) -> Tensor {
         var target = newShape
         if let inferred = newShape.firstIndex(of: -1) {
@@ -26,6 +28,8 @@ extension Tensor {
     }
 
     /// The axes in a new order: result axis i is this tensor's axis `axes[i]`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func permuted(_ axes: [Int]) -> Tensor {
         let axes = axes.map { Shape.normalize(axis: $0, rank: rank, op: "permute") }
         precondition(axes.count == rank && Set(axes).count == rank,
@@ -41,6 +45,8 @@ extension Tensor {
     }
 
     /// Swaps two axes (the last two by default, the matrix transpose).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func transposed(_ axis0: Int = -2, _ axis1: Int = -1) -> Tensor {
         precondition(rank >= 2 || (rank == 1 && axis0 == -2 && axis1 == -1), "transpose: tensor of shape \(shape) has fewer than 2 axes")
         if rank < 2 { return self }

@@ -7,6 +7,8 @@
 extension Tensor {
     /// Runs `body` on this variable's elements for writing, without recording
     /// a graph: `body(pointer, count)`.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     package func updateInPlace(_ body: (UnsafeMutablePointer<Scalar>, Int) -> Void) {
         let h = handle
         if !isKnownUniquelyReferenced(&h.storage) {
@@ -18,6 +20,8 @@ extension Tensor {
     /// Multiplies `.grad` by `factor` in place when no other tensor shares it,
     /// else replaces it by a scaled copy (two leaves can share one gradient
     /// tensor, and scaling it twice would be wrong).
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     package func scaleGrad(by factor: Scalar) {
         guard var g = handle.grad else { return }
         handle.grad = nil
@@ -29,5 +33,29 @@ extension Tensor {
             g = Tensor(storage: storage, shape: g.shape)
         }
         handle.grad = g
+    }
+
+    /// self ← self + alpha · other, written into this variable's storage
+    /// outside the graph: PyTorch's `p.add_(other, alpha=alpha)` under
+    /// `torch.no_grad()`, the update of a hand-written optimizer. Every copy of
+    /// this `Tensor` (the model's, an optimizer's) sees the new values, and
+    /// `.grad` and `requiresGrad` stay; a `detached()` copy taken before keeps
+    /// the old ones. Only a leaf (a parameter) can be updated in place, and
+    /// `other` must have its shape.
+    ///
+    /// ```swift
+    /// let loss = mseLoss(matmul(x, w) + b, y)
+    /// w.zeroGrad(); b.zeroGrad()
+    /// loss.backward()
+    /// w.addInPlace(w.grad!, alpha: -0.01)   // w ← w - 0.01 ∂L/∂w
+    /// b.addInPlace(b.grad!, alpha: -0.01)
+    /// ```
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    public func addInPlace(_ other: Tensor, alpha: Scalar = 1) {
+        precondition(isLeaf, "addInPlace: this tensor was computed by \(gradFunctionName ?? "an op"); only a leaf can be updated in place")
+        precondition(other.shape == shape, "addInPlace: shape \(other.shape) does not match tensor shape \(shape)")
+        let source = other.handle.storage  // stays alive if this storage is replaced by a copy
+        updateInPlace { p, n in Kernels.axpy(alpha, source.base, p, n) }
     }
 }

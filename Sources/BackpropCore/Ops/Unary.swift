@@ -18,15 +18,21 @@ extension Tensor {
     }
 
     /// x², elementwise: d/dx = 2x.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func squared() -> Tensor { unary("square", .square) { g, x, _ in [g * x[0] * 2] } }
 }
 
 /// e^x, elementwise: d/dx e^x = e^x.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func exp<S: TensorScalar>(_ x: Tensor<S>) -> Tensor<S> {
     x.unary("exp", .exp) { g, _, y in [g * y] }
 }
 
 /// The natural logarithm, elementwise: d/dx log x = 1/x.
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func log<S: TensorScalar>(_ x: Tensor<S>) -> Tensor<S> {
     x.unary("log", .log) { g, x, _ in [g / x[0]] }
 }
@@ -51,11 +57,15 @@ public func sign<S: TensorScalar>(_ x: Tensor<S>) -> Tensor<S> {
 ///            sinh(x)                        d
 /// tanh(x) = ---------,                     -- tanh(x) = 1 - tanh²(x)
 ///            cosh(x)                       dx
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func tanh<S: TensorScalar>(_ x: Tensor<S>) -> Tensor<S> {
     x.unary("tanh", .tanh) { g, _, y in [g * (1 - y * y)] }
 }
 
 /// The logistic sigmoid σ(x) = 1 / (1 + e^-x), elementwise: σ' = σ (1 - σ).
+@_specialize(where S == Float)
+@_specialize(where S == Double)
 public func sigmoid<S: TensorScalar>(_ x: Tensor<S>) -> Tensor<S> {
     x.unary("sigmoid", .sigmoid) { g, _, y in [g * y * (1 - y)] }
 }

@@ -52,6 +52,8 @@ extension Tensor {
     /// Normal samples with the given mean and standard deviation.
     /// The values are computed in `Double` and rounded, so a seed gives the
     /// same tensor on every platform.
+    @_specialize(where Scalar == Float, G == SeededGenerator)
+    @_specialize(where Scalar == Double, G == SeededGenerator)
     public static func randomNormal<G: RandomNumberGenerator>(_ shape: [Int], mean: Scalar = 0, std: Scalar = 1,
                                                               generator: inout G) -> Tensor {
         let n = Shape.count(shape)
@@ -73,6 +75,8 @@ extension Tensor {
     /// var rng = SeededGenerator(seed: 1)
     /// let u = Tensor<Double>.randomUniform([4], low: -1, high: 1, generator: &rng)
     /// ```
+    @_specialize(where Scalar == Float, G == SeededGenerator)
+    @_specialize(where Scalar == Double, G == SeededGenerator)
     public static func randomUniform<G: RandomNumberGenerator>(_ shape: [Int], low: Scalar = 0, high: Scalar = 1,
                                                                generator: inout G) -> Tensor {
         let n = Shape.count(shape)

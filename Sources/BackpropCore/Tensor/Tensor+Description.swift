@@ -12,7 +12,8 @@ extension Tensor: CustomStringConvertible, CustomDebugStringConvertible {
     public var description: String {
         var suffix: [String] = []
         if count == 0 { suffix.append("size=(\(shape.map(String.init).joined(separator: ", "))\(shape.count == 1 ? "," : ""))") }
-        if Scalar.self == Double.self { suffix.append("dtype=torch.float64") }
+        // As PyTorch: the dtype is shown when it is not the default (float32).
+        if Scalar.dtypeName != Float.dtypeName { suffix.append("dtype=torch.\(Scalar.dtypeName)") }
         if let fn = handle.gradFn { suffix.append("grad_fn=<\(fn.name.prefix(1).uppercased() + fn.name.dropFirst())Backward>") }
         else if handle.requiresGrad { suffix.append("requires_grad=True") }
         let body = TensorFormatter(Array(UnsafeBufferPointer(start: base, count: count)).map(Double.init))

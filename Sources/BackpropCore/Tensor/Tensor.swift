@@ -22,14 +22,17 @@ public struct Tensor<Scalar: TensorScalar> {
         handle = TensorHandle(storage: storage, shape: shape)
     }
 
+    // The accessors below are inlinable so that code in other modules reads
+    // them without a call through the generic type's metadata.
+
     /// The size of each dimension; `[]` for a scalar.
-    public var shape: [Int] { handle.shape }
+    @inlinable public var shape: [Int] { handle.shape }
     /// The number of dimensions.
-    public var rank: Int { handle.shape.count }
+    @inlinable public var rank: Int { handle.shape.count }
     /// The number of elements.
-    public var count: Int { handle.count }
+    @inlinable public var count: Int { handle.count }
     /// `true` for a rank-0 tensor.
-    public var isScalar: Bool { handle.shape.isEmpty }
+    @inlinable public var isScalar: Bool { handle.shape.isEmpty }
 
     /// The elements in row-major order.
     public var scalars: [Scalar] {
@@ -59,13 +62,13 @@ public struct Tensor<Scalar: TensorScalar> {
 @usableFromInline
 package final class TensorHandle<Scalar: TensorScalar> {
     var storage: TensorStorage<Scalar>
-    let shape: [Int]
-    let count: Int
+    @usableFromInline let shape: [Int]
+    @usableFromInline let count: Int
     /// Leaves: set by the user. Results: set when an input requires a gradient.
     var requiresGrad = false
     /// Keep `.grad` on a non-leaf too (PyTorch's `retain_grad()`).
     var retainsGrad = false
-    var grad: Tensor<Scalar>?
+    @usableFromInline var grad: Tensor<Scalar>?
     /// How this tensor was computed; `nil` for a leaf.
     var gradFn: GradFunction<Scalar>?
     /// Gradient being accumulated during one backward pass.
@@ -89,6 +92,8 @@ extension Tensor {
     /// ```swift
     /// let m = Tensor<Float>(shape: [2, 3], scalars: [1, 2, 3, 4, 5, 6])
     /// ```
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public init(shape: [Int], scalars: [Scalar], requiresGrad: Bool = false) {
         precondition(shape.allSatisfy { $0 >= 0 }, "Tensor: negative dimension in shape \(shape)")
         let n = shape.reduce(1, *)
@@ -101,6 +106,8 @@ extension Tensor {
     }
 
     /// A rank-0 tensor.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public init(_ value: Scalar, requiresGrad: Bool = false) {
         self.init(shape: [], scalars: [value], requiresGrad: requiresGrad)
     }
@@ -131,6 +138,8 @@ extension Tensor {
     }
 
     /// A tensor filled with one value.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public init(repeating value: Scalar, shape: [Int]) {
         let n = shape.reduce(1, *)
         let storage = TensorStorage<Scalar>.make(uninitializedCount: n)

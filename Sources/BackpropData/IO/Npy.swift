@@ -11,8 +11,8 @@ import BackpropCore
 /// ```
 public enum Npy {
     /// The bytes of a `.npy` file holding `tensor`.
-    public static func encode<Scalar: TensorScalar>(_ tensor: Tensor<Scalar>) -> [UInt8] {
-        let descr = Scalar.self == Double.self ? "<f8" : "<f4"
+    public static func encode<Scalar: StorableScalar>(_ tensor: Tensor<Scalar>) -> [UInt8] {
+        let descr = Scalar.npyDescr
         let shapeText: String
         switch tensor.shape.count {
         case 0: shapeText = "()"
@@ -26,18 +26,12 @@ public enum Npy {
         var out: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0]
         out.appendLittleEndian(UInt16(header.count))
         out.append(contentsOf: header)
-        tensor.withUnsafeBufferPointer { buf in
-            if Scalar.self == Double.self {
-                for v in buf { out.appendLittleEndian(Double(v).bitPattern) }
-            } else {
-                for v in buf { out.appendLittleEndian(Float(v).bitPattern) }
-            }
-        }
+        tensor.withUnsafeBufferPointer { out.appendLittleEndian($0) }
         return out
     }
 
     /// Writes a `.npy` file atomically.
-    public static func write<Scalar: TensorScalar>(_ tensor: Tensor<Scalar>, to path: String) throws {
+    public static func write<Scalar: StorableScalar>(_ tensor: Tensor<Scalar>, to path: String) throws {
         try FileIO.writeAtomically(encode(tensor), to: path)
     }
 

@@ -41,9 +41,13 @@ public enum SafetensorsDType: String, Sendable, CaseIterable {
         }
     }
 
-    /// The dtype a tensor of `Scalar` is written as.
-    public static func of<Scalar: TensorScalar>(_: Scalar.Type) -> SafetensorsDType {
-        Scalar.self == Double.self ? .f64 : .f32
+    /// The dtype a tensor of `Scalar` is written as (``StorableScalar/safetensorsDType``).
+    ///
+    /// ```swift
+    /// SafetensorsDType.of(Double.self)   // .f64
+    /// ```
+    public static func of<Scalar: StorableScalar>(_: Scalar.Type) -> SafetensorsDType {
+        Scalar.safetensorsDType
     }
 }
 
@@ -256,7 +260,7 @@ public enum Safetensors {
     /// ```swift
     /// let bytes = Safetensors.encode([("w", Tensor<Float>([1, 2]))], metadata: ["format": "pt"])
     /// ```
-    public static func encode<Scalar: TensorScalar>(_ tensors: [(name: String, tensor: Tensor<Scalar>)],
+    public static func encode<Scalar: StorableScalar>(_ tensors: [(name: String, tensor: Tensor<Scalar>)],
                                                    metadata: [String: String] = [:]) -> [UInt8] {
         let dtype = SafetensorsDType.of(Scalar.self)
         var names = Set<String>()
@@ -283,13 +287,7 @@ public enum Safetensors {
         out.appendLittleEndian(UInt64(header.count))
         out.append(contentsOf: header)
         for (_, t) in tensors {
-            t.withUnsafeBufferPointer { buf in
-                if Scalar.self == Double.self {
-                    for v in buf { out.appendLittleEndian(Double(v).bitPattern) }
-                } else {
-                    for v in buf { out.appendLittleEndian(Float(v).bitPattern) }
-                }
-            }
+            t.withUnsafeBufferPointer { out.appendLittleEndian($0) }
         }
         return out
     }
@@ -300,7 +298,7 @@ public enum Safetensors {
     /// ```swift
     /// try Safetensors.write(model.namedParameters(), metadata: ["format": "pt"], to: "model.safetensors")
     /// ```
-    public static func write<Scalar: TensorScalar>(_ tensors: [(name: String, tensor: Tensor<Scalar>)],
+    public static func write<Scalar: StorableScalar>(_ tensors: [(name: String, tensor: Tensor<Scalar>)],
                                                   metadata: [String: String] = [:], to path: String) throws {
         try FileIO.writeAtomically(encode(tensors, metadata: metadata), to: path)
     }

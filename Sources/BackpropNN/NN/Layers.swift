@@ -84,6 +84,8 @@ public final class ReLU<Scalar: TensorScalar>: Module {
     /// scale · max(x, 0).
     public init(scale: Scalar = 1) { self.scale = scale }
     /// The forward pass.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { scale == 1 ? relu(x) : relu(x, scale: scale) }
 }
 

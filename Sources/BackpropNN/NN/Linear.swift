@@ -76,6 +76,8 @@ public final class Linear<Scalar: TensorScalar>: Module {
     /// let layer = Linear<Float>(4, 3)
     /// let y = layer(Tensor<Float>.zeros([8, 4]))   // shape [8, 3]; every row is the bias
     /// ```
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         linear(x, weight: weight, bias: bias)
     }

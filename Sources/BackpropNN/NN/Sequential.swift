@@ -40,6 +40,8 @@ public final class Sequential<Scalar: TensorScalar>: Module {
     /// let model = Sequential<Float>(Linear(2, 8), ReLU(), Linear(8, 1))
     /// let y = model(Tensor<Float>([[0.5, -1]]))   // shape [1, 1]
     /// ```
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         var y = x
         for layer in layers { y = layer(y) }

@@ -98,6 +98,8 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
     }
 
     /// One update of every parameter that has a gradient.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func step() {
         forEachParameterWithGradient(parameters) { i, p, g, n in
             if momentum == 0 && weightDecay == 0 {
@@ -116,6 +118,8 @@ public final class SGD<Scalar: TensorScalar>: Optimizer {
     }
 
     /// Sets every parameter's `.grad` to nil.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func zeroGrad() { for p in parameters { p.zeroGrad() } }
 }
 
@@ -173,6 +177,8 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
     }
 
     /// One update of every parameter that has a gradient.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func step() {
         forEachParameterWithGradient(parameters) { i, p, g, n in
             steps[i] += 1
@@ -192,6 +198,8 @@ public final class Adam<Scalar: TensorScalar>: Optimizer {
     }
 
     /// Sets every parameter's `.grad` to nil.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func zeroGrad() { for p in parameters { p.zeroGrad() } }
 }
 
@@ -271,6 +279,8 @@ public final class RMSprop<Scalar: TensorScalar>: Optimizer {
     }
 
     /// One update of every parameter that has a gradient.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func step() {
         forEachParameterWithGradient(parameters) { i, p, g, n in
             steps[i] += 1
@@ -284,5 +294,7 @@ public final class RMSprop<Scalar: TensorScalar>: Optimizer {
     }
 
     /// Sets every parameter's `.grad` to nil.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
     public func zeroGrad() { for p in parameters { p.zeroGrad() } }
 }

@@ -158,8 +158,8 @@ extension ExplainProblem {
     /// ```
     public func explain(dtype: ExplainDType = .float64, learningRate: Double? = nil) throws -> ExplainReport {
         switch dtype {
-        case .float64: return try explain(Double.self, learningRate: learningRate)
-        case .float32: return try explain(Float.self, learningRate: learningRate)
+        case .float64: return try explain(Double.self, dtype: dtype, learningRate: learningRate)
+        case .float32: return try explain(Float.self, dtype: dtype, learningRate: learningRate)
         }
     }
 
@@ -182,8 +182,7 @@ extension ExplainProblem {
         return names
     }
 
-    private func explain<S: TensorScalar>(_: S.Type, learningRate: Double?) throws -> ExplainReport {
-        let dtype: ExplainDType = S.self == Double.self ? .float64 : .float32
+    private func explain<S: TensorScalar>(_: S.Type, dtype: ExplainDType, learningRate: Double?) throws -> ExplainReport {
         let names = outputNames
         let network = makeModel(S.self)
         let x = Tensor<S>(shape: inputShape, scalars: input.map { S($0) }, requiresGrad: true)

@@ -1,6 +1,4 @@
-import BackpropCore
-import BackpropNN
-import BackpropData
+import Backprop
 import Foundation
 
 /// What `backprop bench` measures and prints: the training workloads and

@@ -1,11 +1,10 @@
-import BackpropCore
-import BackpropNN
-import BackpropData
+import Backprop
 import Foundation
 
 /// The training workloads of `backprop bench`, the same ones that
 /// `benchmarks/compare.py` runs in PyTorch: float32, plain SGD with lr 0.01,
 /// random inputs; one step is forward, loss, zeroGrad, backward and step.
+/// Like a program that depends on the library, they use public API only.
 ///
 /// ```swift
 /// let result = TrainingWorkload.mnist.measure(minimumSeconds: 1)
@@ -14,6 +13,9 @@ import Foundation
 public enum TrainingWorkload: String, CaseIterable, Sendable {
     /// 3 -> 32 -> 2, 3 ReLU, MSE (sum), batch 1.
     case tiny
+    /// The `tiny` step written op by op (``OpByOpNetwork``): `matmul`, `+`,
+    /// `relu`, `mseLoss`, `zeroGrad`, `backward`, a hand-written SGD update.
+    case tinyOps = "tiny-ops"
     /// 784 -> 256 -> 10, ReLU, cross-entropy (mean), batch 128.
     case mnist
     /// 1024 -> 1024 -> 1024 -> 10, ReLU, cross-entropy (mean), batch 256.
@@ -22,7 +24,7 @@ public enum TrainingWorkload: String, CaseIterable, Sendable {
     /// Layer sizes.
     public var sizes: [Int] {
         switch self {
-        case .tiny: [3, 32, 2]
+        case .tiny, .tinyOps: [3, 32, 2]
         case .mnist: [784, 256, 10]
         case .wide: [1024, 1024, 1024, 10]
         }
@@ -31,7 +33,7 @@ public enum TrainingWorkload: String, CaseIterable, Sendable {
     /// Examples per step (1, 128 or 256).
     public var batchSize: Int {
         switch self {
-        case .tiny: 1
+        case .tiny, .tinyOps: 1
         case .mnist: 128
         case .wide: 256
         }
@@ -54,6 +56,32 @@ public enum TrainingWorkload: String, CaseIterable, Sendable {
     /// returns the median.
     public func measure(minimumSeconds: Double = 1, minimumSteps: Int = 20, warmupSteps: Int = 10, seed: UInt64 = 0) -> Result {
         var rng = SeededGenerator(seed: seed)
+        let step: () -> Float
+        if self == .tinyOps {
+            let network = OpByOpNetwork(sizes: sizes, reluScale: 3, generator: &rng)
+            let x = Tensor<Float>.randomNormal([batchSize, sizes[0]], generator: &rng)
+            let y = Tensor<Float>.randomNormal([batchSize, sizes.last!], generator: &rng)
+            step = { network.step(x, y, learningRate: 0.01) }
+        } else {
+            step = layerStep(generator: &rng)
+        }
+        var lastLoss: Float = .nan
+        for _ in 0..<warmupSteps { lastLoss = step() }
+        var durations: [Double] = []
+        let start = DispatchTime.now().uptimeNanoseconds
+        while durations.count < minimumSteps
+                || Double(DispatchTime.now().uptimeNanoseconds - start) < minimumSeconds * 1e9 {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            lastLoss = step()
+            durations.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e3)
+        }
+        durations.sort()
+        return Result(workload: self, steps: durations.count, medianMicrosecondsPerStep: durations[durations.count / 2],
+                      finalLoss: lastLoss)
+    }
+
+    /// One step through the layers: `Sequential` of `Linear` and `ReLU`, the loss, `SGD`.
+    private func layerStep(generator rng: inout SeededGenerator) -> () -> Float {
         var layers: [any Module<Float>] = []
         for i in 0..<(sizes.count - 1) {
             layers.append(Linear<Float>(sizes[i], sizes[i + 1], generator: &rng))
@@ -65,29 +93,15 @@ public enum TrainingWorkload: String, CaseIterable, Sendable {
         let classes = sizes.last!
         let yRegression = Tensor<Float>.randomNormal([batchSize, classes], generator: &rng)
         let yClasses = (0..<batchSize).map { _ in rng.nextInt(below: classes) }
-        var lastLoss: Float = .nan
-
-        func step() {
+        let regression = self == .tiny
+        return {
             let yHat = model(x)
-            let loss = self == .tiny ? mseLoss(yHat, yRegression, reduction: .sum)
-                                     : crossEntropy(yHat, classIndices: yClasses)
+            let loss = regression ? mseLoss(yHat, yRegression, reduction: .sum)
+                                  : crossEntropy(yHat, classIndices: yClasses)
             optimizer.zeroGrad()
             loss.backward()
             optimizer.step()
-            lastLoss = loss.item
+            return loss.item
         }
-
-        for _ in 0..<warmupSteps { step() }
-        var durations: [Double] = []
-        let start = DispatchTime.now().uptimeNanoseconds
-        while durations.count < minimumSteps
-                || Double(DispatchTime.now().uptimeNanoseconds - start) < minimumSeconds * 1e9 {
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            step()
-            durations.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e3)
-        }
-        durations.sort()
-        return Result(workload: self, steps: durations.count, medianMicrosecondsPerStep: durations[durations.count / 2],
-                      finalLoss: lastLoss)
     }
 }

@@ -1,5 +1,4 @@
-import BackpropCore
-import BackpropNN
+import Backprop
 
 /// Times the all-reduce of gradients across a ``ProcessGroup``: what
 /// `mpirun -np N backprop bench --allreduce 203530,420000` prints.
@@ -87,7 +86,8 @@ public enum AllReduceBenchmark {
         for p in model.parameters() where p.grad!.scalars.contains(where: { $0 != mean }) {
             throw DistributedError("averageGradients of \(n) values gave \(p.grad!.scalars.first { $0 != mean }!), not \(mean)")
         }
-        for p in model.parameters() { p.updateInPlace { x, count in x.update(repeating: mine, count: count) } }
+        let filled = model.namedParameters().map { ($0.name, Tensor<Float>(shape: $0.tensor.shape, scalars: [Float](repeating: mine, count: $0.tensor.count))) }
+        try! model.loadStateDict(Dictionary(uniqueKeysWithValues: filled))   // the names and shapes are the model's own
         try broadcastParameters(of: model, from: group.size - 1, in: group)
         let last = Float(group.size)
         for p in model.parameters() where p.scalars.contains(where: { $0 != last }) {
