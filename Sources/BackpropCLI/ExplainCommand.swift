@@ -35,10 +35,17 @@ public struct ExplainCommand: ParsableCommand {
     @Option(help: "float64 (default) or float32.")
     var dtype: ExplainDType = .float64
 
+    @Option(help: ArgumentHelp("Also write a self-contained HTML page that steps through the forward and backward pass.", valueName: "OUT.html"))
+    var html: String?
+
     public init() {}
 
     /// Prints the report of ``explainFile(at:json:learningRate:dtype:)`` for the problem file.
     public func run() throws {
+        if let html {
+            let report = try explainReport(at: problem, learningRate: learningRate, dtype: dtype)
+            try FileIO.writeText(report.htmlPage(source: problem).render(), to: html)
+        }
         print(try explainFile(at: problem, json: json, learningRate: learningRate, dtype: dtype), terminator: "")
     }
 }

@@ -117,6 +117,7 @@ public struct HTMLPage: Sendable {
         table.grid { border-collapse: collapse; margin: 6px 0; }
         table.grid th, table.grid td { border: 1px solid var(--line); padding: 3px 8px; text-align: left; vertical-align: middle; }
         table.grid th { background: var(--panel); }
+        table.grid table.mat td { border: none; padding: 1px 6px; }
         .stepper { position: sticky; top: 0; z-index: 2; background: #fff; padding: 8px 0; border-bottom: 1px solid var(--line);
                    display: flex; flex-wrap: wrap; gap: 8px; align-items: center; }
         .stepper button { font: inherit; padding: 4px 12px; border: 1px solid #666; border-radius: 4px; background: #fff; color: var(--fg); cursor: pointer; }
