@@ -69,6 +69,8 @@ public struct TrainCommand: ParsableCommand {
 
     @Option(name: .long, help: "Write the loss and accuracy curves as SVG.")
     var plot: String?
+    @Option(name: .long, help: "Write a self-contained HTML report: curves, norms, confusion matrix, misclassified images, decision regions.")
+    var report: String?
     @Option(name: .long, help: "Save the trained model as a safetensors checkpoint.")
     var checkpoint: String?
     @Option(name: .long, help: "Progress: auto (a bar on a terminal, lines otherwise) | bar | lines | none.")
@@ -119,6 +121,11 @@ public struct TrainCommand: ParsableCommand {
         return o
     }
 
+    /// `backprop train` and the arguments it was given, for the report's heading.
+    static func commandLine() -> String {
+        (["backprop", "train"] + CommandLine.arguments.drop { $0 != "train" }.dropFirst()).joined(separator: " ")
+    }
+
     static func widths(_ text: String, flag: String) throws -> [Int] {
         try text.split(separator: ",").map { item in
             guard let w = Int(item.trimmingPrefix(" ")), w > 0 else {
@@ -132,11 +139,16 @@ public struct TrainCommand: ParsableCommand {
     /// current batch, still saves the outputs, and exits with status 130.
     public func run() throws {
         let options = try options()
+        if let report { try FileIO.checkWritable(report) }
         let interrupt = InterruptFlag.install()
         defer { interrupt.uninstall() }
         let result = try TrainingSession.run(options, output: { text in
             writeUnbuffered(text, to: STDOUT_FILENO)
         }, shouldStop: { interrupt.isSet })
+        if let report {
+            try FileIO.writeText(result.htmlPage(options: options, command: TrainCommand.commandLine()).render(), to: report)
+            writeUnbuffered("report: \(report)\n", to: STDOUT_FILENO)
+        }
         // Interrupted runs still saved their outputs; 130 (128 + SIGINT) tells a script the run was cut short.
         if result.history.interrupted { throw ExitCode(130) }
     }

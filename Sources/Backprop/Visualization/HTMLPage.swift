@@ -253,7 +253,8 @@ public struct HTMLPage: Sendable {
         // A line chart as SVG text. series: [{label, color, dash, points: [[x, y], ...]}].
         BP.lineChart = function (series, opts) {
           opts = opts || {};
-          var W = opts.width || 520, H = opts.height || 260, L = 62, R = 12, T = 26, B = 40;
+          var legendOutside = series.length > 2;
+          var W = opts.width || (legendOutside ? 600 : 520), H = opts.height || 260, L = 62, R = legendOutside ? 100 : 12, T = 26, B = 40;
           var xs = [], ys = [];
           series.forEach(function (s) { s.points.forEach(function (p) {
             if (p[1] === null || !isFinite(p[1]) || (opts.log && p[1] <= 0)) return;
@@ -277,6 +278,7 @@ public struct HTMLPage: Sendable {
             out += '<line x1="' + L + '" x2="' + (W - R) + '" y1="' + py + '" y2="' + py + '" class="gridline"/>';
             out += '<text x="' + (L - 4) + '" y="' + (py + 4) + '" text-anchor="end" class="tick">' + label + '</text>';
             var xv = x0 + (x1 - x0) * i / ticks;
+            if (opts.integerX) xv = Math.round(xv);
             out += '<text x="' + sx(xv) + '" y="' + (H - B + 16) + '" text-anchor="middle" class="tick">' + BP.fmt(Math.round(xv * 10) / 10) + '</text>';
           }
           out += '<text x="' + ((L + W - R) / 2) + '" y="' + (H - 6) + '" text-anchor="middle" class="axis-label">' + BP.esc(opts.xLabel || '') + '</text>';
@@ -293,9 +295,9 @@ public struct HTMLPage: Sendable {
           if (opts.marker !== undefined) {
             out += '<line x1="' + sx(opts.marker) + '" x2="' + sx(opts.marker) + '" y1="' + T + '" y2="' + (H - B) + '" class="marker"/>';
           }
-          var lx = L + 8;
+          var lx = legendOutside ? W - R + 8 : L + 8;
           series.forEach(function (s, k) {
-            var ly = T + 14 + 16 * k;
+            var ly = T + (legendOutside ? 8 : 14) + 16 * k;
             out += '<line x1="' + lx + '" x2="' + (lx + 18) + '" y1="' + (ly - 4) + '" y2="' + (ly - 4) + '" stroke="' + s.color + '" stroke-width="2"' + (s.dash ? ' stroke-dasharray="' + s.dash + '"' : '') + '/>';
             out += '<text x="' + (lx + 22) + '" y="' + ly + '" class="legend">' + BP.esc(s.label) + '</text>';
           });
