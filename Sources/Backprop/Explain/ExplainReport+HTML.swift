@@ -312,11 +312,11 @@ extension ExplainReport {
         document.getElementById('network').innerHTML = net;
 
         function operand(p) {
-          if (p.text !== undefined) return ' ' + BP.esc(p.text) + ' ';
+          if (p.text !== undefined) return '&nbsp;' + BP.esc(p.text) + '&nbsp;';
           return BP.tensor(p.value, { column: p.column });
         }
         function symbol(p) {
-          if (p.text !== undefined) return ' ' + BP.esc(p.text) + ' ';
+          if (p.text !== undefined) return '&nbsp;' + BP.esc(p.text) + '&nbsp;';
           return '<span class="sym">' + BP.esc(p.sym) + '</span>';
         }
         function equation(e) {

@@ -160,7 +160,9 @@ extension ExpressionGraph {
         // Inline in HTML: no XML declaration.
         var svg = doc.render()
         if let end = svg.range(of: "?>\n") { svg.removeSubrange(svg.startIndex..<end.upperBound) }
-        return svg.replacingOccurrences(of: "<svg ", with: "<svg class=\"graph\" role=\"img\" aria-label=\"expression graph\" ")
+        // The HTML parser knows the SVG namespace; leaving out xmlns keeps every URL out of the page.
+        return svg.replacingOccurrences(of: "<svg xmlns=\"http://www.w3.org/2000/svg\" ",
+                                        with: "<svg class=\"graph\" role=\"img\" aria-label=\"expression graph\" ")
     }
 
     /// The page of `backprop graph PROGRAM --at ... --html OUT.html`.
