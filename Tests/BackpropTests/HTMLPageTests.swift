@@ -342,3 +342,45 @@ struct HTMLPageTests {
         #expect(try JSON.parse(text)["program"]?.stringValue == "a </script><script>alert(1)</script>")
     }
 }
+
+@Suite("Graph layout: edges go around nodes")
+struct EdgeRoutingTests {
+    @Test("no edge of the seed graph or of a deeper one runs under a node", arguments: [
+        ("a = x*y + z; b = a*(x + x); w = a*b + b", "x=1,y=2,z=3"),
+        ("h = tanh(W@x + b); L = sum(h*h) + sum(x*x) + sum(b)", "W=[[1,2],[3,4]],x=[1,-1],b=[0.5,0.5]"),
+    ])
+    func routesAvoidBoxes(program: String, at: String) throws {
+        let graph = try ExpressionGraph(program: ExpressionProgram(parsing: program), at: parseBindings(at))
+        var layout = LayeredLayout()
+        var edges: [(Int, Int)] = []
+        for node in graph.nodes {
+            layout.vertices[2 * node.id] = .init(width: 60, height: 40)
+            guard !node.inputs.isEmpty else { continue }
+            layout.vertices[2 * node.id + 1] = .init(width: 30, height: 30)
+            edges.append((2 * node.id + 1, 2 * node.id))
+            for input in node.inputs where !edges.contains(where: { $0 == (2 * input, 2 * node.id + 1) }) { edges.append((2 * input, 2 * node.id + 1)) }
+        }
+        layout.edges = edges
+        let solved = layout.solveRouted(horizontalGap: 36, verticalGap: 18, margin: 20)
+        #expect(solved.routes.count == edges.count)
+        var crossings = 0
+        for ((a, b), route) in zip(edges, solved.routes) {
+            let start = solved.boxes[a]!, end = solved.boxes[b]!
+            #expect(route.points.first!.x == start.x + start.width && route.points.last!.x == end.x)
+            // The straight pieces cross whole columns: no box may contain them.
+            for k in stride(from: 1, to: route.points.count - 1, by: 2) {
+                let (p, q) = (route.points[k], route.points[k + 1])
+                for box in solved.boxes.values where box.x < q.x && box.x + box.width > p.x && box.y <= p.y && p.y <= box.y + box.height {
+                    crossings += 1
+                }
+            }
+            // The curves run between columns, where there are no boxes.
+            for k in stride(from: 0, to: route.points.count - 1, by: 2) {
+                let (p, q) = (route.points[k], route.points[k + 1])
+                #expect(!solved.boxes.values.contains { $0.x > p.x + 0.01 && $0.x + $0.width < q.x - 0.01 })
+            }
+        }
+        #expect(crossings == 0)
+        #expect(solved.routes.contains { $0.points.count > 2 }, "some edge spans several layers")
+    }
+}

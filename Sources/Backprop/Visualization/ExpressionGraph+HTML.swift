@@ -104,23 +104,17 @@ extension ExpressionGraph {
             }
         }
         layout.edges = edges
-        let positions = layout.solve(horizontalGap: 40, verticalGap: 18, margin: 20)
+        let positions = layout.solveRouted(horizontalGap: 40, verticalGap: 18, margin: 20)
         var doc = SVGDocument(width: positions.width, height: positions.height)
         doc.append(SVGElement("defs", children: [
             SVGElement("marker", [("id", "arrow"), ("viewBox", "0 0 10 10"), ("refX", "10"), ("refY", "5"),
-                                  ("markerWidth", "7"), ("markerHeight", "7"), ("orient", "auto")],
+                                  ("markerWidth", "8"), ("markerHeight", "8"), ("markerUnits", "userSpaceOnUse"), ("orient", "auto")],
                        children: [.path({ var p = SVGPath(); p.move(to: 0, 0); p.line(to: 10, 5); p.line(to: 0, 10); p.close(); return p }(),
                                         ["fill": "#666"])]),
         ]))
         var edgeElements: [SVGElement] = []
-        for (a, b) in edges {
-            let pa = positions.boxes[a]!, pb = positions.boxes[b]!
-            let (x1, y1) = (pa.x + pa.width, pa.y + pa.height / 2)
-            let (x2, y2) = (pb.x, pb.y + pb.height / 2)
-            let bend = max(20, (x2 - x1) / 2)
-            var p = SVGPath()
-            p.move(to: x1, y1)
-            p.curve(to: x2, y2, control1: (x1 + bend, y1), control2: (x2 - bend, y2))
+        for ((a, b), route) in zip(edges, positions.routes) {
+            let p = route.path
             // Value v_i is vertex 2i, the op making node i is 2i + 1.
             let from = a % 2 == 0 ? "v\(a / 2)" : "op\(a / 2)", to = b % 2 == 0 ? "v\(b / 2)" : "op\(b / 2)"
             edgeElements.append(SVGElement("path", [("d", p.data), ("class", "edge"), ("marker-end", "url(#arrow)"),
@@ -369,4 +363,75 @@ extension ExpressionGraph {
           g.addEventListener('keydown', function (e) { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); details(id); } });
         });
         """
+}
+
+/// An edge's way through the layers: from its source's right side to its
+/// target's left side, crossing every column in between at a height of its own.
+struct EdgeRoute {
+    /// Start, then for each column crossed its entry and exit, then the end.
+    var points: [(x: Double, y: Double)]
+
+    /// Curves between columns (horizontal at both ends), straight lines across a column.
+    var path: SVGPath {
+        var p = SVGPath()
+        p.move(to: points[0].x, points[0].y)
+        for k in 1..<points.count {
+            let (a, b) = (points[k - 1], points[k])
+            if k % 2 == 1 {
+                let bend = max(12, (b.x - a.x) / 2)
+                p.curve(to: b.x, b.y, control1: (a.x + bend, a.y), control2: (b.x - bend, b.y))
+            } else {
+                p.line(to: b.x, b.y)
+            }
+        }
+        return p
+    }
+}
+
+extension LayeredLayout {
+    /// ``solve(horizontalGap:verticalGap:margin:)`` with every edge that spans
+    /// several layers cut by a small dummy vertex in each layer it crosses (as
+    /// Sugiyama's method does), so that the ordering gives it a slot of its own
+    /// and it is drawn around the nodes of those layers, never under them.
+    /// Returns one route per edge, in the order of ``edges``.
+    func solveRouted(horizontalGap: Double, verticalGap: Double, margin: Double)
+        -> (boxes: [Int: Box], width: Double, height: Double, routes: [EdgeRoute]) {
+        let layer = layers()
+        var expanded = self
+        expanded.edges = []
+        var next = (vertices.keys.max() ?? 0) + 1
+        var chains: [[Int]] = []
+        for (a, b) in edges {
+            var chain = [a]
+            for _ in 1..<max(1, layer[b]! - layer[a]!) {
+                expanded.vertices[next] = .init(width: 4, height: 6)
+                chain.append(next)
+                next += 1
+            }
+            chain.append(b)
+            for k in 1..<chain.count { expanded.edges.append((chain[k - 1], chain[k])) }
+            chains.append(chain)
+        }
+        let solved = expanded.solve(horizontalGap: horizontalGap, verticalGap: verticalGap, margin: margin)
+        // Each column's left and right edge, for the dummies to span.
+        var columns: [Int: (left: Double, right: Double)] = [:]
+        for (v, l) in expanded.layers() {
+            let box = solved.boxes[v]!
+            let c = columns[l] ?? (box.x, box.x + box.width)
+            columns[l] = (min(c.left, box.x), max(c.right, box.x + box.width))
+        }
+        let expandedLayer = expanded.layers()
+        let routes = chains.map { chain -> EdgeRoute in
+            let a = solved.boxes[chain.first!]!, b = solved.boxes[chain.last!]!
+            var points = [(x: a.x + a.width, y: a.y + a.height / 2)]
+            for dummy in chain.dropFirst().dropLast() {
+                let box = solved.boxes[dummy]!, column = columns[expandedLayer[dummy]!]!
+                let y = box.y + box.height / 2
+                points += [(column.left, y), (column.right, y)]
+            }
+            points.append((b.x, b.y + b.height / 2))
+            return EdgeRoute(points: points)
+        }
+        return (solved.boxes.filter { vertices[$0.key] != nil }, solved.width, solved.height, routes)
+    }
 }
