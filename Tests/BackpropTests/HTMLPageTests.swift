@@ -1,6 +1,9 @@
 import Foundation
 import Testing
-@testable import Backprop
+import Backprop
+@testable import BackpropData
+@testable import BackpropTraining
+@testable import BackpropTeaching
 @testable import BackpropCLI
 
 // The HTML pages of `graph --html`, `explain --html` and `train --report`,
