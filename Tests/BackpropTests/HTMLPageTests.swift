@@ -269,6 +269,22 @@ struct HTMLPageTests {
             PageDOM.expectClean(page, example)
             expectClose(PageDOM.numbers(page.dom, "eq:dC/dx"), flat(json["input_gradient"]), "\(example): dC/dx")
             expectClose(PageDOM.numbers(page.dom, "loss"), flat(json["loss"]), "\(example): C")
+            // The first layer's weight gradient, with its operands: (dC/ds1)ᵀ · x for a batch, dC/ds1 · xᵀ for a point.
+            guard json["gradients"]?["0.weight"] != nil else { continue }
+            let model = ExplainPageModel(report)
+            let first = try #require(model.steps().last?.equations.first)
+            expectClose(PageDOM.numbers(page.dom, "eq:0.weight"), flat(json["gradients"]?["0.weight"]), "\(example): dC/dW1")
+            if case let .value(_, g, _) = first.parts[0], case let .value(_, x, _) = first.parts[2] {
+                // The product of the operands as shown is the gradient.
+                let (gm, xm) = (g.shape.count == 2 ? g : ExplainValue(shape: [g.scalars.count, 1], scalars: g.scalars),
+                                x.shape.count == 2 ? x : ExplainValue(shape: [1, x.scalars.count], scalars: x.scalars))
+                let (n, k, m) = (gm.shape[0], gm.shape[1], xm.shape[1])
+                #expect(k == xm.shape[0], "\(example): operands \(gm.shape) · \(xm.shape)")
+                let product = (0..<n).flatMap { i in (0..<m).map { j in (0..<k).reduce(0.0) { $0 + gm.scalars[i * k + $1] * xm.scalars[$1 * m + j] } } }
+                expectClose(product, flat(json["gradients"]?["0.weight"]), "\(example): the operands multiply to dC/dW1")
+            } else {
+                Issue.record("\(example): dC/dW1 is not a product of two values")
+            }
         }
     }
 

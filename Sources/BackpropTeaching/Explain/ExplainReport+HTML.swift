@@ -156,7 +156,7 @@ extension ExplainPageModel {
             let dIn = "dC/d" + layer.inputName
             if layer.isLinear, let w = layer.weight {
                 let xT = Part.value(layer.inputName + (isBatch ? "" : "ᵀ"), layer.input, column: false)
-                let gT = Part.value("(dC/d" + layer.outputName + ")ᵀ", layer.outputGradient, column: false)
+                let gT = Part.value("(dC/d" + layer.outputName + ")ᵀ", transposed(layer.outputGradient), column: false)
                 equations.append(Equation(lhs: "dC/d" + w.symbol, key: w.name, parts: isBatch ? [gT, .text("·"), xT] : [g, .text("·"), xT],
                                           result: w.gradient))
                 if let b = layer.bias {

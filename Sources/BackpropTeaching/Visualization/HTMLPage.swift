@@ -269,7 +269,9 @@ public struct HTMLPage: Sendable {
           if (opts.yMin !== undefined && !opts.log) y0 = Math.min(y0, opts.yMin);
           if (x1 === x0) x1 = x0 + 1;
           if (y1 === y0) { y1 = y0 + 1; y0 = y0 - 1; }
-          var pad = (y1 - y0) * 0.05; y0 -= pad; y1 += pad;
+          var pad = (y1 - y0) * 0.05, nonNegative = y0 >= 0;
+          y0 -= pad; y1 += pad;
+          if (nonNegative && !opts.log && y0 < 0) y0 = 0;
           function sx(x) { return L + (x - x0) / (x1 - x0) * (W - L - R); }
           function sy(y) { return T + (1 - (y - y0) / (y1 - y0)) * (H - T - B); }
           var out = '<svg class="chart" viewBox="0 0 ' + W + ' ' + H + '" width="' + W + '" height="' + H + '" role="img" aria-label="' + BP.esc(opts.title || 'chart') + '">';
