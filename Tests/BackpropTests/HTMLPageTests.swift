@@ -111,6 +111,9 @@ enum PageDOM {
         #expect(page.dom.contains("data-ready=\"1\""), "\(label): the page's script did not finish", sourceLocation: sourceLocation)
         #expect(!page.log.contains("Uncaught"), "\(label): the browser logged: \(page.log.split(separator: "\n").filter { $0.contains("Uncaught") })",
                 sourceLocation: sourceLocation)
+        // A load the Content Security Policy blocked would be an attempt at a request.
+        #expect(!page.log.contains("Refused to"), "\(label): the page tried to load something: \(page.log.split(separator: "\n").filter { $0.contains("Refused to") })",
+                sourceLocation: sourceLocation)
     }
 
     /// The file makes no request: no http(s) URL in it, and a CSP that forbids any fetch.
@@ -352,6 +355,20 @@ struct HTMLPageTests {
         let page = try Browser.open(file, fragment: "")
         #expect(page.dom.contains("data-js-errors=\"1\""))
         #expect(page.dom.contains("JavaScript error: Uncaught ReferenceError: undefinedFunction is not defined"))
+    }
+
+    @Test("the Content Security Policy blocks a request, and the check sees it")
+    func requestsAreBlocked() throws {
+        let dir = DataTestSupport.temporaryDirectory("html")
+        let file = dir + "/fetch.html"
+        let page = HTMLPage(title: "fetch", body: "<p id=\"r\">waiting</p>", data: .null, script: """
+            fetch('http' + '://127.0.0.1:9/').then(function () { document.getElementById('r').textContent = 'loaded'; },
+                                                    function () { document.getElementById('r').textContent = 'blocked'; });
+            """)
+        try FileIO.writeText(page.render(), to: file)
+        let opened = try Browser.open(file, fragment: "")
+        #expect(opened.dom.contains("<p id=\"r\">blocked</p>"))
+        #expect(opened.log.contains("Refused to connect"))
     }
 
     @Test("the embedded JSON cannot close its script element")
