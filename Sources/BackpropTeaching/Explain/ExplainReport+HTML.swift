@@ -65,7 +65,7 @@ struct ExplainPageModel {
         notes = report.notes
         var k = 0
         layers = report.rows.enumerated().map { i, row in
-            let isLinear = row.layer.isLinear
+            let isLinear: Bool = { if case .linear = row.layer { return true } else { return false } }()
             if isLinear { k += 1 }
             func parameter(_ suffix: String, _ symbol: String) -> Parameter? {
                 let name = "\(row.index).\(suffix)"
@@ -74,7 +74,7 @@ struct ExplainPageModel {
             }
             let jacobian = isLinear ? nil : report.jacobians.first { $0.name == "d\(row.outputName)/d\(row.inputName)" }
             var derivative: ExplainValue? = nil
-            if let j = jacobian, row.layer != .softmax { derivative = Self.diagonal(j.value, batch: report.isBatch) }
+            if let j = jacobian, row.layer != .activation(.softmax) { derivative = Self.diagonal(j.value, batch: report.isBatch) }
             return Layer(index: row.index, isLinear: isLinear, typeName: row.layer.typeName, summary: row.layer.summary,
                          formula: row.formula, inputName: row.inputName, outputName: row.outputName,
                          input: row.input, output: row.output, outputGradient: row.outputGradient,
