@@ -291,6 +291,26 @@ struct HTMLPageTests {
         }
     }
 
+    @Test("explain --checkpoint --html: a trained model on one example, as --json says")
+    func explainCheckpointPage() throws {
+        let dir = DataTestSupport.temporaryDirectory("html")
+        let checkpoint = dir + "/moons.safetensors", file = dir + "/checkpoint.html"
+        #expect(runCLI(["train", "--dataset", "moons", "--epochs", "2", "--samples", "200", "--progress", "none", "--checkpoint", checkpoint]) == 0)
+        #expect(runCLI(["explain", "--checkpoint", checkpoint, "--example", "3", "--html", file]) == 0)
+        let command = try ExplainCommand.parse(["--checkpoint", checkpoint, "--example", "3", "--json"])
+        let json = try JSON.parse(command.explainCheckpoint(checkpoint))
+        let html = try FileIO.readText(path: file)
+        PageDOM.expectSelfContained(html, maxBytes: 300_000)
+        let steps = try #require(try pageData(html)["steps"]?.arrayValue)
+        let page = try Browser.open(file, fragment: "step=\(steps.count - 1)")
+        PageDOM.expectClean(page, "checkpoint")
+        expectClose(PageDOM.numbers(page.dom, "loss"), flat(json["loss"]), "C")
+        for name in ["0.weight", "0.bias", "4.weight"] {
+            expectClose(PageDOM.numbers(page.dom, "grad:\(name)"), flat(json["gradients"]?[name]), "table: \(name)")
+        }
+        expectClose(PageDOM.numbers(page.dom, "eq:0.weight"), flat(json["gradients"]?["0.weight"]), "last step: dC/dW1")
+    }
+
     @Test("train --report: a small digits run's epochs, norms, confusion matrix and misclassified images")
     func trainingReport() throws {
         let dir = DataTestSupport.temporaryDirectory("html")
