@@ -27,21 +27,17 @@ enum Browser {
     /// `BACKPROP_SKIP_BROWSER_TESTS=1` skips these tests; otherwise a missing browser fails them.
     static let skipped = ProcessInfo.processInfo.environment["BACKPROP_SKIP_BROWSER_TESTS"] == "1"
 
-    /// The browser, or a recorded failure that says how to install it.
-    static func require() -> String? {
-        guard let path else {
-            Issue.record("""
-                no headless browser found (looked for \(names.joined(separator: ", ")) on PATH): \
-                install it with `apt-get install -y chromium`, or set BACKPROP_SKIP_BROWSER_TESTS=1 to skip the browser tests
-                """)
-            return nil
+    /// Thrown, and so failing the test, when no browser is installed.
+    struct Missing: Error, CustomStringConvertible {
+        var description: String {
+            "no headless browser found (looked for \(Browser.names.joined(separator: ", ")) on PATH): install it with "
+                + "`apt-get install -y chromium`, or set BACKPROP_SKIP_BROWSER_TESTS=1 to skip the browser tests"
         }
-        return path
     }
 
     /// Opens `file#fragment`, lets its scripts run, and returns the DOM and the browser's log.
     static func open(_ file: String, fragment: String) throws -> (dom: String, log: String) {
-        guard let browser = require() else { return ("", "") }
+        guard let browser = path else { throw Missing() }
         let profile = DataTestSupport.temporaryDirectory("chromium")
         defer { try? FileManager.default.removeItem(atPath: profile) }
         let process = Process()
