@@ -25,7 +25,7 @@ struct PlotTests {
 
     @Test func derivativesByBackpropMatchPyTorch() throws {
         let cases = try Self.fixture()
-        // relu, leaky_relu:0.1, softplus:1, gelu (SPEC §2's four), ids as on the command line.
+        // relu, leaky_relu:0.1, softplus:1, gelu (the lecture's four), ids as on the command line.
         #expect(Set(cases.map(\.id)).isSuperset(of: ["relu", "leaky_relu:0.1", "softplus:1", "gelu"]))
         for c in cases {
             let spec = try Activation(plotting: c.id)

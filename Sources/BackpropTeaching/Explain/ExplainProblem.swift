@@ -23,7 +23,7 @@ public typealias ExplainError = SpecError
 public struct ExplainLoss: Equatable, Sendable {
     /// The cost function; the raw values are the JSON `loss` names.
     public enum Kind: String, Sendable, CaseIterable {
-        /// ||y~ - y||² per element (`.sum` for one point is the seeds' cost).
+        /// ||y~ - y||² per element (`.sum` for one point is the homework's cost).
         case mse
         /// ½ ||y~ - y||², the lab's L2 loss.
         case l2
