@@ -44,8 +44,9 @@ public struct ExplainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "With --checkpoint: the target, a class index or comma-separated values.")
     var target: String?
 
-    @Option(help: "With --checkpoint --example: the dataset (default: the one the checkpoint was trained on).")
-    var dataset: String?
+    @Option(help: "With --checkpoint --example: the dataset (default: the one the checkpoint was trained on).",
+            transform: ArgumentParsers.dataset)
+    var dataset: DatasetSpec?
 
     @Flag(help: "Print JSON (keys outputs, loss, gradients, jacobians, ...) instead of tables.")
     var json = false
@@ -81,8 +82,9 @@ public struct ExplainCommand: ParsableCommand {
     /// Prints the report of ``explainFile(at:json:learningRate:dtype:)`` for the problem file, or of
     /// the checkpoint on one example.
     public func run() throws {
-        let (report, source) = try checkpoint.map { try checkpointReport($0) }
-            ?? (explainReport(at: problem!, learningRate: learningRate, dtype: dtype), problem!)
+        let (report, source) = try checkpoint.map { try checkpointReport($0) } ?? naming([.learningRate: "--step"]) {
+            (try explainReport(at: problem!, learningRate: learningRate, dtype: dtype), problem!)
+        }
         if let html { try FileIO.writeText(report.htmlPage(source: source).render(), to: html) }
         print(json ? report.json() : report.text(source: source), terminator: "")
     }

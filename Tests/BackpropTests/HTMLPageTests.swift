@@ -311,7 +311,7 @@ struct HTMLPageTests {
     func trainingReport() throws {
         let dir = DataTestSupport.temporaryDirectory("html")
         var o = TrainingOptions()
-        o.dataset = "digits"
+        o.dataset = .digits
         o.hidden = [16]
         o.epochs = 3
         o.progress = .none

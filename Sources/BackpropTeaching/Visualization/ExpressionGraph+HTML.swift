@@ -95,10 +95,10 @@ extension ExpressionGraph {
         let fontSize = 12.0
         for node in nodes {
             let lines = [node.label, "value " + formatTensor(node.value), "grad " + (node.gradient.map(formatTensor) ?? "-")]
-            let w = max(70, lines.map { estimatedTextWidth($0, fontSize: fontSize) }.max()! + 16)
+            let w = max(70, lines.map { SVG.estimatedTextWidth($0, fontSize: fontSize) }.max()! + 16)
             layout.vertices[2 * node.id] = .init(width: w, height: 3 * (fontSize + 4) + 10)
             if !node.inputs.isEmpty {
-                let r = max(15, estimatedTextWidth(node.operation.symbol, fontSize: fontSize) / 2 + 7)
+                let r = max(15, SVG.estimatedTextWidth(node.operation.symbol, fontSize: fontSize) / 2 + 7)
                 layout.vertices[2 * node.id + 1] = .init(width: 2 * r, height: 2 * r)
                 edges.append((2 * node.id + 1, 2 * node.id))
                 for input in node.inputs where !edges.contains(where: { $0 == (2 * input, 2 * node.id + 1) }) {
@@ -138,9 +138,9 @@ extension ExpressionGraph {
                 .title("\(node.label) = \(node.text)"),
                 .rect(x: box.x, y: box.y, width: box.width, height: box.height, ["rx": "4"]),
                 .text(node.label, x: box.x + 8, y: y(0), ["class": "label"]),
-                SVGElement("text", [("x", svgNumber(box.x + 8)), ("y", svgNumber(y(1))), ("class", "val"),
+                SVGElement("text", [("x", SVG.number(box.x + 8)), ("y", SVG.number(y(1))), ("class", "val"),
                                     ("data-q", "value:n\(node.id)")], text: "value ?"),
-                SVGElement("text", [("x", svgNumber(box.x + 8)), ("y", svgNumber(y(2))), ("class", "grad"),
+                SVGElement("text", [("x", SVG.number(box.x + 8)), ("y", SVG.number(y(2))), ("class", "grad"),
                                     ("data-q", "grad:n\(node.id)")], text: "grad ?"),
             ]))
             if !node.inputs.isEmpty {

@@ -45,7 +45,7 @@ extension TrainingResult {
             ("samplesPerSecond", .number(Double(history.samples) / max(history.seconds, 1e-9))),
         ]
         let optionRows: [(String, String)] = [
-            ("dataset", o.dataset), ("layers", spec.layers.map(\.summary).joined(separator: ", ")), ("loss", spec.loss.rawValue),
+            ("dataset", o.dataset.description), ("layers", spec.layers.map(\.summary).joined(separator: ", ")), ("loss", spec.loss.rawValue),
             ("optimizer", o.optimizer.rawValue), ("learning rate", "\(o.learningRate)"),
             ("momentum", o.optimizer == .sgd || o.optimizer == .rmsprop ? "\(o.momentum)" : "-"),
             ("weight decay", "\(o.weightDecay)"), ("epochs", "\(epochs.count)"), ("batch size", "\(o.batchSize)"),
