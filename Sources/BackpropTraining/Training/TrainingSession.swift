@@ -94,6 +94,18 @@ public struct TrainingResult {
     public var trainCount: Int
     /// Number of validation examples.
     public var validationCount: Int
+    /// The dataset trained on.
+    public var dataset: DatasetSpec
+    /// The training and validation splits as loaded, before standardisation.
+    public var rawTrain: TensorDataset<Float>
+    /// See ``rawTrain``.
+    public var rawValidation: TensorDataset<Float>
+    /// The feature standardisation the model expects, if any.
+    public var standardizer: Standardizer?
+    /// The trained model's scores on the training and validation splits (confusion matrices included).
+    public var trainEvaluation: Evaluation
+    /// See ``trainEvaluation``; `nil` without validation data.
+    public var validationEvaluation: Evaluation?
 }
 
 /// The library side of `backprop train`: see ``run(_:output:shouldStop:)``.
@@ -243,7 +255,9 @@ public enum TrainingSession {
             try checkpoint.save(to: checkpointPath)
             output("checkpoint: \(checkpointPath)\n")
         }
-        return TrainingResult(history: history, spec: spec, model: model, trainCount: train.count, validationCount: validation.count)
+        return TrainingResult(history: history, spec: spec, model: model, trainCount: train.count, validationCount: validation.count,
+                              dataset: dataSpec, rawTrain: trainRaw, rawValidation: validationRaw, standardizer: standardizer,
+                              trainEvaluation: finalTrain, validationEvaluation: finalValidation)
     }
 
     /// What every rank of a distributed run must agree on: the options that
