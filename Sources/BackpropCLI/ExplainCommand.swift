@@ -57,6 +57,9 @@ public struct ExplainCommand: ParsableCommand {
     @Option(help: "float64 (default) or float32.")
     var dtype: ExplainDType = .float64
 
+    @Option(help: ArgumentHelp("Also write a self-contained HTML page that steps through the forward and backward pass.", valueName: "OUT.html"))
+    var html: String?
+
     public init() {}
 
     public func validate() throws {
@@ -79,17 +82,21 @@ public struct ExplainCommand: ParsableCommand {
     /// Prints the report of ``explainFile(at:json:learningRate:dtype:)`` for the problem file, or of
     /// the checkpoint on one example.
     public func run() throws {
-        if let checkpoint {
-            print(try explainCheckpoint(checkpoint), terminator: "")
-        } else {
-            let text = try naming([.learningRate: "--step"]) {
-                try explainFile(at: problem!, json: json, learningRate: learningRate, dtype: dtype)
-            }
-            print(text, terminator: "")
+        let (report, source) = try checkpoint.map { try checkpointReport($0) } ?? naming([.learningRate: "--step"]) {
+            (try explainReport(at: problem!, learningRate: learningRate, dtype: dtype), problem!)
         }
+        if let html { try FileIO.writeText(report.htmlPage(source: source).render(), to: html) }
+        print(json ? report.json() : report.text(source: source), terminator: "")
     }
 
+    /// What the command prints for the checkpoint on one example or input.
     func explainCheckpoint(_ path: String) throws -> String {
+        let (report, source) = try checkpointReport(path)
+        return json ? report.json() : report.text(source: source)
+    }
+
+    /// The report of the checkpoint on one example or input, and how to name it.
+    func checkpointReport(_ path: String) throws -> (ExplainReport, String) {
         if let learningRate, !learningRate.isFinite { throw CLIError("--step \(learningRate): expected a finite learning rate") }
         let loaded = try Checkpoint.load(path: path)
         var features: [Double]
@@ -128,8 +135,7 @@ public struct ExplainCommand: ParsableCommand {
         } catch let e as ExplainError where e.path == "input" || e.path == "target" {
             throw CLIError("--\(e.path): \(e.message)")
         }
-        let report = try problem.explain(dtype: dtype, learningRate: learningRate)
-        return json ? report.json() : report.text(source: source)
+        return (try problem.explain(dtype: dtype, learningRate: learningRate), source)
     }
 
     /// `3` (a class index) or `0.5,1,2` (values).

@@ -32,6 +32,9 @@ public struct GraphCommand: ParsableCommand {
     @Option(name: .long, help: "Also write the graph as an SVG drawing to this file.")
     var svg: String?
 
+    @Option(name: .long, help: "Also write a self-contained HTML page that steps through the forward and backward pass.")
+    var html: String?
+
     public init() {}
 
     /// Prints the node table (or JSON with `--json`), and writes the DOT and SVG drawings when asked.
@@ -39,6 +42,7 @@ public struct GraphCommand: ParsableCommand {
         let graph = try GraphCommand.graph(program: program, at: at)
         if let dot { try FileIO.writeText(graph.dot(), to: dot) }
         if let svg { try FileIO.writeText(graph.svg(), to: svg) }
+        if let html { try FileIO.writeText(graph.htmlPage(program: program, bindings: at.joined(separator: ",")).render(), to: html) }
         print(json ? graph.json() : graph.table(), terminator: "")
     }
 

@@ -78,6 +78,8 @@ public struct TrainCommand: ParsableCommand {
 
     @Option(name: .long, help: "Write the loss and accuracy curves as SVG.")
     var plot: String?
+    @Option(name: .long, help: "Write a self-contained HTML report: curves, norms, confusion matrix, misclassified images, decision regions.")
+    var report: String?
     @Option(name: .long, help: "Save the trained model as a safetensors checkpoint.")
     var checkpoint: String?
     @Option(name: .long, help: "Progress: auto is a bar on a terminal, lines otherwise.")
@@ -127,6 +129,11 @@ public struct TrainCommand: ParsableCommand {
         return o
     }
 
+    /// `backprop train` and the arguments it was given, for the report's heading.
+    static func commandLine() -> String {
+        (["backprop", "train"] + CommandLine.arguments.drop { $0 != "train" }.dropFirst()).joined(separator: " ")
+    }
+
     /// Checks the options with the library's rules before anything runs; an error names the flag.
     public func validate() throws {
         try naming(Self.flags, validation: true) { try options().validate() }
@@ -144,6 +151,7 @@ public struct TrainCommand: ParsableCommand {
         defer { interrupt.uninstall() }
         let result = try DistributedRun.stoppingAllRanksOnError(group) {
             if let plot, group.rank == 0 { try FileIO.checkWritable(plot) }   // fail now, not after training
+            if let report, group.rank == 0 { try FileIO.checkWritable(report) }
             return try naming(Self.flags) {
                 try TrainingSession.run(options, output: { text in
                     writeUnbuffered(text, to: STDOUT_FILENO)
@@ -154,6 +162,10 @@ public struct TrainCommand: ParsableCommand {
             let curves = LinePlot.trainingCurves(result.history.epochs, title: "backprop train --dataset \(options.dataset)")
             try FileIO.writeText(curves.svg(), to: plot)
             writeUnbuffered("plot: \(plot)\n", to: STDOUT_FILENO)
+        }
+        if let report, group.rank == 0 {
+            try FileIO.writeText(result.htmlPage(options: options, command: TrainCommand.commandLine()).render(), to: report)
+            writeUnbuffered("report: \(report)\n", to: STDOUT_FILENO)
         }
         // Interrupted runs still saved their outputs; 130 (128 + SIGINT) tells a script the run was cut short.
         if result.history.interrupted { throw ExitCode(130) }

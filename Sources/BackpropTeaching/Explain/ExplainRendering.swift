@@ -202,6 +202,18 @@ extension ExplainReport {
 /// ```
 public func explainFile(at path: String, json: Bool = false, learningRate: Double? = nil,
                         dtype: ExplainDType = .float64) throws -> String {
+    let report = try explainReport(at: path, learningRate: learningRate, dtype: dtype)
+    return json ? report.json() : report.text(source: path)
+}
+
+/// Reads and runs the explain problem in a file: what ``explainFile(at:json:learningRate:dtype:)`` prints,
+/// and what the HTML page shows.
+///
+/// ```swift
+/// let report = try explainReport(at: "examples/lab-network.json")
+/// report.loss   // 49
+/// ```
+public func explainReport(at path: String, learningRate: Double? = nil, dtype: ExplainDType = .float64) throws -> ExplainReport {
     let data: Data
     do {
         data = try Data(contentsOf: URL(fileURLWithPath: path))
@@ -214,6 +226,5 @@ public func explainFile(at path: String, json: Bool = false, learningRate: Doubl
         throw ValueError(.learningRate, "learning rate must be a finite number, got \(learningRate)")
     }
     let problem = try ExplainProblem(json: data, source: path)
-    let report = try problem.explain(dtype: dtype, learningRate: learningRate)
-    return json ? report.json() : report.text(source: path)
+    return try problem.explain(dtype: dtype, learningRate: learningRate)
 }

@@ -63,7 +63,7 @@ extension ExpressionGraph {
             }
         }
         layout.edges = edges
-        let positions = layout.solve(horizontalGap: 36, verticalGap: 18, margin: 20)
+        let positions = layout.solveRouted(horizontalGap: 36, verticalGap: 18, margin: 20)
 
         var doc = SVGDocument(width: positions.width, height: positions.height, style: """
             .value-node rect { fill: #f7f7ff; stroke: #4a4a8a; }
@@ -81,15 +81,9 @@ extension ExpressionGraph {
                                         ["fill": "#777"])]),
         ]))
         var edgeElements: [SVGElement] = []
-        for (a, b) in edges {
-            let pa = positions.boxes[a]!, pb = positions.boxes[b]!
-            let (x1, y1) = (pa.x + pa.width, pa.y + pa.height / 2)
-            let (x2, y2) = (pb.x, pb.y + pb.height / 2)
-            let bend = max(20, (x2 - x1) / 2)
-            var p = SVGPath()
-            p.move(to: x1, y1)
-            p.curve(to: x2, y2, control1: (x1 + bend, y1), control2: (x2 - bend, y2))
-            edgeElements.append(.path(p, ["class": "edge", "marker-end": "url(#arrow)"]))
+        // Around the nodes: an edge that spans layers crosses each at a height of its own.
+        for route in positions.routes {
+            edgeElements.append(.path(route.path, ["class": "edge", "marker-end": "url(#arrow)"]))
         }
         doc.append(.group(edgeElements, ["class": "edges"]))
         var nodeElements: [SVGElement] = []

@@ -17,6 +17,8 @@ public struct EpochRecord: Sendable, Equatable {
     public var seconds: Double
     /// Training examples per second.
     public var samplesPerSecond: Double
+    /// Per parameter, the norm of its values and of its last batch's gradient at the end of the epoch.
+    public var parameterNorms: [ParameterNorm] = []
 }
 
 /// Where training stands after a batch, for progress displays.
@@ -213,6 +215,7 @@ public final class Trainer {
                                      validationLoss: v?.loss, validationAccuracy: v?.accuracy,
                                      seconds: 0, samplesPerSecond: Double(seen) / max(trainSeconds, 1e-9))
             record.seconds = seconds(since: epochStart)
+            record.parameterNorms = ParameterNorm.of(model)
             history.epochs.append(record)
             schedule?.step()
             position.epoch = epoch

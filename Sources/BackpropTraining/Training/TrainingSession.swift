@@ -111,6 +111,18 @@ public struct TrainingResult {
     public var trainCount: Int
     /// Number of validation examples.
     public var validationCount: Int
+    /// The dataset trained on.
+    public var dataset: DatasetSpec
+    /// The training and validation splits as loaded, before standardisation.
+    public var rawTrain: TensorDataset<Float>
+    /// See ``rawTrain``.
+    public var rawValidation: TensorDataset<Float>
+    /// The feature standardisation the model expects, if any.
+    public var standardizer: Standardizer?
+    /// The trained model's scores on the training and validation splits (confusion matrices included).
+    public var trainEvaluation: Evaluation
+    /// See ``trainEvaluation``; `nil` without validation data.
+    public var validationEvaluation: Evaluation?
     /// The optimizer's learning rate at the end (after the schedule's steps).
     public var learningRate: Double = 0
     /// Where training stopped: epochs, batches and steps done, counting those before a resume.
@@ -353,6 +365,8 @@ public enum TrainingSession {
             if let bestPath, trainer.earlyStopping?.bestEpoch != nil { output("best checkpoint: \(bestPath)\n") }
         }
         return TrainingResult(history: history, spec: spec, model: model, trainCount: train.count, validationCount: validation.count,
+                              dataset: dataSpec, rawTrain: trainRaw, rawValidation: validationRaw, standardizer: standardizer,
+                              trainEvaluation: finalTrain, validationEvaluation: finalValidation,
                               learningRate: optimizer.learningRate, position: trainer.position)
     }
 
