@@ -49,6 +49,9 @@ public enum IDXDataset {
         }
         let n = images.shape[0]
         let d = images.shape.dropFirst().reduce(1, *)
+        guard d > 0 else {
+            throw DataError(path: imagesPath, "IDX: images have shape \(images.shape); each image needs at least one pixel")
+        }
         let maxLabel = Int(labels.bytes.max() ?? 0)
         guard maxLabel < 256 else { throw DataError(path: labelsPath, "IDX: label \(maxLabel) out of range") }
         let inv = 1 / scale
