@@ -72,6 +72,7 @@ public struct Checkpoint {
                               source: path + " __metadata__.preprocessing")
         } ?? Preprocessing()
         let training = try file.metadata["training"].map { try JSON.parse($0, source: path + " __metadata__.training") }
+        try spec.checkTensors(of: file)
         let model = spec.makeModel(seed: 0)
         try loadWeights(into: model, from: file)
         model.eval()

@@ -51,6 +51,7 @@ public struct ModelSpec: Equatable, Sendable {
             throw DataError(path: source, "activation \"\(activation)\" is not one of \(ModelSpec.activations.joined(separator: ", "))")
         }
         guard dropout >= 0 && dropout < 1 else { throw DataError(path: source, "dropout \(dropout) must be in [0, 1)") }
+        try checkFitsInMemory(source: source)
     }
 
     /// The spec as JSON: `{"layers":[64,128,10],"activation":"relu","dropout":0,"loss":"cross_entropy"}`.
