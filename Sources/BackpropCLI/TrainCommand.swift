@@ -122,7 +122,7 @@ public struct TrainCommand: ParsableCommand {
     static func widths(_ text: String, flag: String) throws -> [Int] {
         try text.split(separator: ",").map { item in
             guard let w = Int(item.trimmingPrefix(" ")), w > 0 else {
-                throw CLIError("\(flag) \(text): '\(item)' is not a positive integer width")
+                throw CLIError("\(flag) \(text): \(DataError.quote(item)) is not a positive integer width")
             }
             return w
         }

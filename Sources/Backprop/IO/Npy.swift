@@ -84,7 +84,7 @@ public enum Npy {
         for part in shapeText.dropFirst().dropLast().split(separator: ",") {
             let t = part.trimmed(of: " ")
             if t.isEmpty { continue }
-            guard let d = Int(t), d >= 0 else { throw fail("shape \(shapeText) has a bad dimension '\(t)'") }
+            guard let d = Int(t), d >= 0 else { throw fail("shape \(shapeText) has a bad dimension \(DataError.quote(t))") }
             shape.append(d)
         }
         let n = shape.reduce(1, *)
@@ -107,7 +107,7 @@ public enum Npy {
     /// The text of `'key': value` in the header dict, up to the next top-level comma or brace.
     private static func value(of key: String, in header: String, path: String) throws -> String {
         guard let r = header.firstRange(of: "'\(key)':") else {
-            throw DataError(path: path, "header has no '\(key)': \(header.trimmed(of: " \n"))")
+            throw DataError(path: path, "header has no '\(key)': \(DataError.quote(header.trimmed(of: " \n")))")
         }
         var depth = 0
         var out = ""

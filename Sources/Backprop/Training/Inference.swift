@@ -105,7 +105,7 @@ public enum Inference {
         var values: [Float] = []
         for (i, item) in input.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
             guard let v = parseNumber(String(item)) else {
-                throw DataError(path: "--input", "value \(i + 1) '\(item)' is not a number")
+                throw DataError(path: "--input", "value \(i + 1) \(DataError.quote(item)) is not a number")
             }
             values.append(Float(v))
         }
