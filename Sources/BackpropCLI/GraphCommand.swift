@@ -16,8 +16,12 @@ public struct GraphCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The program, e.g. \"a = x*y + z; w = a*a\".")
-    var program: String
+    // `.allUnrecognized` lets the program start with a minus sign (`-x`, `-tanh(x)`) without `--`.
+    @Argument(parsing: .allUnrecognized, help: "The program, e.g. \"a = x*y + z; w = a*a\".")
+    var programParts: [String] = []
+
+    /// The program: the arguments joined by spaces.
+    var program: String { programParts.joined(separator: " ") }
 
     @Option(name: .long, parsing: .unconditionalSingleValue,
             help: "Variable values: NAME=VALUE,... where VALUE is a number or a bracketed list, e.g. \"W=[[1,2],[3,4]]\",x=[1,1].")
@@ -34,8 +38,20 @@ public struct GraphCommand: ParsableCommand {
 
     public init() {}
 
+    /// An argument of its own that starts with `--` and a letter is a
+    /// mistyped option, not part of a program (which `.allUnrecognized` would make it).
+    public func validate() throws {
+        if let option = programParts.first(where: { $0.hasPrefix("--") && $0.dropFirst(2).first?.isLetter == true }) {
+            throw ValidationError("Unknown option \(DataError.quote(option))")
+        }
+    }
+
     /// Prints the node table (or JSON with `--json`), and writes the DOT and SVG drawings when asked.
     public func run() throws {
+        guard !programParts.isEmpty else {
+            throw CLIError("graph: no program given; e.g. backprop graph \"w = x*y + z\" --at x=1,y=2,z=3")
+        }
+
         let graph = try GraphCommand.graph(program: program, at: at)
         if let dot { try FileIO.writeText(graph.dot(), to: dot) }
         if let svg { try FileIO.writeText(graph.svg(), to: svg) }
