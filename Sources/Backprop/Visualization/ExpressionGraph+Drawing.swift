@@ -77,14 +77,19 @@ extension ExpressionGraph {
                                         ["fill": "#777"])]),
         ]))
         var edgeElements: [SVGElement] = []
-        for (a, b) in edges {
-            let pa = positions.boxes[a]!, pb = positions.boxes[b]!
-            let (x1, y1) = (pa.x + pa.width, pa.y + pa.height / 2)
-            let (x2, y2) = (pb.x, pb.y + pb.height / 2)
-            let bend = max(20, (x2 - x1) / 2)
+        for route in positions.routes {
+            // Straight runs inside columns, curves only in the gaps between columns, where there are no boxes.
             var p = SVGPath()
-            p.move(to: x1, y1)
-            p.curve(to: x2, y2, control1: (x1 + bend, y1), control2: (x2 - bend, y2))
+            p.move(to: route[0].x, route[0].y)
+            for k in 1..<route.count {
+                let (a, b) = (route[k - 1], route[k])
+                if a.y == b.y {
+                    p.line(to: b.x, b.y)
+                } else {
+                    let mid = (a.x + b.x) / 2
+                    p.curve(to: b.x, b.y, control1: (mid, a.y), control2: (mid, b.y))
+                }
+            }
             edgeElements.append(.path(p, ["class": "edge", "marker-end": "url(#arrow)"]))
         }
         doc.append(.group(edgeElements, ["class": "edges"]))
@@ -157,14 +162,41 @@ struct LayeredLayout {
         return layer
     }
 
-    func solve(horizontalGap: Double, verticalGap: Double, margin: Double) -> (boxes: [Int: Box], width: Double, height: Double) {
-        let layer = layers()
+    /// Where everything goes. An edge that spans several layers gets a
+    /// zero-width dummy vertex in each layer it crosses (Sugiyama's method), so
+    /// that it has its own slot between the boxes there; `routes` has, per
+    /// edge, the points it passes: out of its source's right side, straight
+    /// through each column at its own height, into its target's left side.
+    /// Between consecutive points the edge is either horizontal inside one
+    /// column's slot or inside the gap between two columns, so it crosses no
+    /// box but its own ends.
+    func solve(horizontalGap: Double, verticalGap: Double, margin: Double)
+        -> (boxes: [Int: Box], routes: [[(x: Double, y: Double)]], width: Double, height: Double) {
+        var layer = layers()
+        var vertices = self.vertices
+        var chains: [[Int]] = []
+        var next = (vertices.keys.max() ?? 0) + 1
+        for (a, b) in edges {
+            var chain = [a]
+            if layer[b]! - layer[a]! > 1 {
+                for l in (layer[a]! + 1)..<layer[b]! {
+                    vertices[next] = Vertex(width: 0, height: 2)
+                    layer[next] = l
+                    chain.append(next)
+                    next += 1
+                }
+            }
+            chain.append(b)
+            chains.append(chain)
+        }
         let maxLayer = layer.values.max() ?? 0
         var columns = [[Int]](repeating: [], count: maxLayer + 1)
         for v in vertices.keys.sorted() { columns[layer[v]!].append(v) }
 
         var neighbours: [Int: [Int]] = [:]
-        for (a, b) in edges { neighbours[a, default: []].append(b); neighbours[b, default: []].append(a) }
+        for chain in chains {
+            for (a, b) in zip(chain, chain.dropFirst()) { neighbours[a, default: []].append(b); neighbours[b, default: []].append(a) }
+        }
         func positionIndex() -> [Int: Double] {
             var index: [Int: Double] = [:]
             for column in columns { for (i, v) in column.enumerated() { index[v] = Double(i) - Double(column.count - 1) / 2 } }
@@ -185,6 +217,7 @@ struct LayeredLayout {
         }
 
         var boxes: [Int: Box] = [:]
+        var columnSpan: [(left: Double, right: Double)] = []
         var x = margin
         let heights = columns.map { col in col.map { vertices[$0]!.height }.reduce(0, +) + Double(max(0, col.count - 1)) * verticalGap }
         let totalHeight = (heights.max() ?? 0) + 2 * margin
@@ -196,8 +229,24 @@ struct LayeredLayout {
                 boxes[v] = Box(x: x + (width - vx.width) / 2, y: y, width: vx.width, height: vx.height)
                 y += vx.height + verticalGap
             }
+            columnSpan.append((x, x + width))
             x += width + (column.isEmpty ? 0 : horizontalGap)
         }
-        return (boxes, x - horizontalGap + margin, totalHeight)
+        let routes = chains.map { chain -> [(x: Double, y: Double)] in
+            let first = boxes[chain[0]]!, last = boxes[chain.last!]!
+            let y0 = first.y + first.height / 2, y1 = last.y + last.height / 2
+            var points = [(x: first.x + first.width, y: y0), (x: columnSpan[layer[chain[0]]!].right, y: y0)]
+            for d in chain.dropFirst().dropLast() {
+                let box = boxes[d]!, span = columnSpan[layer[d]!]
+                points.append((span.left, box.y + box.height / 2))
+                points.append((span.right, box.y + box.height / 2))
+            }
+            points.append((columnSpan[layer[chain.last!]!].left, y1))
+            points.append((last.x, y1))
+            // Drop zero-length steps (a box as wide as its column).
+            return points.enumerated().filter { i, p in i == 0 || p != points[i - 1] }.map(\.1)
+        }
+        for v in boxes.keys where self.vertices[v] == nil { boxes[v] = nil }
+        return (boxes, routes, x - horizontalGap + margin, totalHeight)
     }
 }
