@@ -1,2 +1,2 @@
 /// The library's version, printed by `backprop --version`.
-public let version = "0.1.0"
+public let version = "0.2.0"

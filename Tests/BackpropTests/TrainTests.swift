@@ -236,7 +236,7 @@ struct TrainTests {
                                         input: "\(blobs.features[element: 0, 0]),\(blobs.features[element: 0, 1])")
         #expect(one == predicted)
         #expect(DataTestSupport.dataErrorMessage { _ = try Inference.predict(checkpoint: dir + "/b.safetensors", input: "1,x") }
-                == "--input: value 2 'x' is not a number")
+                == "--input: value 2 \"x\" is not a number")
         #expect(DataTestSupport.dataErrorMessage { _ = try Inference.predict(checkpoint: dir + "/b.safetensors", input: "1,2,3") }
                 == "--input: 3 values, but the model in \(dir)/b.safetensors takes 2 features")
     }
