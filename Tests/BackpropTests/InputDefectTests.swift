@@ -308,3 +308,12 @@ struct VersionTests {
 extension CSVNumber.Result {
     var isValue: Bool { if case .value = self { return true }; return false }
 }
+
+@Suite("Synthetic data: no NaN noise")
+struct NoiseTests {
+    @Test("a NaN, infinite or negative noise level is an error", arguments: [Double.nan, .infinity, -0.5])
+    func badNoise(_ noise: Double) {
+        let m = DataTestSupport.dataErrorMessage { _ = try DatasetSpec.moons.load(.training, options: DatasetOptions(noise: noise)) }
+        #expect(m == "noise: \(noise) must be a finite number, 0 or more")
+    }
+}

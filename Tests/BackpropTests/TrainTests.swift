@@ -310,7 +310,7 @@ struct TrainCommandOptionTests {
         func message(_ args: [String]) -> String? {
             do { _ = try TrainCommand.parse(args).options(); return nil } catch { return "\(error)" }
         }
-        #expect(message(["--layers", "64,x,10"]) == "--layers 64,x,10: 'x' is not a positive integer width")
+        #expect(message(["--layers", "64,x,10"]) == "--layers 64,x,10: \"x\" is not a positive integer width")
         #expect(message(["--optimizer", "lbfgs"]) == "--optimizer lbfgs: use one of sgd, adam, adamw, rmsprop")
         #expect(message(["--loss", "hinge"]) == "--loss hinge: use one of cross_entropy, mse, l1, huber")
     }
