@@ -317,3 +317,17 @@ struct NoiseTests {
         #expect(m == "noise: \(noise) must be a finite number, 0 or more")
     }
 }
+
+@Suite("Checkpoints: non-finite parameters are refused")
+struct NonFiniteCheckpointTests {
+    @Test("a checkpoint holding NaN weights does not load")
+    func nanWeights() throws {
+        let spec = ModelSpec(layers: [2, 3, 1], loss: .mse)
+        var tensors = spec.makeModel(seed: 1).namedParameters().map { ($0.name, $0.tensor.detached()) }
+        tensors[1] = ("0.bias", Tensor<Float>([0, .nan, 1]))
+        let path = DataTestSupport.temporaryDirectory("ckpt") + "/nan.safetensors"
+        try FileIO.writeAtomically(Safetensors.encode(tensors, metadata: ["architecture": spec.json.compactText]), to: path)
+        let m = DataTestSupport.dataErrorMessage { _ = try Checkpoint.load(path: path) }
+        #expect(m == "\(path): tensor \"0.bias\" holds nan at element 1; a checkpoint's parameters must be finite")
+    }
+}
