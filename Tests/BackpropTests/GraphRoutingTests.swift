@@ -1,6 +1,10 @@
 import Foundation
 import Testing
-@testable import Backprop
+import Backprop
+@testable import BackpropCore
+@testable import BackpropData
+@testable import BackpropTraining
+@testable import BackpropTeaching
 
 /// Issue 14: `graph --svg` drew edges straight under other nodes (in the seed
 /// graph, a → a·b and b → w were hidden, and `x + x` seemed to feed `a`).

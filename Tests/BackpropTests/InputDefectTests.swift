@@ -1,6 +1,10 @@
 import Foundation
 import Testing
-@testable import Backprop
+import Backprop
+@testable import BackpropCore
+@testable import BackpropData
+@testable import BackpropTraining
+@testable import BackpropTeaching
 @testable import BackpropCLI
 
 // Issue 14: bad input that crashed, hung or was accepted, each now a clear
