@@ -37,7 +37,7 @@ struct CheckpointKillTests {
         for r in 0..<40 { csv += (0..<4).map { c in String(Double((r * 7 + c * 3) % 11) / 10) }.joined(separator: ",") + ",\(r % 2)\n" }
         try FileIO.writeText(csv, to: dir + "/data.csv")
 
-        let previous = Checkpoint(spec: ModelSpec(layers: [4, 3, 2]), model: ModelSpec(layers: [4, 3, 2]).makeModel(seed: 7))
+        let previous = Checkpoint(spec: ModelSpec(widths: [4, 3, 2]), model: ModelSpec(widths: [4, 3, 2]).makeModel(seed: 7))
         try previous.save(to: path)
         let previousBytes = try FileIO.readBytes(path: path)
 

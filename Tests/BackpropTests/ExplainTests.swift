@@ -114,10 +114,16 @@ struct ExplainTests {
 
         // gradcheck: the same cost as a function of (W1, b1, W2, b2), by finite differences.
         let cost: ([Tensor<Double>]) -> Tensor<Double> = { p in
-            let network = ExplainNetwork<Double>(report.rows.map(\.layer), requiresGrad: false)
-            var n = network
-            n.weights[0] = p[0]; n.biases[0] = p[1]; n.weights[2] = p[2]; n.biases[2] = p[3]
-            let out = n(Tensor(x))
+            // The network written out with ops: Linear as x Wᵀ + b, each activation by its description.
+            var out = Tensor<Double>(x), k = 0
+            for layer in report.rows.map(\.layer) {
+                if case .linear = layer {
+                    out = matmul(out, p[2 * k].T) + p[2 * k + 1]
+                    k += 1
+                } else {
+                    out = layer.activationFunction!(out)
+                }
+            }
             return c.bce ? binaryCrossEntropy(out, Tensor(y)) : mseLoss(out, Tensor(y), reduction: .sum)
         }
         let result = gradcheck(cost, at: [Tensor(W1), Tensor(b1), Tensor(W2), Tensor(b2)])
@@ -284,11 +290,11 @@ struct ExplainTests {
     static let expectedMessages = [
         "layers[2].weight: expected 2 x 3, got 3 x 2",
         "layers[2].bias: expected 2 values (weight is 2 x 3), got 3",
-        "layers[1].type: unknown layer type 'foo' (expected one of linear, relu, leaky_relu, tanh, sigmoid, softplus, gelu, elu, silu, identity, softmax)",
+        "layers[1].type: unknown layer type 'foo' (expected one of linear, dropout, relu, leaky_relu, tanh, sigmoid, softplus, gelu, elu, silu, identity, softmax, log_softmax)",
         "layers[1]: unknown key 'slope' for a relu layer (expected type, scale)",
         "layers[1].scale: expected a number, got a string",
         "loss: missing key 'type'",
-        "loss.type: unknown loss type 'hinge' (expected one of mse, l2, bce, cross_entropy)",
+        "loss.type: unknown loss type 'hinge' (expected one of mse, l2, l1, huber, bce, cross_entropy)",
         "loss.reduction: expected 'mean' or 'sum', got 'none'",
         "top level: missing key 'x'",
         "layers[0].weight: ragged array: element [1] has shape [3], element [0] has shape [2]",

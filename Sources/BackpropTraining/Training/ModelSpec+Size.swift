@@ -9,24 +9,17 @@ extension ModelSpec {
     /// builds, in order: `0.weight` `[out, in]`, `0.bias` `[out]`, ...
     ///
     /// ```swift
-    /// ModelSpec(layers: [4, 8, 3]).parameterShapes.map(\.name)   // ["0.weight", "0.bias", "2.weight", "2.bias"]
+    /// ModelSpec(widths: [4, 8, 3]).parameterShapes.map(\.name)   // ["0.weight", "0.bias", "2.weight", "2.bias"]
     /// ```
     public var parameterShapes: [(name: String, shape: [Int])] {
-        var out: [(name: String, shape: [Int])] = []
-        var index = 0
-        for i in 0..<(layers.count - 1) {
-            out.append(("\(index).weight", [layers[i + 1], layers[i]]))
-            out.append(("\(index).bias", [layers[i + 1]]))
-            index += 1
-            if i < layers.count - 2 { index += dropout > 0 ? 2 : 1 }
-        }
-        return out
+        // Sequential names a module's parameters by its index in the list.
+        layers.enumerated().flatMap { i, layer in layer.parameterShapes.map { ("\(i).\($0.name)", $0.shape) } }
     }
 
     /// Bytes of the Float parameters; `nil` when the count overflows `Int`.
     ///
     /// ```swift
-    /// ModelSpec(layers: [64, 128, 10]).parameterBytes   // 37672 = 4 * (64*128 + 128 + 128*10 + 10)
+    /// ModelSpec(widths: [64, 128, 10]).parameterBytes   // 37672 = 4 * (64*128 + 128 + 128*10 + 10)
     /// ```
     public var parameterBytes: Int? {
         MemoryBudget.sum(parameterShapes.map { MemoryBudget.bytes($0.shape, elementSize: MemoryLayout<Float>.stride) })
@@ -35,7 +28,7 @@ extension ModelSpec {
     /// Throws when the parameters cannot fit in memory, saying how much they would need.
     func checkFitsInMemory(source: String) throws {
         if let problem = MemoryBudget.refusal(bytes: parameterBytes) {
-            throw DataError(path: source, "layers \(layers): the parameters alone \(problem)")
+            throw DataError(path: source, "layers: the \(parameterCount) parameters \(problem)")
         }
     }
 
