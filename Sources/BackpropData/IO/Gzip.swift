@@ -48,9 +48,13 @@ public enum Gzip {
             if flags & 0x02 != 0 { p += 2 }   // FHCRC
             guard p < bytes.count else { throw fail("truncated header", at: min(p, bytes.count)) }
             let start = output.count
+            // The trailer's ISIZE (size mod 2^32 of a single-member file) sizes the buffer once; it is only a
+            // hint, capped by DEFLATE's largest ratio (1032:1) so that a forged value cannot ask for gigabytes.
+            let isize = bytes.withUnsafeBytes { Int($0.littleEndian(UInt32.self, at: bytes.count - 4)) }
+            let expected = min(isize, 1032 * (bytes.count - p))
             let end = try bytes.withUnsafeBufferPointer { buf in
                 var inflater = Inflater(input: buf, position: p, path: path)
-                try inflater.inflate(into: &output)
+                try inflater.inflate(into: &output, expectedSize: member == 0 ? expected : 0)
                 return inflater.bytesConsumed
             }
             guard end + 8 <= bytes.count else { throw fail("truncated: missing the CRC-32 and length trailer", at: end) }
@@ -225,11 +229,11 @@ struct Inflater {
     }
 
     /// Appends the decoded stream to `out`.
-    mutating func inflate(into out: inout [UInt8]) throws {
+    mutating func inflate(into out: inout [UInt8], expectedSize: Int = 0) throws {
         // `out` is used as a buffer whose first `count` bytes are the output;
         // it grows by doubling, so that every output byte is written once
         // (appending a slice of an array to itself copies the whole array).
-        var window = OutputWindow(out)
+        var window = OutputWindow(out, expectedSize: expectedSize)
         defer { out = window.finish() }
         var last = false
         while !last {
@@ -325,10 +329,10 @@ struct OutputWindow {
     var buffer: [UInt8]
     private(set) var count: Int
 
-    init(_ existing: [UInt8]) {
+    init(_ existing: [UInt8], expectedSize: Int = 0) {
         buffer = existing
         count = existing.count
-        reserve(1 << 16)
+        reserve(max(1 << 16, expectedSize))
     }
 
     mutating func reserve(_ extra: Int) {

@@ -13,7 +13,7 @@ import BackpropTraining
 /// ```
 public func parseBindings(_ text: String) throws -> [(name: String, value: Tensor<Double>)] {
     func error(_ message: String, _ location: SourcePosition) -> ExpressionError {
-        ExpressionError("--at \"\(text)\", column \(location.column): \(message)")
+        ExpressionError("--at \(DataError.quote(text)), column \(location.column): \(message)")
     }
     let tokens: [Token]
     do { tokens = try Lexer.tokenize(text) } catch let e as ExpressionError {
