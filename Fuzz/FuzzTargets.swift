@@ -50,7 +50,7 @@ let targets: [String: ([UInt8]) -> Void] = [
             let data = Gzip.isGzip(bytes) ? try Gzip.decompress(bytes, path: "fuzz.idx") : bytes
             let file = try IDXFile(bytes: data, path: "fuzz.idx")
             precondition(file.shape.reduce(1, *) == file.bytes.count, "IDX shape \(file.shape) vs \(file.bytes.count) bytes")
-            if file.shape.count >= 2, file.bytes.count < 1 << 20 {
+            if file.shape.count >= 2, file.bytes.count < 1 << 20, file.shape[0] < 1 << 16 {
                 let labels = try IDXFile(bytes: IDXFile.encode(shape: [file.shape[0]], bytes: [UInt8](repeating: 1, count: file.shape[0])),
                                          path: "labels")
                 _ = try IDXDataset.classification(images: file, labels: labels, scale: 255, imagesPath: "fuzz.idx", labelsPath: "labels")

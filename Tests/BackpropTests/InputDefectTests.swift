@@ -337,3 +337,29 @@ struct NonFiniteCheckpointTests {
         #expect(m == "\(path): tensor \"0.bias\" holds nan at element 1; a checkpoint's parameters must be finite")
     }
 }
+
+@Suite("Fuzzer findings")
+struct FuzzFindingTests {
+    @Test("JSON: an invalid escape of a control character gives a one-line message")
+    func jsonEscape() {
+        let m = DataTestSupport.dataErrorMessage { _ = try JSON.parse("\"\\\n\"", source: "x.json") }
+        #expect(m == "x.json: invalid JSON at line 2, column 1 (byte 3): invalid escape \"\\\\\\n\"", "\(m ?? "")")
+    }
+
+    @Test("npy: a shape whose product overflows is an error, not a trap")
+    func npyOverflow() {
+        var header = Array("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296, 4294967296), }".utf8)
+        while (10 + header.count + 1) % 64 != 0 { header.append(0x20) }
+        header.append(0x0A)
+        let bytes: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(header.count & 0xFF), UInt8(header.count >> 8)] + header
+        let m = DataTestSupport.dataErrorMessage { let _: Tensor<Float> = try Npy.decode(bytes, path: "x.npy") }
+        #expect(m == "x.npy: shape [4294967296, 4294967296, 4294967296] multiplies past \(Int.max) bytes")
+    }
+
+    @Test("CSV: a header name with a line break is escaped in messages")
+    func csvHeader() {
+        let path = write("a,\"b\r\nc\",y\n1,x,0\n")
+        let m = DataTestSupport.dataErrorMessage { _ = try TensorDataset.csv(path: path, target: "y") }
+        #expect(m == "\(path):3:3: column 2 (\"b\\r\\nc\"): \"x\" is not a number")
+    }
+}

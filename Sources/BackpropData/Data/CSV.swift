@@ -162,7 +162,7 @@ public struct CSVTable: Sendable {
 
     /// The name of a column for messages: its header, or `column N` (1-based).
     public func columnLabel(_ index: Int) -> String {
-        if let h = header, index < h.count, !h[index].isEmpty { return "column \(index + 1) (\"\(h[index])\")" }
+        if let h = header, index < h.count, !h[index].isEmpty { return "column \(index + 1) (\(DataError.quote(h[index], limit: 40)))" }
         return "column \(index + 1)"
     }
 
@@ -171,10 +171,10 @@ public struct CSVTable: Sendable {
         switch column {
         case .name(let name):
             guard let h = header else {
-                throw DataError(path: path, "no column named \"\(name)\": the file has no header row (choose a column by 0-based index)")
+                throw DataError(path: path, "no column named \(DataError.quote(name)): the file has no header row (choose a column by 0-based index)")
             }
             guard let i = h.firstIndex(of: name) else {
-                throw DataError(path: path, "no column named \"\(name)\" (columns: \(h.joined(separator: ", ")))")
+                throw DataError(path: path, "no column named \(DataError.quote(name)) (columns: \(DataError.excerpt(h.joined(separator: ", "), limit: 200)))")
             }
             return i
         case .index(let i):

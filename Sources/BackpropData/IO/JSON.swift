@@ -359,7 +359,7 @@ private struct JSONParser {
                 }
                 guard let scalar = Unicode.Scalar(code) else { throw error("invalid \\u escape") }
                 raw.append(contentsOf: Array(String(scalar).utf8))
-            default: throw error("invalid escape '\\\(Character(Unicode.Scalar(e)))'")
+            default: throw error("invalid escape \(DataError.quote("\\" + String(Character(Unicode.Scalar(e)))))")
             }
         }
         guard let s = String(validating: raw, as: UTF8.self) else { throw error("string is not valid UTF-8") }
