@@ -38,6 +38,9 @@ public struct GraphCommand: ParsableCommand {
 
     public init() {}
 
+    /// The most nodes `--svg` draws.
+    static let maximumDrawnNodes = 2_000
+
     /// An argument of its own that starts with `--` and a letter is a
     /// mistyped option, not part of a program (which `.allUnrecognized` would make it).
     public func validate() throws {
@@ -54,7 +57,13 @@ public struct GraphCommand: ParsableCommand {
 
         let graph = try GraphCommand.graph(program: program, at: at)
         if let dot { try FileIO.writeText(graph.dot(), to: dot) }
-        if let svg { try FileIO.writeText(graph.svg(), to: svg) }
+        if let svg {
+            // The layered layout is quadratic in the worst case, and a drawing of thousands of boxes is unreadable.
+            guard graph.nodes.count <= GraphCommand.maximumDrawnNodes else {
+                throw CLIError("graph --svg: \(graph.nodes.count) nodes are too many to draw (at most \(GraphCommand.maximumDrawnNodes)); use --dot for Graphviz")
+            }
+            try FileIO.writeText(graph.svg(), to: svg)
+        }
         print(json ? graph.json() : graph.table(), terminator: "")
     }
 

@@ -5,6 +5,7 @@ import Backprop
 @testable import BackpropData
 @testable import BackpropTraining
 @testable import BackpropTeaching
+@testable import BackpropCLI
 
 /// Issue 14: `graph --svg` drew edges straight under other nodes (in the seed
 /// graph, a → a·b and b → w were hidden, and `x + x` seemed to feed `a`).
@@ -103,6 +104,19 @@ struct GraphRoutingTests {
         let graph = try ExpressionGraph(program: ExpressionProgram(parsing: program), at: parseBindings(at))
         let problems = try Self.crossings(graph.svg())
         #expect(problems.isEmpty, "\(problems.count) crossings: \(problems.prefix(3))")
+    }
+
+    @Test("a graph too large to draw is refused before drawing; the layering of a long chain needs no recursion")
+    func tooLarge() {
+        var errors: [String] = []
+        let program = Array(repeating: "x", count: 2_001).joined(separator: "+")
+        let code = BackpropCommand.runMain(arguments: ["graph", program, "--at", "x=1", "--svg", "/dev/null"],
+                                           output: { _ in }, errorOutput: { errors.append($0) })
+        #expect(code == 1 && errors == ["error: graph --svg: 2001 nodes are too many to draw (at most 2000); use --dot for Graphviz"])
+        var layout = LayeredLayout()
+        for v in 0..<100_000 { layout.vertices[v] = .init(width: 1, height: 1) }
+        layout.edges = (1..<100_000).map { ($0 - 1, $0) }
+        #expect(layout.layers()[99_999] == 99_999)
     }
 
     @Test("the committed docs/seed-graph.svg is the current drawing of the seed program")

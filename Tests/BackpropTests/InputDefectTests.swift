@@ -363,3 +363,16 @@ struct FuzzFindingTests {
         #expect(m == "\(path):3:3: column 2 (\"b\\r\\nc\"): \"x\" is not a number")
     }
 }
+
+@Suite("Fuzzer findings: IDX")
+struct FuzzFindingIDXTests {
+    @Test("no images, but dimensions of one image that overflow: an error, not a trap")
+    func emptyButHuge() throws {
+        let images = try IDXFile(bytes: [0, 0, 8, 3, 0, 0, 0, 0, 0xE4, 0x3B, 0, 0x10, 0xA8, 0, 0, 0], path: "images.idx")
+        let labels = try IDXFile(bytes: IDXFile.encode(shape: [0], bytes: []), path: "labels.idx")
+        let m = DataTestSupport.dataErrorMessage {
+            _ = try IDXDataset.classification(images: images, labels: labels, scale: 255, imagesPath: "images.idx", labelsPath: "labels.idx")
+        }
+        #expect(m == "images.idx: IDX: images have shape [0, 3829071888, 2818572288]; one image's pixels multiply past \(Int.max)")
+    }
+}
