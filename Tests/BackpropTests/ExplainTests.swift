@@ -9,7 +9,7 @@ import Backprop
 @testable import BackpropCLI
 import ArgumentParser
 
-/// Plain-Swift matrices for writing SPEC §1's backward formulas out by hand,
+/// Plain-Swift matrices for writing the homework's backward formulas out by hand,
 /// independently of the library's autograd.
 private typealias Matrix = [[Double]]
 private func matmul(_ a: Matrix, _ b: Matrix) -> Matrix {
@@ -34,9 +34,9 @@ private func close(_ a: ExplainValue?, _ b: [Double], tol: Double = 1e-10) -> Bo
 
 @Suite("Explain")
 struct ExplainTests {
-    // MARK: SPEC §1's table, against the formulas written out
+    // MARK: the homework's table, against the formulas written out
 
-    /// One configuration of SPEC §1: f, g and the cost, with their derivatives by hand.
+    /// One configuration of the homework's network: f, g and the cost, with their derivatives by hand.
     struct Configuration: Sendable {
         let fixture: String, example: String
         let f: @Sendable (Double) -> Double, df: @Sendable (Double) -> Double
@@ -60,7 +60,7 @@ struct ExplainTests {
               g: { Foundation.tanh($0) }, dg: { 1 - Foundation.tanh($0) * Foundation.tanh($0) }, bce: false),
     ]
 
-    @Test("SPEC §1 table: gradients of W1, b1, W2, b2 and the local Jacobians match the formulas, gradcheck and PyTorch",
+    @Test("the homework's table: gradients of W1, b1, W2, b2 and the local Jacobians match the formulas, gradcheck and PyTorch",
           arguments: configurations.indices)
     func seedNetwork(_ k: Int) throws {
         let c = Self.configurations[k]
@@ -137,7 +137,7 @@ struct ExplainTests {
         return try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
     }
 
-    @Test("lab network (SPEC §3): z = h = (24, 47, 86), o = (320, 347)")
+    @Test("lab network (the lab): z = h = (24, 47, 86), o = (320, 347)")
     func labNetwork() throws {
         let json = try Self.jsonReport("lab-network.json")
         let outputs = try #require(json["outputs"] as? [[Double]])

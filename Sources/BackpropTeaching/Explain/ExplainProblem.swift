@@ -10,37 +10,20 @@ import Foundation
 // is, never a trap. Shapes are checked here, before anything is computed, by
 // carrying the feature size through the layers.
 
-/// A mistake in an explain problem, with the JSON path where it is.
+/// A mistake in an explain problem, with the JSON path where it is: the same type as a mistake in
+/// a layer or model description (``SpecError``), so the layers' own errors pass through unchanged.
 ///
 /// ```swift
-/// // layers[2].weight: expected 2 x 3, got 3 x 2
+/// let e = ExplainError("layers[2].weight", "expected 2 x 3, got 3 x 2")
+/// print(e)   // layers[2].weight: expected 2 x 3, got 3 x 2
 /// ```
-public struct ExplainError: Error, CustomStringConvertible, Equatable, Sendable {
-    /// Where: a JSON path such as `layers[2].weight`, or a file name.
-    public let path: String
-    /// What is wrong there.
-    public let message: String
-
-    /// An error at `path` (a JSON path or a file name; empty for none).
-    ///
-    /// ```swift
-    /// let e = ExplainError("layers[2].weight", "expected 2 x 3, got 3 x 2")
-    /// print(e)   // layers[2].weight: expected 2 x 3, got 3 x 2
-    /// ```
-    public init(_ path: String, _ message: String) {
-        self.path = path
-        self.message = message
-    }
-
-    /// `path: message`, one line.
-    public var description: String { path.isEmpty ? message : "\(path): \(message)" }
-}
+public typealias ExplainError = SpecError
 
 /// The cost of an explain problem.
 public struct ExplainLoss: Equatable, Sendable {
     /// The cost function; the raw values are the JSON `loss` names.
     public enum Kind: String, Sendable, CaseIterable {
-        /// ||y~ - y||² per element (`.sum` for one point is the seeds' cost).
+        /// ||y~ - y||² per element (`.sum` for one point is the homework's cost).
         case mse
         /// ½ ||y~ - y||², the lab's L2 loss.
         case l2
@@ -131,7 +114,7 @@ public struct ExplainProblem: Sendable {
         var parameters: [(name: String, value: ExplainValue)] = []
         for (i, value) in layerValues.enumerated() {
             let (layer, values) = try reader.layer(value, path: "layers[\(i)]", inputSize: size)
-            size = try Self.checked { try layer.outputShape(for: [size], path: "layers[\(i)]") }.last!
+            size = try layer.outputShape(for: [size], path: "layers[\(i)]").last!
             layers.append(layer)
             parameters += values.map { ("\(i).\($0.0)", $0.1) }
         }
@@ -166,7 +149,7 @@ public struct ExplainProblem: Sendable {
         }
         var shape = [input.shape.last!]
         for (i, layer) in layers.enumerated() {
-            shape = try Self.checked { try layer.outputShape(for: shape, path: "layers[\(i)]") }
+            shape = try layer.outputShape(for: shape, path: "layers[\(i)]")
             for p in layer.parameterShapes {
                 guard let given = parameters.first(where: { $0.name == "\(i).\(p.name)" }) else {
                     throw ExplainError("\(i).\(p.name)", "missing: the layer \(layer.summary) needs a \(p.name) of shape \(p.shape)")
@@ -184,9 +167,6 @@ public struct ExplainProblem: Sendable {
         self.target = target
     }
 
-    static func checked<T>(_ body: () throws -> T) throws -> T {
-        do { return try body() } catch let e as SpecError { throw ExplainError(e.path, e.message) }
-    }
 
     static func require(_ object: [(String, JSON)], _ key: String, path: String) throws -> JSON {
         guard let value = object.first(where: { $0.0 == key })?.1 else {
@@ -255,8 +235,6 @@ private struct Reader {
         // Every other layer is read by its one description (LayerSpec's Codable form).
         do {
             return (try o.decode(LayerSpec.self, path: path), [])
-        } catch let e as SpecError {
-            throw ExplainError(e.path, e.message)
         } catch let e as DataError {
             let (where_, what) = e.message.split(separator: ": ", maxSplits: 1).map(String.init).pair
             throw ExplainError(where_, what)

@@ -3,7 +3,7 @@ import BackpropNN
 import BackpropData
 import BackpropTraining
 // Runs an explain problem: forward, loss, backward, the local Jacobians of
-// SPEC §1 and the Jacobian of the output with respect to x, and optionally
+// the homework and the Jacobian of the output with respect to x, and optionally
 // one SGD step. All numbers come from the library's autograd; nothing here
 // differentiates by hand.
 
@@ -67,7 +67,7 @@ public struct ExplainReport: Sendable {
         public var index: Int
         /// The layer itself.
         public var layer: LayerSpec
-        /// SPEC §1's name of the output: s1, a1, s2, ..., and y~ for the last layer.
+        /// the homework's name of the output: s1, a1, s2, ..., and y~ for the last layer.
         public var outputName: String
         /// The name of the input: x, or the previous layer's output.
         public var inputName: String
@@ -163,7 +163,7 @@ extension ExplainProblem {
         }
     }
 
-    /// SPEC §1's names of the layer outputs: s_k after the k-th linear layer,
+    /// the homework's names of the layer outputs: s_k after the k-th linear layer,
     /// a_k after an activation (a_k' after a second one), y~ for the last.
     var outputNames: [String] {
         var names: [String] = []
@@ -226,7 +226,7 @@ extension ExplainProblem {
         let gradients = parameters.map { ExplainReport.Entry(name: $0.name, value: ExplainValue($0.tensor.grad ?? Tensor.zeros($0.tensor.shape))) }
 
         // Jacobians, per point: points are independent, so the Jacobian over a
-        // batch is block diagonal and its blocks are what SPEC §1 writes.
+        // batch is block diagonal and its blocks are what the homework writes.
         let frozen = makeModel(S.self, parameters: parameters.map { ($0.name, $0.tensor.detached()) })
         func perPoint(_ f: (Tensor<S>) -> Tensor<S>, at t: Tensor<S>) -> ExplainValue {
             guard isBatch else { return ExplainValue(jacobian(of: f, at: t.detached())) }

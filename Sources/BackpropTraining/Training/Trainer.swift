@@ -61,6 +61,9 @@ public struct TrainingHistory: Sendable {
     public var seconds = 0.0
     /// Examples processed, over all epochs.
     public var samples = 0
+    /// Set when a collective operation of a distributed run failed (a process
+    /// was lost, or the ranks disagree); training stopped there.
+    public var failure: DistributedError?
 }
 
 /// Loss, accuracy and confusion matrix of a model on a dataset.
@@ -98,6 +101,9 @@ public final class Trainer {
     public let optimizer: any Optimizer
     /// Stepped once per epoch, if set.
     public var schedule: (any LearningRateSchedule)?
+    /// The processes training this model together (data parallel); ``ProcessGroup/single`` by
+    /// default. See `Trainer+Distributed.swift` for what changes with several processes.
+    public var processGroup: ProcessGroup = .single
 
     /// A trainer for `model`; `optimizer` must have been built over `model.parameters()`.
     ///
@@ -124,6 +130,13 @@ public final class Trainer {
                      "Trainer.fit: loss \(loss.rawValue) does not fit a \(train.isClassification ? "classification" : "regression") dataset")
         let loader = DataLoader(train, batchSize: batchSize, shuffle: true, seed: seed)
         var history = TrainingHistory()
+        let group = processGroup
+        if group.isDistributed {
+            do { try startDistributed(train: train, epochs: epochs, batchSize: batchSize, seed: seed) } catch {
+                history.failure = error
+                return history
+            }
+        }
         let clock = ContinuousClock()
         let start = clock.now
         func seconds(since t: ContinuousClock.Instant) -> Double {
@@ -135,24 +148,37 @@ public final class Trainer {
             let epochStart = clock.now
             var lossSum = 0.0, correct = 0, seen = 0, batchIndex = 0
             var stopped = false
-            for batch in loader.batches(epoch: epoch - 1) {
-                let output = model(batch.features)               // 1. predict
-                let l = loss(output, batch)                       // 2. loss
-                optimizer.zeroGrad()                              // 3. clear gradients
-                l.backward()                                      // 4. backward
-                optimizer.step()                                  // 5. update
+            for indices in loader.batchIndices(epoch: epoch - 1) {
+                if group.isDistributed {   // see Trainer+Distributed.swift
+                    do {
+                        let step = try distributedStep(train: train, globalBatch: indices, stopping: shouldStop)
+                        seen += step.count; lossSum += step.lossSum; correct += step.correct
+                        stopped = step.stop
+                    } catch {
+                        history.failure = error
+                        break
+                    }
+                } else {
+                    let batch = train.batch(at: indices)
+                    let output = model(batch.features)               // 1. predict
+                    let l = loss(output, batch)                       // 2. loss
+                    optimizer.zeroGrad()                              // 3. clear gradients
+                    l.backward()                                      // 4. backward
+                    optimizer.step()                                  // 5. update
+                    seen += batch.count
+                    lossSum += Double(l.item) * Double(batch.count)
+                    if loss.isClassification { correct += Trainer.correctCount(output, batch.classIndices) }
+                }
                 batchIndex += 1
-                seen += batch.count
-                lossSum += Double(l.item) * Double(batch.count)
-                if loss.isClassification { correct += Trainer.correctCount(output, batch.classIndices) }
                 onEvent(.batch(BatchProgress(epoch: epoch, epochs: epochs, batch: batchIndex, batchCount: loader.batchCount,
                                              samples: seen, loss: lossSum / Double(seen),
                                              accuracy: loss.isClassification ? Double(correct) / Double(seen) : nil,
                                              epochSeconds: seconds(since: epochStart), totalSeconds: seconds(since: start))))
-                if shouldStop() { stopped = true; break }   // asked once per batch
+                if group.isDistributed ? stopped : shouldStop() { stopped = true; break }   // asked once per batch
             }
             history.samples += seen
             history.batchesInLastEpoch = batchIndex
+            if history.failure != nil { break }
             if stopped && batchIndex < loader.batchCount {
                 history.interrupted = true
                 break
@@ -228,17 +254,41 @@ public final class Trainer {
     }
 }
 
-/// The optimizers `backprop train` can use.
+/// The optimizers a ``TrainingSession`` can use, by their PyTorch names in lower case.
+///
+/// ```swift
+/// let optimizer = OptimizerKind.adamw.make(parameters: model.parameters(), learningRate: 1e-3, momentum: 0)
+/// ```
 public enum OptimizerKind: String, Sendable, CaseIterable {
-    /// ``SGD``, ``Adam``, ``AdamW`` and ``RMSprop``; the raw values are the `--optimizer` names.
+    /// ``SGD``, ``Adam``, ``AdamW`` and ``RMSprop``.
     case sgd, adam, adamw, rmsprop
 
+    /// The learning rate used when none is given: 1e-3, PyTorch's default for
+    /// Adam and AdamW, and a safe start for SGD and RMSprop on standardised data.
+    public static let defaultLearningRate = 1e-3
+
+    /// PyTorch's default weight decay of each optimizer: 0.01 for AdamW, 0 for the others.
+    ///
+    /// ```swift
+    /// OptimizerKind.adamw.defaultWeightDecay   // 0.01
+    /// ```
+    public var defaultWeightDecay: Double { self == .adamw ? 0.01 : 0 }
+
     /// An optimizer over `parameters`. `momentum` applies to SGD and RMSprop.
-    public func make(parameters: [Tensor<Float>], learningRate: Double, momentum: Double, weightDecay: Double) -> any Optimizer {
+    /// `weightDecay` is used as given (0 means none, for AdamW too); `nil`
+    /// uses ``defaultWeightDecay``.
+    ///
+    /// ```swift
+    /// let adamw = OptimizerKind.adamw.make(parameters: ps, learningRate: 1e-3, momentum: 0)                  // λ = 0.01
+    /// let plain = OptimizerKind.adamw.make(parameters: ps, learningRate: 1e-3, momentum: 0, weightDecay: 0)  // λ = 0
+    /// ```
+    public func make(parameters: [Tensor<Float>], learningRate: Double, momentum: Double,
+                     weightDecay: Double? = nil) -> any Optimizer {
+        let weightDecay = weightDecay ?? defaultWeightDecay
         switch self {
         case .sgd: return SGD(parameters: parameters, learningRate: learningRate, momentum: momentum, weightDecay: weightDecay)
         case .adam: return Adam(parameters: parameters, learningRate: learningRate, weightDecay: weightDecay)
-        case .adamw: return AdamW(parameters: parameters, learningRate: learningRate, weightDecay: weightDecay == 0 ? 0.01 : weightDecay)
+        case .adamw: return AdamW(parameters: parameters, learningRate: learningRate, weightDecay: weightDecay)
         case .rmsprop: return RMSprop(parameters: parameters, learningRate: learningRate, weightDecay: weightDecay, momentum: momentum)
         }
     }

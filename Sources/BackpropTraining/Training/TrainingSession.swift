@@ -12,8 +12,8 @@ import BackpropData
 /// result.final?.validationAccuracy         // e.g. 0.96
 /// ```
 public struct TrainingOptions: Sendable {
-    /// The dataset to train on, in a ``DatasetSpec`` form such as `digits`, `spirals:4` or `csv:FILE`.
-    public var dataset = "digits"
+    /// The dataset to train on (``DatasetSpec/init(parsing:)`` reads the text forms `digits`, `spirals:4`, `csv:FILE`).
+    public var dataset: DatasetSpec = .digits
     /// The target column of a `csv:FILE` dataset (a header name or a 0-based index); an error for other datasets.
     public var target: String?
     /// The feature columns of a `csv:FILE` dataset; `nil` uses every column but the target.
@@ -38,12 +38,13 @@ public struct TrainingOptions: Sendable {
     public var modelPath: String?
     /// The optimizer to train with.
     public var optimizer: OptimizerKind = .adam
-    /// The optimizer's learning rate; must be positive.
-    public var learningRate = 1e-3
+    /// The optimizer's learning rate; must be positive. Defaults to ``OptimizerKind/defaultLearningRate``.
+    public var learningRate = OptimizerKind.defaultLearningRate
     /// Momentum for SGD and RMSprop (ignored by Adam and AdamW).
     public var momentum = 0.9
-    /// Weight decay (L2 penalty) passed to the optimizer; AdamW uses 0.01 when this is 0.
-    public var weightDecay = 0.0
+    /// Weight decay passed to the optimizer (L2 for SGD, Adam and RMSprop, decoupled for AdamW);
+    /// `nil` for the optimizer's PyTorch default, ``OptimizerKind/defaultWeightDecay`` (0.01 for AdamW, else 0).
+    public var weightDecay: Double?
     /// `nil` picks per dataset.
     public var epochs: Int?
     /// Examples per mini-batch; must be positive.
@@ -63,7 +64,7 @@ public struct TrainingOptions: Sendable {
     ///
     /// ```swift
     /// var options = TrainingOptions()
-    /// options.dataset = "moons"
+    /// options.dataset = .moons
     /// options.hidden = [16, 16]
     /// ```
     public init() {}
@@ -99,7 +100,7 @@ public struct TrainingResult {
 ///
 /// ```swift
 /// var options = TrainingOptions()
-/// options.dataset = "spirals:3"
+/// options.dataset = .spirals(classes: 3)
 /// let result = try TrainingSession.run(options) { print($0, terminator: "") }
 /// ```
 public enum TrainingSession {
@@ -119,25 +120,26 @@ public enum TrainingSession {
     /// Runs training; `output` receives text with its own line endings
     /// (`\r` redraws on a terminal). `shouldStop` is checked after every
     /// batch; when it returns `true` the run stops there and still saves.
+    ///
+    /// With a `group` of several processes (``ProcessGroup/world`` under
+    /// `mpirun`), every rank trains one share of each batch (see
+    /// ``Trainer/processGroup``); the ranks first check that their options,
+    /// model and data agree; only rank 0 calls `output` and writes the plot and
+    /// the checkpoint.
     @discardableResult
-    public static func run(_ o: TrainingOptions, output: (String) -> Void,
-                           shouldStop: () -> Bool = { false }) throws -> TrainingResult {
-        let dataSpec = try DatasetSpec(parsing: o.dataset)
+    public static func run(_ o: TrainingOptions, output rankOutput: (String) -> Void,
+                           shouldStop: () -> Bool = { false }, in group: ProcessGroup = .single) throws -> TrainingResult {
+        func output(_ text: String) { if group.rank == 0 { rankOutput(text) } }
+        try o.validate()
+        let dataSpec = o.dataset
         let defaults = defaults(dataSpec)
-        guard o.batchSize > 0 else { throw DataError(path: "--batch-size", "must be positive, got \(o.batchSize)") }
-        guard o.validationSplit >= 0 && o.validationSplit < 1 else {
-            throw DataError(path: "--validation-split", "must be in [0, 1), got \(o.validationSplit)")
-        }
-        guard o.learningRate > 0 && o.learningRate.isFinite else { throw DataError(path: "--lr", "must be positive, got \(o.learningRate)") }
         let epochs = o.epochs ?? defaults.epochs
-        guard epochs >= 1 else { throw DataError(path: "--epochs", "must be at least 1, got \(epochs)") }
-        if case .csv = dataSpec {} else if o.target != nil {
-            throw DataError(path: "--target", "only applies to csv:FILE datasets")
-        }
 
         let data = try dataSpec.load(.training, options: datasetOptions(o))
         let (trainRaw, validationRaw) = data.trainValidationSplit(validationFraction: o.validationSplit, seed: o.seed)
-        guard trainRaw.count > 0 else { throw DataError(path: o.dataset, "no training examples after the validation split") }
+        guard trainRaw.count > 0 else {
+            throw ValueError(.validationSplit, "no training examples in \(dataSpec) after a validation split of \(o.validationSplit)")
+        }
         // Standardising helps every dataset here but MNIST, whose many all-zero border pixels gain nothing from it.
         let standardize = o.standardize ?? { if case .mnist = dataSpec { return false }; return true }()
         let standardizer = standardize ? Standardizer(fitting: trainRaw.features) : nil
@@ -152,32 +154,46 @@ public enum TrainingSession {
             let widths = o.layers ?? ([data.featureSize] + (o.hidden ?? defaults.hidden) + [outputSize])
             let loss = o.loss ?? (data.isClassification ? .crossEntropy : .mse)
             spec = ModelSpec(widths: widths, activation: o.activation, dropout: o.dropout, loss: loss)
-            try spec.validate(source: "--layers/--activation")
+            try spec.validate(source: "model")
         }
-        let source = o.modelPath ?? "--layers"
+        // A model file is named by its path; a model from the options by the option.
+        func mismatch(_ field: ValueError.Field, _ message: String) -> any Error {
+            o.modelPath.map { DataError(path: $0, message) } ?? ValueError(field, message)
+        }
+        let given = o.modelPath == nil ? o.layers.map { " of the layers \($0)" } ?? "" : ""
         guard spec.inputFeatures == data.featureSize else {
-            throw DataError(path: source, "the first width \(spec.inputFeatures!) does not match the \(data.featureSize) input features of \(dataSpec)")
+            throw mismatch(.layers, "the first width \(spec.inputFeatures!)\(given) does not match the \(data.featureSize) input features of \(dataSpec)")
         }
         guard spec.outputFeatures == outputSize else {
-            throw DataError(path: source, "the last width \(spec.outputFeatures!) does not match the \(outputSize) \(data.isClassification ? "classes" : "target values") of \(dataSpec)")
+            throw mismatch(.layers, "the last width \(spec.outputFeatures!)\(given) does not match the \(outputSize) \(data.isClassification ? "classes" : "target values") of \(dataSpec)")
         }
         guard spec.loss.isClassification == data.isClassification else {
-            throw DataError(path: o.modelPath ?? "--loss", "loss \(spec.loss.rawValue) does not fit \(dataSpec), a \(data.isClassification ? "classification" : "regression") task")
+            throw mismatch(.loss, "loss \(spec.loss.rawValue) does not fit \(dataSpec), a \(data.isClassification ? "classification" : "regression") task")
         }
 
         // Fail now, not after training, when an output cannot be written.
-        for path in [o.checkpointPath].compactMap({ $0 }) { try FileIO.checkWritable(path) }
+        if group.rank == 0 { for path in [o.checkpointPath].compactMap({ $0 }) { try FileIO.checkWritable(path) } }
 
         let model = spec.makeModel(seed: o.seed)
         let optimizer = o.optimizer.make(parameters: model.parameters(), learningRate: o.learningRate,
                                          momentum: o.momentum, weightDecay: o.weightDecay)
         let trainer = Trainer(model: model, loss: spec.loss, optimizer: optimizer)
+        trainer.processGroup = group
+        if group.isDistributed {
+            try group.checkAgreement(agreementText(o, spec: spec, train: train, validation: validation),
+                                     what: "the training options, model or data")
+        }
         output("dataset \(dataSpec): \(train.count) training, \(validation.count) validation examples, "
                + plural(data.featureSize, "feature") + ", "
                + (data.classCount.map { plural($0, "class", "classes") } ?? plural(data.targetSize, "target value"))
                + (standardizer != nil ? ", standardised" : "") + "\n")
         output("model \(spec.pytorchCode) (\(model.parameterCount) parameters), loss \(spec.loss.rawValue), "
                + "\(o.optimizer.rawValue) lr \(o.learningRate), batch \(o.batchSize), \(epochs) epochs, seed \(o.seed)\n")
+        if group.isDistributed {
+            output("distributed: \(group.size) processes (Open MPI), \(o.batchSize / group.size)"
+                   + (o.batchSize % group.size == 0 ? "" : "-\(o.batchSize / group.size + 1)")
+                   + " examples of each batch per process\n")
+        }
 
         var lastDraw = -1.0
         let history = trainer.fit(train: train, validation: validation.count > 0 ? validation : nil, epochs: epochs,
@@ -194,6 +210,7 @@ public enum TrainingSession {
             default: break
             }
         }, shouldStop: shouldStop)
+        if let failure = history.failure { throw failure }
 
         if history.interrupted {
             if o.progress == .bar { output("\r\u{1B}[K") }
@@ -203,7 +220,7 @@ public enum TrainingSession {
         let finalValidation = validation.count > 0 ? trainer.evaluate(validation) : nil
         output(summary(history: history, train: finalTrain, validation: finalValidation))
 
-        if let checkpointPath = o.checkpointPath {
+        if let checkpointPath = o.checkpointPath, group.rank == 0 {
             var info: [(String, JSON)] = [
                 ("dataset", .string(dataSpec.description)), ("seed", .number(Double(o.seed))),
                 ("validation_split", .number(o.validationSplit)), ("epochs", .number(Double(history.epochs.count))),
@@ -227,6 +244,24 @@ public enum TrainingSession {
             output("checkpoint: \(checkpointPath)\n")
         }
         return TrainingResult(history: history, spec: spec, model: model, trainCount: train.count, validationCount: validation.count)
+    }
+
+    /// What every rank of a distributed run must agree on: the options that
+    /// shape training (not the progress style or output paths, which only rank 0
+    /// uses), the model, and a hash of the training and validation data.
+    static func agreementText(_ o: TrainingOptions, spec: ModelSpec, train: TensorDataset<Float>,
+                              validation: TensorDataset<Float>) -> String {
+        var shared = o
+        shared.progress = .none
+        shared.checkpointPath = nil
+        var data = ""
+        for t in [train.features, train.targets, validation.features, validation.targets] {
+            let h = t.withUnsafeBufferPointer { b in
+                ProcessGroup.stableHash(bytes: UnsafeRawBufferPointer(b))
+            }
+            data += "\(t.shape):\(h) "
+        }
+        return "\(shared) | \(spec.json.compactText) | data \(data)"
     }
 
     static func plural(_ n: Int, _ one: String, _ many: String? = nil) -> String {
