@@ -273,7 +273,7 @@ struct ExcerptTests {
         // Found by the expression fuzzer: --at values were echoed whole, newlines included.
         var m2 = "no error"
         do { _ = try parseBindings("a\nb") } catch { m2 = "\(error)" }
-        #expect(m2 == "--at \"a\\nb\", column 2: expected '=' after 'a', found end of line", "\(m2)")
+        #expect(m2 == "values \"a\\nb\", column 2: expected '=' after 'a', found end of line", "\(m2)")
         let r2 = run(["graph", String(repeating: "q", count: 10_000), "--at", "x=1"])
         #expect(r2.errors.count == 1 && r2.errors[0].count < 300, "\(r2.errors.first?.prefix(300) ?? "")")
     }
