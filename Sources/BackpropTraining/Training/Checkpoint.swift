@@ -75,6 +75,7 @@ public struct Checkpoint {
                               source: path + " __metadata__.preprocessing")
         } ?? Preprocessing()
         let training = try file.metadata["training"].map { try JSON.parse($0, source: path + " __metadata__.training") }
+        try spec.checkTensors(of: file)
         let model = spec.makeModel(seed: 0)
         try loadWeights(into: model, from: file)
         model.eval()
@@ -95,6 +96,13 @@ public struct Checkpoint {
 
     static func loadWeights<M: Module>(into model: M, from file: SafetensorsFile) throws where M.Scalar == Float {
         let tensors: [String: Tensor<Float>] = try file.tensors()
+        // A diverged run's weights (NaN, inf) are refused, not loaded silently.
+        for name in tensors.keys.sorted() {
+            let scalars = tensors[name]!.scalars
+            if let i = scalars.firstIndex(where: { !$0.isFinite }) {
+                throw DataError(path: file.path, "tensor \(DataError.quote(name)) holds \(scalars[i]) at element \(i); a checkpoint's parameters must be finite")
+            }
+        }
         do {
             try model.loadStateDict(tensors)
         } catch let e as StateDictError {
