@@ -16,6 +16,6 @@
 /// The library's version, which the `backprop` tool prints when asked for its version.
 ///
 /// ```swift
-/// print(Backprop.version)   // 0.1.0
+/// print(Backprop.version)   // 0.2.0
 /// ```
-public let version = "0.1.0"
+public let version = "0.2.0"

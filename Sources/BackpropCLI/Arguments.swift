@@ -78,9 +78,9 @@ func namingExpressionInputs<T>(_ body: () throws -> T) throws -> T {
         switch error.subject {
         case .program: throw error
         case .values(let text):
-            throw CLIError("--at \"\(text)\"" + (error.location.map { ", column \($0.column)" } ?? "") + ": \(error.message)")
+            throw CLIError("--at \(DataError.quote(text))" + (error.location.map { ", column \($0.column)" } ?? "") + ": \(error.message)")
         case .unboundVariable(let name):
-            throw CLIError("\(error); give it a value with --at \(name)=...")
+            throw CLIError("\(error); give it a value with --at \(DataError.excerpt(name, limit: 40))=...")
         case .wrt: throw CLIError("--wrt: \(error.message)")
         }
     }

@@ -45,7 +45,7 @@ public struct BenchCommand: ParsableCommand {
         let workloads: [TrainingWorkload]
         if let workload {
             guard let w = TrainingWorkload(rawValue: workload) else {
-                throw CLIError("bench: unknown workload '\(workload)' (expected one of: \(TrainingWorkload.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw CLIError("bench: unknown workload \(DataError.quote(workload)) (expected one of: \(TrainingWorkload.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             workloads = [w]
         } else {
@@ -57,7 +57,11 @@ public struct BenchCommand: ParsableCommand {
         if sgemm != "none" {
             for part in sgemm.split(separator: ",") {
                 guard let n = Int(part.trimmingCharacters(in: .whitespaces)), n > 0 else {
-                    throw CLIError("bench: --sgemm: '\(part)' is not a positive size")
+                    throw CLIError("bench: --sgemm: \(DataError.quote(part)) is not a positive size")
+                }
+                // A, B and C of n x n floats, checked before the benchmark allocates them.
+                if let problem = MemoryBudget.refusal(bytes: MemoryBudget.sum(Array(repeating: MemoryBudget.bytes([n, n], elementSize: 4), count: 3))) {
+                    throw CLIError("bench: --sgemm \(n): the three matrices \(problem)")
                 }
                 sizes.append(n)
             }

@@ -16,8 +16,12 @@ public struct GraphCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "The program, e.g. \"a = x*y + z; w = a*a\".")
-    var program: String
+    // `.allUnrecognized` lets the program start with a minus sign (`-x`, `-tanh(x)`) without `--`.
+    @Argument(parsing: .allUnrecognized, help: "The program, e.g. \"a = x*y + z; w = a*a\".")
+    var programParts: [String] = []
+
+    /// The program: the arguments joined by spaces.
+    var program: String { programParts.joined(separator: " ") }
 
     @Option(name: .long, parsing: .unconditionalSingleValue,
             help: "Variable values: NAME=VALUE,... where VALUE is a number or a bracketed list, e.g. \"W=[[1,2],[3,4]]\",x=[1,1].")
@@ -37,12 +41,38 @@ public struct GraphCommand: ParsableCommand {
 
     public init() {}
 
+    /// The most nodes `--svg` draws.
+    static let maximumDrawnNodes = 2_000
+
+    /// An argument of its own that starts with `--` and a letter is a
+    /// mistyped option, not part of a program (which `.allUnrecognized` would make it).
+    public func validate() throws {
+        if let option = programParts.first(where: { $0.hasPrefix("--") && $0.dropFirst(2).first?.isLetter == true }) {
+            throw ValidationError("Unknown option \(DataError.quote(option))")
+        }
+    }
+
     /// Prints the node table (or JSON with `--json`), and writes the DOT and SVG drawings when asked.
     public func run() throws {
+        guard !programParts.isEmpty else {
+            throw CLIError("graph: no program given; e.g. backprop graph \"w = x*y + z\" --at x=1,y=2,z=3")
+        }
+
         let graph = try GraphCommand.graph(program: program, at: at)
         if let dot { try FileIO.writeText(graph.dot(), to: dot) }
-        if let svg { try FileIO.writeText(graph.svg(), to: svg) }
-        if let html { try FileIO.writeText(graph.htmlPage(program: program, bindings: at.joined(separator: ",")).render(), to: html) }
+        if let svg {
+            // The layered layout is quadratic in the worst case, and a drawing of thousands of boxes is unreadable.
+            guard graph.nodes.count <= GraphCommand.maximumDrawnNodes else {
+                throw CLIError("graph --svg: \(graph.nodes.count) nodes are too many to draw (at most \(GraphCommand.maximumDrawnNodes)); use --dot for Graphviz")
+            }
+            try FileIO.writeText(graph.svg(), to: svg)
+        }
+        if let html {
+            guard graph.nodes.count <= GraphCommand.maximumDrawnNodes else {
+                throw CLIError("graph --html: \(graph.nodes.count) nodes are too many to draw (at most \(GraphCommand.maximumDrawnNodes))")
+            }
+            try FileIO.writeText(graph.htmlPage(program: program, bindings: at.joined(separator: ",")).render(), to: html)
+        }
         print(json ? graph.json() : graph.table(), terminator: "")
     }
 

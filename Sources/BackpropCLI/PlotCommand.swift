@@ -47,7 +47,7 @@ public struct PlotCommand: ParsableCommand {
         func numbers(_ text: String, option: String) throws -> [Double] {
             try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
                 guard let v = Double(item.trimmingCharacters(in: .whitespaces)), v.isFinite else {
-                    throw CLIError("\(option) \(text): '\(item)' is not a number")
+                    throw CLIError("\(option) \(text): \(DataError.quote(item)) is not a number")
                 }
                 return v
             }

@@ -30,7 +30,7 @@ public struct SoftmaxCommand: ParsableCommand {
         func numbers(_ text: String, _ what: String) throws -> [Double] {
             try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
                 guard let v = Double(item.trimmingCharacters(in: .whitespaces)), v.isFinite else {
-                    throw CLIError("\(what) \(text): '\(item)' is not a number")
+                    throw CLIError("\(what) \(text): \(DataError.quote(item)) is not a number")
                 }
                 return v
             }

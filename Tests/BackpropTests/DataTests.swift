@@ -154,7 +154,7 @@ struct CSVTests {
     func noHeader() throws {
         let path = write("0.5,\"1,5\",2\n1.5,2.5,0\n")
         let m = DataTestSupport.dataErrorMessage { _ = try TensorDataset.csv(path: path, target: -1) }
-        #expect(m == "\(path): line 1, column 2: \"1,5\" is not a number")
+        #expect(m == "\(path):1:5: column 2: \"1,5\" is not a number")
         let ok = write("0.5,\" 1.5\",2\n1.5,2.5,0\n")
         let d = try TensorDataset.csv(path: ok, target: -1)
         #expect(d.features == Tensor<Float>([[0.5, 1.5], [1.5, 2.5]]))
@@ -165,7 +165,7 @@ struct CSVTests {
     func badInput() {
         let nonNumeric = write("x,y,t\n1,2,0\n3,abc,1\n")
         #expect(DataTestSupport.dataErrorMessage { _ = try TensorDataset.csv(path: nonNumeric, target: "t") }
-                == "\(nonNumeric): line 3, column 2 (\"y\"): \"abc\" is not a number")
+                == "\(nonNumeric):3:3: column 2 (\"y\"): \"abc\" is not a number")
         let ragged = write("x,y,t\n1,2,0\n3,4\n5,6,1\n")
         #expect(DataTestSupport.dataErrorMessage { _ = try TensorDataset.csv(path: ragged, target: "t") }
                 == "\(ragged): line 3: ragged row: 2 fields, expected 3 as in the header")
@@ -183,6 +183,6 @@ struct CSVTests {
         #expect(DataTestSupport.dataErrorMessage { _ = try CSVTable(path: missing) }
                 == "\(missing): cannot open for reading: No such file or directory")
         let quote = write("1,\"open\n")
-        #expect(DataTestSupport.dataErrorMessage { _ = try CSVTable(path: quote) } == "\(quote): line 1: unterminated quoted field")
+        #expect(DataTestSupport.dataErrorMessage { _ = try CSVTable(path: quote) } == "\(quote):1:3: unterminated quoted field")
     }
 }

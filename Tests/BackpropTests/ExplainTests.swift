@@ -328,7 +328,7 @@ struct ExplainTests {
         #expect(throws: ExplainError("loss", "bce needs the network's outputs in [0, 1] (end the network with a sigmoid); output element 0 is 320")) {
             try problem(bce).explain()
         }
-        #expect(throws: ExplainError("test.json", "invalid JSON at line 2, column 10 (byte 24): unexpected character '}'")) {
+        #expect(throws: ExplainError("test.json", "invalid JSON at line 2, column 10 (byte 24): unexpected character \"}\"")) {
             try problem("{\"layers\": [],\n \"loss\": }")
         }
         #expect(throws: ExplainError("test.json", "expected a JSON object with keys layers, loss, x, y; got an array")) {

@@ -35,12 +35,12 @@ struct GzipTests {
     func corrupt() throws {
         let badCRC = DataTestSupport.fixture("gzip/bad-crc.gz")
         let m1 = DataTestSupport.dataErrorMessage { _ = try Gzip.decompress(FileIO.readBytes(path: badCRC), path: badCRC) }
-        #expect(m1?.contains("bad-crc.gz: gzip: CRC-32 mismatch") == true, "\(m1 ?? "no error")")
+        #expect(m1?.contains("bad-crc.gz: gzip: at byte ") == true && m1?.contains(": CRC-32 mismatch") == true, "\(m1 ?? "no error")")
         let truncated = DataTestSupport.fixture("gzip/truncated.gz")
         let m2 = DataTestSupport.dataErrorMessage { _ = try Gzip.decompress(FileIO.readBytes(path: truncated), path: truncated) }
         #expect(m2?.contains("truncated.gz") == true && m2?.contains("truncated") == true, "\(m2 ?? "no error")")
         let m3 = DataTestSupport.dataErrorMessage { _ = try Gzip.decompress([0x1F, 0x8C] + [UInt8](repeating: 0, count: 30), path: "x.gz") }
-        #expect(m3 == "x.gz: gzip: bad magic 1f 8c at byte 0 (expected 1f 8b)")
+        #expect(m3 == "x.gz: gzip: at byte 0: bad magic 1f 8c (expected 1f 8b)")
     }
 
     @Test("a hand-made fixed-Huffman stream: 'a' then a copy of length 5 at distance 1")

@@ -29,6 +29,38 @@ final class GradFunction<Scalar: TensorScalar> {
     }
 
     var isReleased: Bool { vjp == nil }
+
+    /// Frees a long chain of recorded ops without recursion. Releasing the
+    /// last tensor of `x+x+...+x` (100,000 ops) would otherwise free each
+    /// grad function from inside the previous one's deinit, one stack frame
+    /// per op, and overflow the stack. Instead every input that dies with this
+    /// function first gives up its own grad function to a worklist, which this
+    /// loop frees one at a time.
+    deinit {
+        vjp = nil
+        var pending: [GradFunction] = []
+        GradFunction.detachDying(&inputs, into: &pending)
+        while var fn = pending.popLast() {
+            guard isKnownUniquelyReferenced(&fn) else { continue }
+            fn.vjp = nil
+            GradFunction.detachDying(&fn.inputs, into: &pending)
+        }
+    }
+
+    /// Empties `inputs`; the grad function of each input handle that nothing
+    /// else holds moves to `pending` instead of being freed here.
+    private static func detachDying(_ inputs: inout [Tensor<Scalar>], into pending: inout [GradFunction]) {
+        guard !inputs.isEmpty else { return }
+        var handles: [TensorHandle<Scalar>] = []
+        for t in inputs where !handles.contains(where: { $0 === t.handle }) { handles.append(t.handle) }
+        inputs = []
+        for i in handles.indices where isKnownUniquelyReferenced(&handles[i]) {
+            if let fn = handles[i].gradFn {
+                handles[i].gradFn = nil
+                pending.append(fn)
+            }
+        }
+    }
 }
 
 extension Tensor {

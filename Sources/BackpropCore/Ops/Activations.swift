@@ -71,11 +71,25 @@ public func logSoftmax<S: TensorScalar>(_ x: Tensor<S>, axis: Int = -1) -> Tenso
 /// the lecture's softargmax with inverse temperature β:
 /// exp(β e_i) / Σ_n exp(β e_n). As β grows it tends to the one-hot argmax.
 public func softargmax<S: TensorScalar>(_ x: Tensor<S>, beta: S = 1, axis: Int = -1) -> Tensor<S> {
-    softmax(x * beta, axis: axis)
+    softmax(shiftedForBeta(x, beta: beta, axis: axis).shifted * beta, axis: axis)
+}
+
+/// `x - m` with `m` the maximum along `axis` (the minimum when β < 0), and
+/// `m`. Multiplying by β after the shift keeps β·(x - m) ≤ 0, so a large β
+/// cannot overflow to inf (β·x = inf gives inf - inf = NaN in logSumExp's own
+/// shift). `m` is a constant: softmax does not change when its input is
+/// shifted, so no gradient is lost by detaching it.
+private func shiftedForBeta<S: TensorScalar>(_ x: Tensor<S>, beta: S, axis: Int) -> (shifted: Tensor<S>, m: Tensor<S>) {
+    let d = x.detached()
+    let m = beta >= 0 ? d.max(axes: [axis], keepDims: true) : -((-d).max(axes: [axis], keepDims: true))
+    return (x - m, m)
 }
 
 /// The smooth maximum (which the homework calls "softmax"):
 /// (1/β) log Σ_n exp(β e_n). As β grows it tends to max(e).
 public func smoothMaximum<S: TensorScalar>(_ x: Tensor<S>, beta: S = 1, axis: Int = -1) -> Tensor<S> {
-    (x * beta).logSumExp(axis: axis) / beta
+    // m + (1/β) log Σ exp(β (e_n - m)): the same value, without overflow for large β.
+    let (shifted, m) = shiftedForBeta(x, beta: beta, axis: axis)
+    let lse = (shifted * beta).logSumExp(axis: axis) / beta
+    return lse + m.reshaped(to: lse.shape)
 }

@@ -16,6 +16,8 @@ public struct CSVTable: Sendable {
     public let rows: [[String]]
     /// The 1-based line number where each row starts.
     public let lineNumbers: [Int]
+    /// Where each field of each row starts, for `file:line:column` in errors.
+    let fieldStarts: [[CSVPosition]]
 
     /// Reads and splits a file. `hasHeader: nil` detects a header: the first
     /// row is one when none of its fields is a number. Rows of different
@@ -29,6 +31,10 @@ public struct CSVTable: Sendable {
         self.path = path
         var records: [[String]] = []
         var lines: [Int] = []
+        var starts: [[CSVPosition]] = []
+        var recordStarts: [CSVPosition] = []
+        var column = 1
+        var fieldStart = CSVPosition(line: 1, column: 1)
         var field = ""
         var record: [String] = []
         var inQuotes = false
@@ -39,12 +45,15 @@ public struct CSVTable: Sendable {
         var pending: Character? = nil
         func endRecord() {
             record.append(field)
+            recordStarts.append(fieldStart)
             // A line with nothing on it is skipped (a trailing newline, blank separators).
             if !(record.count == 1 && record[0].isEmpty && !fieldWasQuoted) {
                 records.append(record)
                 lines.append(recordLine)
+                starts.append(recordStarts)
             }
             record = []
+            recordStarts = []
             field = ""
             fieldWasQuoted = false
         }
@@ -52,13 +61,14 @@ public struct CSVTable: Sendable {
             pending = nil
             if inQuotes {
                 if c == "\"" {
+                    column += 1
                     if let next = iterator.next() {
-                        if next == "\"" { field.append("\"") } else { inQuotes = false; pending = next }
+                        if next == "\"" { field.append("\""); column += 1 } else { inQuotes = false; pending = next }
                     } else {
                         inQuotes = false
                     }
                 } else {
-                    if c == "\n" || c == "\r\n" { line += 1 }
+                    if c == "\n" || c == "\r\n" { line += 1; column = 1 } else { column += 1 }
                     field.append(c)
                 }
                 continue
@@ -67,19 +77,26 @@ public struct CSVTable: Sendable {
             case "\"" where field.isEmpty && !fieldWasQuoted:
                 inQuotes = true
                 fieldWasQuoted = true
+                column += 1
             case delimiter:
                 record.append(field)
+                recordStarts.append(fieldStart)
                 field = ""
                 fieldWasQuoted = false
+                column += 1
+                fieldStart = CSVPosition(line: line, column: column)
             case "\n", "\r\n", "\r":
                 endRecord()
                 line += 1
+                column = 1
                 recordLine = line
+                fieldStart = CSVPosition(line: line, column: column)
             default:
                 field.append(c)
+                column += 1
             }
         }
-        if inQuotes { throw DataError(path: path, "line \(recordLine): unterminated quoted field") }
+        if inQuotes { throw DataError(path: "\(path):\(fieldStart.line):\(fieldStart.column)", "unterminated quoted field") }
         if !field.isEmpty || !record.isEmpty || fieldWasQuoted { endRecord() }
         guard !records.isEmpty else { throw DataError(path: path, "the file is empty") }
 
@@ -95,6 +112,7 @@ public struct CSVTable: Sendable {
         if header != nil {
             records.removeFirst()
             lines.removeFirst()
+            starts.removeFirst()
         }
         let width = header?.count ?? records.first?.count ?? 0
         let widthSource = header != nil ? "the header" : "line \(lines.first ?? 1)"
@@ -105,6 +123,38 @@ public struct CSVTable: Sendable {
         self.header = header
         self.rows = records
         self.lineNumbers = lines
+        self.fieldStarts = starts
+    }
+
+    /// `file:line:column` of a field, for error messages.
+    public func location(row: Int, column: Int) -> String {
+        let p = fieldStarts[row][column]
+        return "\(path):\(p.line):\(p.column)"
+    }
+
+    /// The number in a cell, or an error naming the file, line and column and
+    /// why the cell is not a finite number.
+    func number(row: Int, column c: Int) throws -> Double {
+        let cell = rows[row][c]
+        switch CSVNumber.parse(cell) {
+        case .value(let v): return v
+        case .notANumber:
+            throw DataError(path: location(row: row, column: c), "\(columnLabel(c)): \(DataError.quote(cell)) is not a number")
+        case .notFinite:
+            throw DataError(path: location(row: row, column: c), "\(columnLabel(c)): \(DataError.quote(cell)) is not a finite number")
+        }
+    }
+
+    /// ``number(row:column:)`` as a `Float`; a value beyond Float's range
+    /// (about ±3.4e38) is an error, not an infinity.
+    func float(row: Int, column c: Int) throws -> Float {
+        let v = try number(row: row, column: c)
+        let f = Float(v)
+        guard f.isFinite else {
+            throw DataError(path: location(row: row, column: c),
+                            "\(columnLabel(c)): \(DataError.quote(rows[row][c])) is out of the range of Float (±3.4e38)")
+        }
+        return f
     }
 
     /// The number of columns.
@@ -112,7 +162,7 @@ public struct CSVTable: Sendable {
 
     /// The name of a column for messages: its header, or `column N` (1-based).
     public func columnLabel(_ index: Int) -> String {
-        if let h = header, index < h.count, !h[index].isEmpty { return "column \(index + 1) (\"\(h[index])\")" }
+        if let h = header, index < h.count, !h[index].isEmpty { return "column \(index + 1) (\(DataError.quote(h[index], limit: 40)))" }
         return "column \(index + 1)"
     }
 
@@ -121,10 +171,10 @@ public struct CSVTable: Sendable {
         switch column {
         case .name(let name):
             guard let h = header else {
-                throw DataError(path: path, "no column named \"\(name)\": the file has no header row (choose a column by 0-based index)")
+                throw DataError(path: path, "no column named \(DataError.quote(name)): the file has no header row (choose a column by 0-based index)")
             }
             guard let i = h.firstIndex(of: name) else {
-                throw DataError(path: path, "no column named \"\(name)\" (columns: \(h.joined(separator: ", ")))")
+                throw DataError(path: path, "no column named \(DataError.quote(name)) (columns: \(DataError.excerpt(h.joined(separator: ", "), limit: 200)))")
             }
             return i
         case .index(let i):
@@ -136,28 +186,71 @@ public struct CSVTable: Sendable {
         }
     }
 
-    /// The numbers of the given columns, row-major; a non-numeric cell is an
-    /// error naming the line and column.
+    /// The numbers of the given columns, row-major; a cell that is not a
+    /// finite decimal number is an error naming `file:line:column`.
     public func numbers(columns: [Int]) throws -> [Double] {
         var out: [Double] = []
         out.reserveCapacity(rows.count * columns.count)
-        for (r, row) in rows.enumerated() {
-            for c in columns {
-                guard let v = parseNumber(row[c]) else {
-                    throw DataError(path: path, "line \(lineNumbers[r]), \(columnLabel(c)): \"\(row[c])\" is not a number")
-                }
-                out.append(v)
-            }
+        for r in rows.indices {
+            for c in columns { out.append(try number(row: r, column: c)) }
+        }
+        return out
+    }
+
+    /// ``numbers(columns:)`` as `Float`s; values beyond Float's range are errors.
+    public func floats(columns: [Int]) throws -> [Float] {
+        var out: [Float] = []
+        out.reserveCapacity(rows.count * columns.count)
+        for r in rows.indices {
+            for c in columns { out.append(try float(row: r, column: c)) }
         }
         return out
     }
 }
 
-/// A number in a CSV cell (surrounding spaces allowed); `nil` for text or an empty cell.
+/// Where a CSV field starts: 1-based line and column (in characters).
+struct CSVPosition: Sendable {
+    var line: Int
+    var column: Int
+}
+
+/// The numbers a CSV cell may hold: decimal only, as `[+-]digits[.digits][(e|E)[+-]digits]`
+/// with surrounding spaces. Swift's `Double(_:)` (C's strtod) would also
+/// take hexadecimal (`0x1F`), `nan`, `inf`, and stop at a NUL (`2.\0` reads as 2).
+enum CSVNumber {
+    enum Result { case value(Double), notANumber, notFinite }
+
+    static func parse(_ s: String) -> Result {
+        let t = s.trimmed(of: " \t")
+        var u = t.utf8[...]
+        func digits() -> Int {
+            var n = 0
+            while let b = u.first, b >= 0x30 && b <= 0x39 { u = u.dropFirst(); n += 1 }
+            return n
+        }
+        if let b = u.first, b == UInt8(ascii: "+") || b == UInt8(ascii: "-") { u = u.dropFirst() }
+        var mantissa = digits()
+        if u.first == UInt8(ascii: ".") { u = u.dropFirst(); mantissa += digits() }
+        guard mantissa > 0 else {
+            let lower = t.lowercased()
+            let word = lower.hasPrefix("+") || lower.hasPrefix("-") ? String(lower.dropFirst()) : lower
+            return ["nan", "inf", "infinity"].contains(word) ? .notFinite : .notANumber
+        }
+        if let b = u.first, b == UInt8(ascii: "e") || b == UInt8(ascii: "E") {
+            u = u.dropFirst()
+            if let b = u.first, b == UInt8(ascii: "+") || b == UInt8(ascii: "-") { u = u.dropFirst() }
+            guard digits() > 0 else { return .notANumber }
+        }
+        guard u.isEmpty, let v = Double(t) else { return .notANumber }
+        return v.isFinite ? .value(v) : .notFinite
+    }
+}
+
+/// A number in a CSV cell (surrounding spaces allowed); `nil` for text, an
+/// empty cell, or anything ``CSVNumber`` refuses.
 package func parseNumber(_ s: String) -> Double? {
-    let t = s.trimmed(of: " \t")
-    guard !t.isEmpty, let v = Double(t), v.isFinite else { return nil }
-    return v
+    if case .value(let v) = CSVNumber.parse(s) { return v }
+    return nil
 }
 
 /// A CSV column chosen by header name or by 0-based index (negative counts
@@ -231,12 +324,16 @@ extension TensorDataset where Scalar == Float {
         if featureIndices.contains(targetIndex) {
             throw DataError(path: table.path, "the target \(table.columnLabel(targetIndex)) is also a feature column")
         }
-        let x = try table.numbers(columns: featureIndices)
+        let x = try table.floats(columns: featureIndices)
         let n = table.rows.count
-        let featureTensor = Tensor<Float>(shape: [n, featureIndices.count], scalars: x.map { Float($0) })
+        let featureTensor = Tensor<Float>(shape: [n, featureIndices.count], scalars: x)
         let featureNames = featureIndices.map { table.header?[$0] ?? "column \($0 + 1)" }
 
         let cells = table.rows.map { $0[targetIndex].trimmed(of: " \t") }
+        // nan and inf are neither numbers nor class names one would mean.
+        if let bad = cells.indices.first(where: { if case .notFinite = CSVNumber.parse(cells[$0]) { return true }; return false }) {
+            _ = try table.number(row: bad, column: targetIndex)
+        }
         let numeric = cells.map(parseNumber)
         let allNumeric = !numeric.contains(nil)
         let integerLabels = allNumeric && numeric.allSatisfy { $0! >= 0 && $0! == $0!.rounded() && $0! < 1_000_000 }
@@ -249,10 +346,9 @@ extension TensorDataset where Scalar == Float {
         default: resolved = task
         }
         if resolved == .regression {
-            if let bad = numeric.firstIndex(of: nil) {
-                throw DataError(path: table.path, "line \(table.lineNumbers[bad]), \(table.columnLabel(targetIndex)): \"\(cells[bad])\" is not a number (regression target)")
-            }
-            return TensorDataset(features: featureTensor, targets: Tensor(shape: [n, 1], scalars: numeric.map { Float($0!) }),
+            // Throws, naming file:line:column, for the first cell that is not a finite Float.
+            let targets = try table.floats(columns: [targetIndex])
+            return TensorDataset(features: featureTensor, targets: Tensor(shape: [n, 1], scalars: targets),
                                  featureNames: featureNames)
         }
         if integerLabels {

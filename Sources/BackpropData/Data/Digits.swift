@@ -49,7 +49,13 @@ public enum IDXDataset {
             throw DataError(path: imagesPath, "IDX: \(images.shape[0]) images but \(labels.shape[0]) labels in \(labelsPath)")
         }
         let n = images.shape[0]
-        let d = images.shape.dropFirst().reduce(1, *)
+        // Checked: with no images, the other dimensions can still multiply past Int.max (found by fuzzing).
+        guard let d = MemoryBudget.bytes(Array(images.shape.dropFirst()), elementSize: 1) else {
+            throw DataError(path: imagesPath, "IDX: images have shape \(images.shape); one image's pixels multiply past \(Int.max)")
+        }
+        guard d > 0 else {
+            throw DataError(path: imagesPath, "IDX: images have shape \(images.shape); each image needs at least one pixel")
+        }
         let maxLabel = Int(labels.bytes.max() ?? 0)
         guard maxLabel < 256 else { throw DataError(path: labelsPath, "IDX: label \(maxLabel) out of range") }
         let inv = 1 / scale

@@ -22,7 +22,7 @@ public enum Base64 {
             if c == 0x20 || c == 0x0A || c == 0x0D || c == 0x09 { continue }
             if c == UInt8(ascii: "=") { padding += 1; continue }
             let v = values[Int(c)]
-            guard v >= 0, padding == 0 else { throw DataError(path: source, "invalid base64 character '\(Character(Unicode.Scalar(c)))'") }
+            guard v >= 0, padding == 0 else { throw DataError(path: source, "invalid base64 character \(DataError.quote(String(Character(Unicode.Scalar(c)))))") }
             accumulator = accumulator << 6 | UInt32(v)
             bits += 6
             if bits >= 8 {

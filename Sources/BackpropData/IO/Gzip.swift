@@ -4,6 +4,12 @@ import BackpropCore
 /// and dynamic-Huffman blocks, multi-member files, and checks each member's
 /// CRC-32 and length.
 ///
+/// Why not Foundation or zlib: swift-corelibs-foundation (Linux) has no
+/// public gzip or DEFLATE API, and linking zlib would make the library need a
+/// native library at build time, which the core must not. DEFLATE decoding is
+/// short and fully specified, so it is written here; errors give the byte
+/// offset in the input where decoding stopped.
+///
 /// ```swift
 /// let raw = try Gzip.decompress(FileIO.readBytes(path: "train-images-idx3-ubyte.gz"),
 ///                               path: "train-images-idx3-ubyte.gz")
@@ -17,49 +23,53 @@ public enum Gzip {
 
     /// The decompressed contents of a gzip file; `path` names it in errors.
     public static func decompress(_ bytes: [UInt8], path: String = "") throws -> [UInt8] {
-        func fail(_ m: String) -> DataError { DataError(path: path, "gzip: \(m)") }
+        func fail(_ m: String, at byte: Int) -> DataError { DataError(path: path, "gzip: at byte \(byte): \(m)") }
         var output: [UInt8] = []
         var pos = 0
         var member = 0
         while pos < bytes.count {
             if member > 0 && bytes[pos...].allSatisfy({ $0 == 0 }) { break }   // zero padding after the last member
-            guard bytes.count - pos >= 18 else { throw fail("truncated header at byte \(pos)") }
+            guard bytes.count - pos >= 18 else { throw fail("truncated header", at: pos) }
             guard bytes[pos] == 0x1F, bytes[pos + 1] == 0x8B else {
-                throw fail("bad magic \(hex(bytes[pos])) \(hex(bytes[pos + 1])) at byte \(pos) (expected 1f 8b)")
+                throw fail("bad magic \(hex(bytes[pos])) \(hex(bytes[pos + 1])) (expected 1f 8b)", at: pos)
             }
-            guard bytes[pos + 2] == 8 else { throw fail("compression method \(bytes[pos + 2]) is not DEFLATE (8)") }
+            guard bytes[pos + 2] == 8 else { throw fail("compression method \(bytes[pos + 2]) is not DEFLATE (8)", at: pos + 2) }
             let flags = bytes[pos + 3]
-            guard flags & 0xE0 == 0 else { throw fail("reserved header flags set (\(hex(flags)))") }
+            guard flags & 0xE0 == 0 else { throw fail("reserved header flags set (\(hex(flags)))", at: pos + 3) }
             var p = pos + 10
             if flags & 0x04 != 0 {   // FEXTRA
-                guard p + 2 <= bytes.count else { throw fail("truncated extra field") }
-                p += 2 + Int(bytes[p]) | Int(bytes[p + 1]) << 8
+                guard p + 2 <= bytes.count else { throw fail("truncated extra field", at: p) }
+                p += 2 + (Int(bytes[p]) | Int(bytes[p + 1]) << 8)
             }
             for flag: UInt8 in [0x08, 0x10] where flags & flag != 0 {   // FNAME, FCOMMENT: zero-terminated
                 while p < bytes.count && bytes[p] != 0 { p += 1 }
                 p += 1
             }
             if flags & 0x02 != 0 { p += 2 }   // FHCRC
-            guard p < bytes.count else { throw fail("truncated header") }
+            guard p < bytes.count else { throw fail("truncated header", at: min(p, bytes.count)) }
             let start = output.count
+            // The trailer's ISIZE (size mod 2^32 of a single-member file) sizes the buffer once; it is only a
+            // hint, capped by DEFLATE's largest ratio (1032:1) so that a forged value cannot ask for gigabytes.
+            let isize = bytes.withUnsafeBytes { Int($0.littleEndian(UInt32.self, at: bytes.count - 4)) }
+            let expected = min(isize, 1032 * (bytes.count - p))
             let end = try bytes.withUnsafeBufferPointer { buf in
                 var inflater = Inflater(input: buf, position: p, path: path)
-                try inflater.inflate(into: &output)
+                try inflater.inflate(into: &output, expectedSize: member == 0 ? expected : 0)
                 return inflater.bytesConsumed
             }
-            guard end + 8 <= bytes.count else { throw fail("truncated: missing the CRC-32 and length trailer") }
+            guard end + 8 <= bytes.count else { throw fail("truncated: missing the CRC-32 and length trailer", at: end) }
             let (crc, size) = bytes.withUnsafeBytes { ($0.littleEndian(UInt32.self, at: end), $0.littleEndian(UInt32.self, at: end + 4)) }
             let actualCRC = output[start...].withUnsafeBufferPointer { CRC32.checksum($0) }
             guard actualCRC == crc else {
-                throw fail("CRC-32 mismatch: stored \(hex32(crc)), computed \(hex32(actualCRC)) (the data is corrupt)")
+                throw fail("CRC-32 mismatch: stored \(hex32(crc)), computed \(hex32(actualCRC)) (the data is corrupt)", at: end)
             }
             guard UInt32(truncatingIfNeeded: output.count - start) == size else {
-                throw fail("length mismatch: stored \(size), decompressed \(output.count - start) bytes")
+                throw fail("length mismatch: stored \(size), decompressed \(output.count - start) bytes", at: end + 4)
             }
             pos = end + 8
             member += 1
         }
-        guard member > 0 else { throw fail("empty file") }
+        guard member > 0 else { throw fail("empty file", at: 0) }
         return output
     }
 
@@ -177,7 +187,8 @@ struct Inflater {
                                        11, 11, 12, 12, 13, 13]
     static let codeLengthOrder = [16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15]
 
-    func fail(_ m: String) -> DataError { DataError(path: path, "deflate: \(m)") }
+    /// An error naming the input byte where decoding stopped.
+    func fail(_ m: String) -> DataError { DataError(path: path, "deflate: at byte \(min(bytesConsumed, input.count)): \(m)") }
 
     /// Bytes of input used so far, counting a partly used byte as used.
     var bytesConsumed: Int { position - bitCount / 8 }
@@ -217,16 +228,22 @@ struct Inflater {
         if bytesConsumed > input.count { throw fail("truncated stream") }
     }
 
-    mutating func inflate(into out: inout [UInt8]) throws {
+    /// Appends the decoded stream to `out`.
+    mutating func inflate(into out: inout [UInt8], expectedSize: Int = 0) throws {
+        // `out` is used as a buffer whose first `count` bytes are the output;
+        // it grows by doubling, so that every output byte is written once
+        // (appending a slice of an array to itself copies the whole array).
+        var window = OutputWindow(out, expectedSize: expectedSize)
+        defer { out = window.finish() }
         var last = false
         while !last {
             last = try bits(1) == 1
             switch try bits(2) {
-            case 0: try storedBlock(into: &out)
-            case 1: try huffmanBlock(literal: .fixedLiteral, distance: .fixedDistance, into: &out)
+            case 0: try storedBlock(into: &window)
+            case 1: try huffmanBlock(literal: .fixedLiteral, distance: .fixedDistance, into: &window)
             case 2:
                 let (lit, dist) = try dynamicTables()
-                try huffmanBlock(literal: lit, distance: dist, into: &out)
+                try huffmanBlock(literal: lit, distance: dist, into: &window)
             default: throw fail("invalid block type 3")
             }
             try checkNotPastEnd()
@@ -237,7 +254,7 @@ struct Inflater {
         bitCount = 0
     }
 
-    mutating func storedBlock(into out: inout [UInt8]) throws {
+    mutating func storedBlock(into out: inout OutputWindow) throws {
         // Skip to a byte boundary, then give back whole buffered bytes.
         _ = try bits(bitCount % 8)
         position -= bitCount / 8
@@ -249,7 +266,7 @@ struct Inflater {
         guard len == (~nlen & 0xFFFF) else { throw fail("stored block length \(len) does not match its complement") }
         position += 4
         guard position + len <= input.count else { throw fail("truncated stored block") }
-        out.append(contentsOf: input[position..<position + len])
+        out.append(UnsafeBufferPointer(rebasing: input[position..<position + len]))
         position += len
     }
 
@@ -285,7 +302,7 @@ struct Inflater {
         return (literal, distance)
     }
 
-    mutating func huffmanBlock(literal: HuffmanTable, distance: HuffmanTable, into out: inout [UInt8]) throws {
+    mutating func huffmanBlock(literal: HuffmanTable, distance: HuffmanTable, into out: inout OutputWindow) throws {
         while true {
             let symbol = try decode(literal)
             if symbol < 256 {
@@ -300,12 +317,59 @@ struct Inflater {
             guard distanceSymbol < 30 else { throw fail("invalid distance symbol \(distanceSymbol)") }
             let dist = Inflater.distanceBase[distanceSymbol] + (try bits(Inflater.distanceExtra[distanceSymbol]))
             guard dist <= out.count else { throw fail("distance \(dist) reaches before the start of the output") }
-            let from = out.count - dist
-            if dist >= length {
-                out.append(contentsOf: out[from..<from + length])
-            } else {
-                for i in 0..<length { out.append(out[from + i]) }
-            }
+            out.copy(distance: dist, length: length)
         }
+    }
+}
+
+/// The output of a DEFLATE decode: an array used as a buffer of which the
+/// first `count` bytes are written, doubled when full. Back-references copy
+/// byte by byte from the buffer itself (they may overlap their own output).
+struct OutputWindow {
+    var buffer: [UInt8]
+    private(set) var count: Int
+
+    init(_ existing: [UInt8], expectedSize: Int = 0) {
+        buffer = existing
+        count = existing.count
+        reserve(max(1 << 16, expectedSize))
+    }
+
+    mutating func reserve(_ extra: Int) {
+        guard count + extra > buffer.count else { return }
+        let newSize = max(buffer.count * 2, count + extra)
+        buffer.append(contentsOf: repeatElement(0, count: newSize - buffer.count))
+    }
+
+    mutating func append(_ byte: UInt8) {
+        if count == buffer.count { reserve(1) }
+        buffer[count] = byte
+        count += 1
+    }
+
+    mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        reserve(bytes.count)
+        let start = count
+        buffer.withUnsafeMutableBufferPointer { p in
+            for i in 0..<bytes.count { p[start + i] = bytes[i] }
+        }
+        count += bytes.count
+    }
+
+    /// Copies `length` bytes starting `distance` back; `distance <= count` was checked.
+    mutating func copy(distance: Int, length: Int) {
+        reserve(length)
+        let start = count
+        buffer.withUnsafeMutableBufferPointer { p in
+            // Forward, one byte at a time: with distance < length the copy repeats its own output.
+            for i in 0..<length { p[start + i] = p[start - distance + i] }
+        }
+        count += length
+    }
+
+    /// The written bytes, as an array.
+    mutating func finish() -> [UInt8] {
+        buffer.removeLast(buffer.count - count)
+        return buffer
     }
 }

@@ -42,12 +42,16 @@ public struct IDXFile: Sendable {
         }
         var shape: [Int] = []
         var count = 1
+        var overflow = false
         for i in 0..<rank {
             let d = Int(data.withUnsafeBytes { $0.bigEndian(UInt32.self, at: 4 + 4 * i) })
             shape.append(d)
-            count *= d
-            guard count <= 1 << 40 else { throw fail("dimensions \(shape) are implausibly large") }
+            // Checked: four 32-bit dimensions can multiply past Int.max.
+            let (product, o) = count.multipliedReportingOverflow(by: d)
+            overflow = overflow || o
+            count = product
         }
+        guard !overflow else { throw fail("dimensions \(shape) multiply past \(Int.max) elements") }
         let available = data.count - headerSize
         guard available >= count else {
             throw fail("truncated data: dimensions \(shape) need \(count) bytes after the header, the file has \(available)")

@@ -263,7 +263,7 @@ private struct JSONParser {
         case UInt8(ascii: "n"): return try expect("null", .null)
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
         default:
-            throw error("unexpected character '\(Character(Unicode.Scalar(bytes[index])))'")
+            throw error("unexpected character \(DataError.quote(String(Character(Unicode.Scalar(bytes[index])))))")
         }
     }
 
@@ -276,7 +276,7 @@ private struct JSONParser {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a string key") }
             let key = try parseString()
-            if members.contains(where: { $0.0 == key }) { throw error("duplicate key \"\(key)\"") }
+            if members.contains(where: { $0.0 == key }) { throw error("duplicate key \(DataError.quote(key))") }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1
@@ -359,7 +359,7 @@ private struct JSONParser {
                 }
                 guard let scalar = Unicode.Scalar(code) else { throw error("invalid \\u escape") }
                 raw.append(contentsOf: Array(String(scalar).utf8))
-            default: throw error("invalid escape '\\\(Character(Unicode.Scalar(e)))'")
+            default: throw error("invalid escape \(DataError.quote("\\" + String(Character(Unicode.Scalar(e)))))")
             }
         }
         guard let s = String(validating: raw, as: UTF8.self) else { throw error("string is not valid UTF-8") }
@@ -374,7 +374,13 @@ private struct JSONParser {
             while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
             return index - s
         }
+        let integerStart = index
         guard digits() > 0 else { throw error("expected digits") }
+        if bytes[integerStart] == UInt8(ascii: "0") && index - integerStart > 1 {
+            // RFC 8259: no leading zeros (032 is not 32, and not octal either).
+            index = integerStart
+            throw error("number with a leading zero")
+        }
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
             index += 1
             guard digits() > 0 else { throw error("expected digits after '.'") }
@@ -385,7 +391,8 @@ private struct JSONParser {
             guard digits() > 0 else { throw error("expected digits in the exponent") }
         }
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
-        guard let v = Double(text) else { throw error("invalid number \(text)") }
+        guard let v = Double(text) else { index = start; throw error("invalid number \(DataError.excerpt(text))") }
+        guard v.isFinite else { index = start; throw error("number \(DataError.excerpt(text)) is out of the range of a Double") }
         return .number(v)
     }
 }

@@ -71,21 +71,25 @@ public enum Npy {
         switch descr {
         case "'<f4'": elementSize = 4
         case "'<f8'": elementSize = 8
-        default: throw fail("dtype \(descr) is not supported ('<f4' and '<f8' are)")
+        default: throw fail("dtype \(DataError.excerpt(descr)) is not supported ('<f4' and '<f8' are)")
         }
-        guard fortran == "False" else { throw fail("fortran_order \(fortran) is not supported (C order only)") }
-        guard shapeText.hasPrefix("("), shapeText.hasSuffix(")") else { throw fail("shape \(shapeText) is not a tuple") }
+        guard fortran == "False" else { throw fail("fortran_order \(DataError.excerpt(fortran)) is not supported (C order only)") }
+        guard shapeText.hasPrefix("("), shapeText.hasSuffix(")") else { throw fail("shape \(DataError.excerpt(shapeText)) is not a tuple") }
         var shape: [Int] = []
         for part in shapeText.dropFirst().dropLast().split(separator: ",") {
             let t = part.trimmed(of: " ")
             if t.isEmpty { continue }
-            guard let d = Int(t), d >= 0 else { throw fail("shape \(shapeText) has a bad dimension '\(t)'") }
+            guard let d = Int(t), d >= 0 else { throw fail("shape \(DataError.excerpt(shapeText)) has a bad dimension \(DataError.quote(t))") }
             shape.append(d)
         }
-        let n = shape.reduce(1, *)
+        // Checked: dimensions from the file can multiply past Int.max (found by fuzzing).
+        guard let byteCount = MemoryBudget.bytes(shape, elementSize: elementSize) else {
+            throw fail("shape \(shape) multiplies past \(Int.max) bytes")
+        }
+        let n = byteCount / elementSize
         let dataStart = headerStart + headerLength
-        guard bytes.count - dataStart == n * elementSize else {
-            throw fail("shape \(shape) needs \(n * elementSize) data bytes, the file has \(bytes.count - dataStart)")
+        guard bytes.count - dataStart == byteCount else {
+            throw fail("shape \(shape) needs \(byteCount) data bytes, the file has \(bytes.count - dataStart)")
         }
         let storage = TensorStorage<Scalar>.make(uninitializedCount: n)
         let out = storage.base
@@ -102,7 +106,7 @@ public enum Npy {
     /// The text of `'key': value` in the header dict, up to the next top-level comma or brace.
     private static func value(of key: String, in header: String, path: String) throws -> String {
         guard let r = header.firstRange(of: "'\(key)':") else {
-            throw DataError(path: path, "header has no '\(key)': \(header.trimmed(of: " \n"))")
+            throw DataError(path: path, "header has no '\(key)': \(DataError.quote(header.trimmed(of: " \n")))")
         }
         var depth = 0
         var out = ""

@@ -130,13 +130,13 @@ public struct SafetensorsFile: Sendable {
                 guard let pairs = value.objectValue else { throw fail("__metadata__ is \(value.kindName), not an object") }
                 for (k, v) in pairs {
                     guard let s = v.stringValue else {
-                        throw fail("__metadata__.\(k) is \(v.kindName), not a string")
+                        throw fail("__metadata__.\(DataError.excerpt(k)) is \(v.kindName), not a string")
                     }
                     metadata[k] = s
                 }
                 continue
             }
-            let at = "tensor \"\(name)\""
+            let at = "tensor \(DataError.quote(name))"
             guard value.objectValue != nil else { throw fail("\(at): entry is \(value.kindName), not an object") }
             guard let dtypeValue = value["dtype"] else { throw fail("\(at): missing \"dtype\"") }
             guard let dtypeName = dtypeValue.stringValue else { throw fail("\(at): dtype is \(dtypeValue.kindName), not a string") }
@@ -196,7 +196,7 @@ public struct SafetensorsFile: Sendable {
     /// ```
     public func tensor<Scalar: TensorScalar>(named name: String, as _: Scalar.Type = Scalar.self) throws -> Tensor<Scalar> {
         guard let e = entry(named: name) else {
-            throw DataError(path: path, "no tensor named \"\(name)\" (the file has \(names.map { "\"\($0)\"" }.joined(separator: ", ")))")
+            throw DataError(path: path, "no tensor named \(DataError.quote(name)) (the file has \(DataError.excerpt(names.map { DataError.quote($0) }.joined(separator: ", "), limit: 200)))")
         }
         let n = e.shape.reduce(1, *)
         let storage = TensorStorage<Scalar>.make(uninitializedCount: n)

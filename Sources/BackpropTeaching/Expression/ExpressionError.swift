@@ -69,7 +69,7 @@ public struct ExpressionError: Error, CustomStringConvertible, Sendable, Equatab
     /// `line:column: message` in a program; `values "x=[1,", column 6: message` in the values' text.
     public var description: String {
         if case .values(let text) = subject {
-            return "values \"\(text)\"" + (location.map { ", column \($0.column)" } ?? "") + ": \(message)"
+            return "values \(DataError.quote(text))" + (location.map { ", column \($0.column)" } ?? "") + ": \(message)"
         }
         return location.map { "\($0): \(message)" } ?? message
     }

@@ -54,14 +54,53 @@ extension ExpressionGraph {
         if kinds.contains(.omitted) {
             lines.append("(omitted): a local Jacobian with more than 4096 entries is not computed")
         }
+        if let warning = nonFiniteWarning { lines.append(""); lines.append(warning) }
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The first node whose value holds a NaN or an infinity, if any (such as
+    /// `log(x)` at x = -1): every node computed from it is not finite either.
+    public var firstNonFiniteNode: Int? {
+        nodes.firstIndex { $0.value.scalars.contains { !$0.isFinite } }
+    }
+
+    /// `warning: ...` naming the first non-finite node and why, or `nil`.
+    public var nonFiniteWarning: String? {
+        guard let i = firstNonFiniteNode else { return nil }
+        let node = nodes[i]
+        var why = ""
+        if case .function(let f) = node.operation, let x = node.inputs.first.map({ nodes[$0].value.scalars }) {
+            switch f {
+            case .log where x.contains { $0 < 0 }: why = ": log of a negative number"
+            case .log where x.contains { $0 == 0 }: why = ": log of 0"
+            case .sqrt where x.contains { $0 < 0 }: why = ": square root of a negative number"
+            default: break
+            }
+        } else if case .binary(.divide) = node.operation { why = ": division by 0" }
+        return "warning: \(node.label) = \(formatTensor(node.value)) is not finite\(why); so is every node computed from it"
     }
 
     /// `{"values": {name: value}, "gradients": {name: gradient}}` for every
     /// named variable and statement, in order of definition. A gradient is
-    /// `null` for a name that does not depend on any input.
+    /// `null` for a name that does not depend on any input. JSON has no NaN
+    /// or infinity: they are written as the strings `"NaN"`, `"Infinity"`
+    /// and `"-Infinity"` (as JavaScript and Python name them), never as `null`.
     public func json() -> String {
-        func tensor(_ t: Tensor<Double>) -> JSON { .tensor(shape: t.shape, scalars: t.scalars) }
+        func tensor(_ t: Tensor<Double>) -> JSON {
+            guard t.scalars.contains(where: { !$0.isFinite }) else { return .tensor(shape: t.shape, scalars: t.scalars) }
+            func number(_ v: Double) -> JSON {
+                v.isNaN ? .string("NaN") : v.isInfinite ? .string(v > 0 ? "Infinity" : "-Infinity") : .number(v)
+            }
+            func nested(_ values: ArraySlice<Double>, _ shape: ArraySlice<Int>) -> JSON {
+                guard let n = shape.first else { return number(values.first ?? 0) }
+                let stride = shape.dropFirst().reduce(1, *)
+                return .array((0..<n).map { i in
+                    let start = values.startIndex + i * stride
+                    return nested(values[start..<start + stride], shape.dropFirst())
+                })
+            }
+            return nested(t.scalars[...], t.shape[...])
+        }
         let values = namedNodes.map { ($0.name, tensor(nodes[$0.node].value)) }
         let grads = namedNodes.map { ($0.name, nodes[$0.node].gradient.map(tensor) ?? .null) }
         return JSON.object([("values", .object(values)), ("gradients", .object(grads))]).text(.line) + "\n"

@@ -245,7 +245,7 @@ struct GraphBuilder {
 
     mutating func run(_ program: ExpressionProgram) throws {
         for statement in program.statements {
-            let id = try evaluate(statement.expression)
+            let id = try evaluate(statement, of: program)
             if let name = statement.name {
                 if bindings[name] != nil {
                     let how = inputNames.contains(name) ? "is given a value" : "is already assigned"
@@ -255,45 +255,61 @@ struct GraphBuilder {
                 nodes[id].names.append(name)
                 named.append((name, id))
             } else {
-                named.append((statement.expression.text, id))
+                named.append((statement.displayName, id))
             }
             lastStatementNode = id
         }
     }
 
-    mutating func evaluate(_ e: Expression) throws -> Int {
-        switch e.kind {
-        case .number(let v):
-            return add(.constant, [], Tensor(v), text: e.text)
-        case .tensor(let shape, let scalars):
-            return add(.constant, [], Tensor(shape: shape, scalars: scalars), text: e.text)
-        case .variable(let name):
-            guard let id = bindings[name] else {
-                let known = bindings.keys.sorted().joined(separator: ", ")
-                throw ExpressionError("unbound variable '\(name)'" + (known.isEmpty ? "" : " (defined: \(known))"),
-                                      at: e.location, subject: .unboundVariable(name))
+    /// Evaluates a statement's expressions in program order (each after its
+    /// operands), so a long chain needs no recursion; returns the node of the
+    /// statement's value.
+    mutating func evaluate(_ statement: ExpressionProgram.Statement, of program: ExpressionProgram) throws -> Int {
+        let first = statement.firstExpression
+        // The graph node of each expression of the statement; -1 until evaluated.
+        var node = [Int](repeating: -1, count: statement.expression - first + 1)
+        func id(_ e: Int) -> Int { node[e - first] }
+        for index in first...statement.expression {
+            let e = program.expressions[index]
+            let text = { program.text(of: index) }
+            let result: Int
+            switch e.kind {
+            case .number(let v):
+                if e.isLiteralExponent { continue }   // part of its power node
+                result = add(.constant, [], Tensor(v), text: text())
+            case .tensor(let shape, let scalars):
+                result = add(.constant, [], Tensor(shape: shape, scalars: scalars), text: text())
+            case .variable(let name):
+                guard let bound = bindings[name] else {
+                    let known = bindings.keys.sorted().joined(separator: ", ")
+                    throw ExpressionError("unbound variable '\(DataError.excerpt(name, limit: 40))'" + (known.isEmpty ? "" : " (defined: \(DataError.excerpt(known)))"),
+                                          at: e.location, subject: .unboundVariable(name))
+                }
+                result = bound
+            case .negate(let operand):
+                let x = id(operand)
+                result = add(.negate, [x], Self.apply(.negate, [nodes[x].value]), text: text())
+            case .call(let function, let argument):
+                let x = id(argument)
+                result = add(.function(function), [x], Self.apply(.function(function), [nodes[x].value]), text: text())
+            case .binary(.power, let base, let exponent):
+                let b = id(base)
+                if case .number(let p) = program.expressions[exponent].kind {
+                    result = add(.power(p), [b], Self.apply(.power(p), [nodes[b].value]), text: text())
+                } else {
+                    let p = id(exponent)
+                    try checkShapes(.power, nodes[b].value.shape, nodes[p].value.shape, at: e.location)
+                    result = add(.binary(.power), [b, p], Self.apply(.binary(.power), [nodes[b].value, nodes[p].value]), text: text())
+                }
+            case .binary(let op, let lhs, let rhs):
+                let a = id(lhs), b = id(rhs)
+                let sa = nodes[a].value.shape, sb = nodes[b].value.shape
+                try checkShapes(op, sa, sb, at: e.location)
+                result = add(.binary(op), [a, b], Self.apply(.binary(op), [nodes[a].value, nodes[b].value]), text: text())
             }
-            return id
-        case .negate(let operand):
-            let x = try evaluate(operand)
-            return add(.negate, [x], Self.apply(.negate, [nodes[x].value]), text: e.text)
-        case .call(let function, let argument):
-            let x = try evaluate(argument)
-            return add(.function(function), [x], Self.apply(.function(function), [nodes[x].value]), text: e.text)
-        case .binary(.power, let base, let exponent):
-            let b = try evaluate(base)
-            if case .number(let p) = exponent.kind {
-                return add(.power(p), [b], Self.apply(.power(p), [nodes[b].value]), text: e.text)
-            }
-            let p = try evaluate(exponent)
-            try checkShapes(.power, nodes[b].value.shape, nodes[p].value.shape, at: e.location)
-            return add(.binary(.power), [b, p], Self.apply(.binary(.power), [nodes[b].value, nodes[p].value]), text: e.text)
-        case .binary(let op, let lhs, let rhs):
-            let a = try evaluate(lhs), b = try evaluate(rhs)
-            let sa = nodes[a].value.shape, sb = nodes[b].value.shape
-            try checkShapes(op, sa, sb, at: e.location)
-            return add(.binary(op), [a, b], Self.apply(.binary(op), [nodes[a].value, nodes[b].value]), text: e.text)
+            node[index - first] = result
         }
+        return id(statement.expression)
     }
 
     /// The op's own shape rule (the one its precondition uses), thrown at the op's position.

@@ -30,7 +30,7 @@ struct Token: Equatable {
         switch kind {
         case .end: return "end of input"
         case .separator: return text == ";" ? "';'" : "end of line"
-        default: return "'\(text)'"
+        default: return "'\(DataError.excerpt(text, limit: 40))'"
         }
     }
 }
@@ -70,7 +70,7 @@ enum Lexer {
                     }
                 }
                 let text = String(chars[startIndex..<i])
-                guard let value = Double(text) else { throw ExpressionError("malformed number '\(text)'", at: start) }
+                guard let value = Double(text) else { throw ExpressionError("malformed number '\(DataError.excerpt(text, limit: 40))'", at: start) }
                 tokens.append(Token(kind: .number(value), location: start, offset: startIndex, text: text))
             } else if c.isLetter || c == "_" {
                 while i < chars.count && (chars[i].isLetter || chars[i].isNumber || chars[i] == "_") { advance() }
@@ -82,7 +82,7 @@ enum Lexer {
                 tokens.append(Token(kind: .symbol(c), location: start, offset: startIndex, text: String(c)))
                 advance()
             } else {
-                throw ExpressionError("unexpected character '\(c)'", at: start)
+                throw ExpressionError("unexpected character '\(DataError.excerpt(String(c)))'", at: start)
             }
         }
         tokens.append(Token(kind: .end, location: SourcePosition(line: line, column: column), offset: chars.count, text: ""))

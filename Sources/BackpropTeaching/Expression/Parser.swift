@@ -71,34 +71,49 @@ public enum BinaryOperator: Character, CaseIterable, Sendable {
     case add = "+", subtract = "-", multiply = "*", divide = "/", power = "^", matmul = "@"
 }
 
-/// A parsed expression: what it computes, where it is, and its source text
-/// (used to label unnamed nodes, as in `x*y`).
+/// One node of a parsed program: what it computes, where it is, and where
+/// its source text is (used to label unnamed nodes, as in `x*y`).
+///
+/// A program's expressions are stored flat in ``ExpressionProgram/expressions``,
+/// every node after its operands, which it names by index. A chain such as
+/// `x+x+...+x` is then a list, not a deep tree: evaluating it, or freeing it,
+/// needs no recursion.
 public struct Expression: Sendable {
-    /// The shape of an expression: a leaf (number, tensor literal, variable) or an operation on sub-expressions.
-    public indirect enum Kind: Sendable {
+    /// The shape of an expression: a leaf (number, tensor literal, variable)
+    /// or an operation on operands, given as indices into
+    /// ``ExpressionProgram/expressions``.
+    public enum Kind: Sendable {
         /// A number literal.
         case number(Double)
         /// A tensor literal such as `[1, 2]` or `[[1, 0], [0, 1]]`.
         case tensor(shape: [Int], scalars: [Double])
         /// A variable or statement name.
         case variable(String)
-        /// Unary minus.
-        case negate(Expression)
+        /// Unary minus of an operand.
+        case negate(Int)
         /// An operator and its two operands.
-        case binary(BinaryOperator, Expression, Expression)
+        case binary(BinaryOperator, Int, Int)
         /// A function applied to one argument.
-        case call(ExpressionFunction, Expression)
+        case call(ExpressionFunction, Int)
     }
 
     /// What the expression computes.
-    public let kind: Kind
+    public internal(set) var kind: Kind
     /// The start of a leaf or call; the operator of a unary or binary expression.
-    public let location: SourcePosition
-    /// The expression's text in the program, trimmed.
-    public let text: String
+    public internal(set) var location: SourcePosition
+    /// The expression's text in the program, as character offsets (without
+    /// surrounding whitespace or parentheses of its own).
+    public internal(set) var textRange: Range<Int>
+    /// `true` for a number used as a literal exponent (`x^2`): it is part of
+    /// the power node, not a node of its own.
+    public internal(set) var isLiteralExponent = false
 }
 
 /// A parsed program: statements in order, each optionally named.
+///
+/// Parsing is linear in the program's length, and nesting (parentheses,
+/// function calls, unary minus, powers, tensor literals) deeper than
+/// ``maximumNesting`` is an error rather than a stack overflow.
 ///
 /// ```swift
 /// let program = try ExpressionProgram(parsing: "a = x*y + z; b = a*(x + x); w = a*b + b")
@@ -109,24 +124,47 @@ public struct ExpressionProgram: Sendable {
     public struct Statement: Sendable {
         /// The assigned name; `nil` for a bare expression.
         public let name: String?
-        /// The expression computed.
-        public let expression: Expression
+        /// The index of the statement's expression in ``ExpressionProgram/expressions``;
+        /// its operands are the expressions from ``firstExpression`` up to it.
+        public let expression: Int
+        /// The index of the first expression of this statement.
+        public let firstExpression: Int
         /// Where the statement starts.
         public let location: SourcePosition
-        /// The name, or for a bare expression its source text.
-        public var displayName: String { name ?? expression.text }
+        /// The name, or for a bare expression its source text (shortened when long).
+        public let displayName: String
     }
+
+    /// How deeply parentheses, calls, unary minus, powers and tensor literals may nest.
+    public static let maximumNesting = 200
 
     /// The program text that was parsed.
     public let source: String
+    /// Every expression of every statement, each after its operands,
+    /// statement by statement.
+    public let expressions: [Expression]
     /// The statements, in program order.
     public let statements: [Statement]
+    let characters: [Character]
 
     /// Parses `source`; throws ``ExpressionError`` with `line:column` and what was expected.
     public init(parsing source: String) throws {
         self.source = source
         var parser = Parser(source: source, tokens: try Lexer.tokenize(source))
         statements = try parser.parseProgram()
+        expressions = parser.expressions
+        characters = parser.chars
+    }
+
+    /// The source text of an expression, with runs of whitespace (newlines
+    /// included) shown as one space, and cut to `limit` characters with `…`.
+    ///
+    /// ```swift
+    /// let p = try ExpressionProgram(parsing: "w = x*y + z")
+    /// p.text(of: p.statements[0].expression)   // "x*y + z"
+    /// ```
+    public func text(of index: Int, limit: Int = 80) -> String {
+        Parser.label(characters, expressions[index].textRange, limit: limit)
     }
 }
 
@@ -134,6 +172,9 @@ struct Parser {
     let chars: [Character]
     let tokens: [Token]
     var position = 0
+    var expressions: [Expression] = []
+    /// Current nesting, checked against ``ExpressionProgram/maximumNesting``.
+    var depth = 0
 
     init(source: String, tokens: [Token]) {
         chars = Array(source)
@@ -151,11 +192,50 @@ struct Parser {
 
     func isSymbol(_ c: Character) -> Bool { current.kind == .symbol(c) }
 
-    /// The program text from `start` to the end of the last consumed token.
-    func text(from start: Int) -> String {
+    /// The range from `start` to the end of the last consumed token.
+    func range(from start: Int) -> Range<Int> {
         let end = previous.offset + previous.text.count
-        guard end > start else { return "" }
-        return String(chars[start..<end]).trimmingWhitespace()
+        return start..<max(start, end)
+    }
+
+    mutating func add(_ kind: Expression.Kind, at location: SourcePosition, from start: Int) -> Int {
+        expressions.append(Expression(kind: kind, location: location, textRange: range(from: start)))
+        return expressions.count - 1
+    }
+
+    /// Text for a label: whitespace runs as one space, at most `limit` characters.
+    static func label(_ chars: [Character], _ range: Range<Int>, limit: Int) -> String {
+        var out = ""
+        var count = 0
+        var lastWasSpace = false
+        for i in range {
+            let c = chars[i]
+            // ASCII first: Character.isWhitespace looks up Unicode properties, slow for every node of a long chain.
+            let space = c.asciiValue.map { $0 == 32 || (9...13).contains($0) } ?? c.isWhitespace
+            if space {
+                if lastWasSpace { continue }
+                lastWasSpace = true
+                out.append(" ")
+            } else {
+                lastWasSpace = false
+                out.append(c)
+            }
+            count += 1
+            if count >= limit && i < range.upperBound - 1 {
+                out.removeLast()
+                return out + "…"
+            }
+        }
+        return out
+    }
+
+    /// Enters one level of nesting, or throws when that is too deep.
+    mutating func nest(at location: SourcePosition) throws {
+        depth += 1
+        guard depth <= ExpressionProgram.maximumNesting else {
+            throw ExpressionError("nested more than \(ExpressionProgram.maximumNesting) levels deep (parentheses, calls, unary minus, powers); split the expression into statements",
+                                  at: location)
+        }
     }
 
     mutating func parseProgram() throws -> [ExpressionProgram.Statement] {
@@ -178,20 +258,23 @@ struct Parser {
 
     mutating func parseStatement() throws -> ExpressionProgram.Statement {
         let start = current.location
+        let first = expressions.count
         if case .identifier(let name) = current.kind, tokens[position + 1].kind == .symbol("=") {
             if ExpressionFunction(rawValue: name) != nil {
-                throw ExpressionError("'\(name)' is a function and cannot be assigned", at: start)
+                throw ExpressionError("\(current.quoted) is a function and cannot be assigned", at: start)
             }
             _ = advance()
             let equals = advance()
             let expression = try parseOperand(after: equals)
-            return .init(name: name, expression: expression, location: start)
+            return .init(name: name, expression: expression, firstExpression: first, location: start, displayName: name)
         }
-        return .init(name: nil, expression: try parseExpression(), location: start)
+        let expression = try parseExpression()
+        return .init(name: nil, expression: expression, firstExpression: first, location: start,
+                     displayName: Parser.label(chars, expressions[expression].textRange, limit: 80))
     }
 
     /// An expression that must follow `token` (an operator, '=' or '(').
-    mutating func parseOperand(after token: Token, unary: Bool = false) throws -> Expression {
+    mutating func parseOperand(after token: Token, unary: Bool = false) throws -> Int {
         guard startsPrimary(current) else {
             throw ExpressionError("expected an expression after \(token.quoted)", at: current.location)
         }
@@ -206,7 +289,7 @@ struct Parser {
         }
     }
 
-    mutating func parseExpression() throws -> Expression {
+    mutating func parseExpression() throws -> Int {
         let start = current.offset
         var lhs = try parseTerm()
         while case .symbol(let c) = current.kind, c == "+" || c == "-" {
@@ -215,32 +298,36 @@ struct Parser {
                 throw ExpressionError("expected an expression after \(op.quoted)", at: current.location)
             }
             let rhs = try parseTerm()
-            lhs = Expression(kind: .binary(BinaryOperator(rawValue: c)!, lhs, rhs), location: op.location, text: text(from: start))
+            lhs = add(.binary(BinaryOperator(rawValue: c)!, lhs, rhs), at: op.location, from: start)
         }
         return lhs
     }
 
-    mutating func parseTerm() throws -> Expression {
+    mutating func parseTerm() throws -> Int {
         let start = current.offset
         var lhs = try parseUnary()
         while case .symbol(let c) = current.kind, c == "*" || c == "/" || c == "@" {
             let op = advance()
             let rhs = try parseOperand(after: op, unary: true)
-            lhs = Expression(kind: .binary(BinaryOperator(rawValue: c)!, lhs, rhs), location: op.location, text: text(from: start))
+            lhs = add(.binary(BinaryOperator(rawValue: c)!, lhs, rhs), at: op.location, from: start)
         }
         return lhs
     }
 
-    mutating func parseUnary() throws -> Expression {
+    mutating func parseUnary() throws -> Int {
         let start = current.offset
         if isSymbol("-") {
             let minus = advance()
+            try nest(at: minus.location)
+            defer { depth -= 1 }
             let operand = try parseOperand(after: minus, unary: true)
-            // A negative literal is a number, not a negation node.
-            if case .number(let v) = operand.kind {
-                return Expression(kind: .number(-v), location: minus.location, text: text(from: start))
+            // A negative literal is a number, not a negation node: the literal,
+            // the last expression added, becomes the negative number.
+            if case .number(let v) = expressions[operand].kind {
+                expressions[operand] = Expression(kind: .number(-v), location: minus.location, textRange: range(from: start))
+                return operand
             }
-            return Expression(kind: .negate(operand), location: minus.location, text: text(from: start))
+            return add(.negate(operand), at: minus.location, from: start)
         }
         guard startsPrimary(current) else {
             throw ExpressionError("expected an expression, found \(current.quoted)", at: current.location)
@@ -248,41 +335,48 @@ struct Parser {
         return try parsePower()
     }
 
-    mutating func parsePower() throws -> Expression {
+    mutating func parsePower() throws -> Int {
         let start = current.offset
         let base = try parsePrimary()
         if isSymbol("^") {
             let caret = advance()
+            try nest(at: caret.location)
+            defer { depth -= 1 }
             let exponent = try parseOperand(after: caret, unary: true)
-            return Expression(kind: .binary(.power, base, exponent), location: caret.location, text: text(from: start))
+            if case .number = expressions[exponent].kind { expressions[exponent].isLiteralExponent = true }
+            return add(.binary(.power, base, exponent), at: caret.location, from: start)
         }
         return base
     }
 
-    mutating func parsePrimary() throws -> Expression {
+    mutating func parsePrimary() throws -> Int {
         let token = advance()
         switch token.kind {
         case .number(let v):
-            return Expression(kind: .number(v), location: token.location, text: token.text)
+            return add(.number(v), at: token.location, from: token.offset)
         case .identifier(let name):
             guard isSymbol("(") else {
                 if ExpressionFunction(rawValue: name) != nil {
                     throw ExpressionError("expected '(' after the function '\(name)'", at: current.location)
                 }
-                return Expression(kind: .variable(name), location: token.location, text: token.text)
+                return add(.variable(name), at: token.location, from: token.offset)
             }
             guard let function = ExpressionFunction(rawValue: name) else {
                 let names = ExpressionFunction.allCases.map(\.rawValue).joined(separator: ", ")
-                throw ExpressionError("unknown function '\(name)'; the functions are \(names)", at: token.location)
+                throw ExpressionError("unknown function \(token.quoted); the functions are \(names)", at: token.location)
             }
             let open = advance()
+            try nest(at: open.location)
+            defer { depth -= 1 }
             let argument = try parseOperand(after: open)
             if isSymbol(",") {
                 throw ExpressionError("'\(name)' takes one argument", at: current.location)
             }
             try expectClose(")", opening: open)
-            return Expression(kind: .call(function, argument), location: token.location, text: text(from: token.offset))
+            return add(.call(function, argument), at: token.location, from: token.offset)
         case .symbol("("):
+            try nest(at: token.location)
+            defer { depth -= 1 }
             let inner = try parseOperand(after: token)
             try expectClose(")", opening: token)
             return inner   // labelled without its parentheses
@@ -292,8 +386,7 @@ struct Parser {
             case .success(let shape):
                 var scalars: [Double] = []
                 nested.appendScalars(to: &scalars)
-                return Expression(kind: .tensor(shape: shape, scalars: scalars), location: token.location,
-                                  text: text(from: token.offset))
+                return add(.tensor(shape: shape, scalars: scalars), at: token.location, from: token.offset)
             case .failure(let e):
                 throw ExpressionError(e.message, at: token.location)
             }
@@ -304,6 +397,8 @@ struct Parser {
 
     /// `[` already consumed: numbers or lists separated by commas, then `]`.
     mutating func parseList(opening: Token) throws -> NestedArray {
+        try nest(at: opening.location)
+        defer { depth -= 1 }
         var items: [NestedArray] = []
         if isSymbol("]") { _ = advance(); return .list([]) }
         while true {
@@ -331,14 +426,5 @@ struct Parser {
                                   at: current.location)
         }
         _ = advance()
-    }
-}
-
-private extension String {
-    func trimmingWhitespace() -> String {
-        var s = Substring(self)
-        while let f = s.first, f.isWhitespace { s.removeFirst() }
-        while let l = s.last, l.isWhitespace { s.removeLast() }
-        return String(s)
     }
 }

@@ -140,14 +140,22 @@ struct LayeredLayout {
     func layers() -> [Int: Int] {
         var preds: [Int: [Int]] = [:], succs: [Int: [Int]] = [:]
         for (a, b) in edges { preds[b, default: []].append(a); succs[a, default: []].append(b) }
+        // Longest path from the sources, in topological order (Kahn's algorithm: no recursion on long chains).
         var layer: [Int: Int] = [:]
-        func depth(_ v: Int) -> Int {
-            if let l = layer[v] { return l }
-            let l = (preds[v] ?? []).map { depth($0) + 1 }.max() ?? 0
-            layer[v] = l
-            return l
+        var remaining: [Int: Int] = [:]
+        for v in vertices.keys { remaining[v] = preds[v]?.count ?? 0 }
+        var queue = vertices.keys.filter { remaining[$0] == 0 }.sorted()
+        for v in queue { layer[v] = 0 }
+        var head = 0
+        while head < queue.count {
+            let v = queue[head]
+            head += 1
+            for s in succs[v] ?? [] {
+                layer[s] = max(layer[s] ?? 0, layer[v]! + 1)
+                remaining[s]! -= 1
+                if remaining[s] == 0 { queue.append(s) }
+            }
         }
-        for v in vertices.keys { _ = depth(v) }
         // Pull sources right, next to their earliest consumer (constants sit by their op).
         for v in vertices.keys where (preds[v] ?? []).isEmpty {
             if let first = (succs[v] ?? []).map({ layer[$0]! }).min() { layer[v] = first - 1 }

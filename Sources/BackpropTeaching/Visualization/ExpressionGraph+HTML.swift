@@ -371,20 +371,22 @@ extension ExpressionGraph {
 /// An edge's way through the layers: from its source's right side to its
 /// target's left side, crossing every column in between at a height of its own.
 struct EdgeRoute {
-    /// Start, then for each column crossed its entry and exit, then the end.
+    /// Start, the right edge of the start's column, for each column crossed its entry and exit, the left
+    /// edge of the end's column, then the end.
     var points: [(x: Double, y: Double)]
 
-    /// Curves between columns (horizontal at both ends), straight lines across a column.
+    /// Straight runs inside columns (where the boxes are), curves only in the gaps between columns
+    /// (horizontal at both ends), so an edge never passes under a box, however wide its column.
     var path: SVGPath {
         var p = SVGPath()
         p.move(to: points[0].x, points[0].y)
         for k in 1..<points.count {
             let (a, b) = (points[k - 1], points[k])
-            if k % 2 == 1 {
+            if a.y == b.y {
+                if b.x != a.x { p.line(to: b.x, b.y) }
+            } else {
                 let bend = max(12, (b.x - a.x) / 2)
                 p.curve(to: b.x, b.y, control1: (a.x + bend, a.y), control2: (b.x - bend, b.y))
-            } else {
-                p.line(to: b.x, b.y)
             }
         }
         return p
@@ -427,11 +429,13 @@ extension LayeredLayout {
         let routes = chains.map { chain -> EdgeRoute in
             let a = solved.boxes[chain.first!]!, b = solved.boxes[chain.last!]!
             var points = [(x: a.x + a.width, y: a.y + a.height / 2)]
+            points.append((max(a.x + a.width, columns[expandedLayer[chain.first!]!]!.right), a.y + a.height / 2))
             for dummy in chain.dropFirst().dropLast() {
                 let box = solved.boxes[dummy]!, column = columns[expandedLayer[dummy]!]!
                 let y = box.y + box.height / 2
                 points += [(column.left, y), (column.right, y)]
             }
+            points.append((min(b.x, columns[expandedLayer[chain.last!]!]!.left), b.y + b.height / 2))
             points.append((b.x, b.y + b.height / 2))
             return EdgeRoute(points: points)
         }

@@ -89,6 +89,7 @@ public struct Checkpoint {
                               source: path + " __metadata__.preprocessing")
         } ?? Preprocessing()
         let training = try file.metadata["training"].map { try JSON.parse($0, source: path + " __metadata__.training") }
+        try spec.checkTensors(of: file)
         let model = spec.makeModel(seed: 0)
         let tensors: [String: Tensor<Float>] = try file.tensors()
         try loadWeights(into: model, from: tensors, path: path)
@@ -118,6 +119,13 @@ public struct Checkpoint {
     }
 
     static func loadWeights<M: Module>(into model: M, from tensors: [String: Tensor<Float>], path: String) throws where M.Scalar == Float {
+        // A diverged run's weights (NaN, inf) are refused, not loaded silently.
+        for name in tensors.keys.sorted() {
+            let scalars = tensors[name]!.scalars
+            if let i = scalars.firstIndex(where: { !$0.isFinite }) {
+                throw DataError(path: path, "tensor \(DataError.quote(name)) holds \(scalars[i]) at element \(i); a checkpoint's parameters must be finite")
+            }
+        }
         do {
             try model.loadStateDict(tensors.filter { !$0.key.hasPrefix(optimizerPrefix) })
         } catch let e as StateDictError {

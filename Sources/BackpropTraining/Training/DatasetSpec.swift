@@ -94,6 +94,9 @@ public enum DatasetSpec: Equatable, Sendable, CustomStringConvertible {
     /// the whole set (the caller splits off validation as in training).
     public func load(_ purpose: Purpose, options: DatasetOptions) throws -> TensorDataset<Float> {
         let seed = purpose == .training ? options.seed : options.seed &+ 1_000_003
+        if let noise = options.noise, !(noise.isFinite && noise >= 0) {
+            throw DataError(path: "noise", "\(noise) must be a finite number, 0 or more")
+        }
         switch self {
         case .digits: return try Digits.load()
         case .spirals(let k): return Synthetic.spirals(count: options.samples, classes: k, noise: options.noise ?? 0.2, seed: seed)

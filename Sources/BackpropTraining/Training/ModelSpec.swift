@@ -101,6 +101,8 @@ public struct ModelSpec: Equatable, Sendable {
         } catch let error as SpecError {
             throw DataError(path: source, error.description)
         }
+        // Below that bound, the bytes must also fit in this machine's memory.
+        try checkFitsInMemory(source: source)
     }
 
     /// The most parameters a spec may describe: 2³¹ (8 GiB of float32), far above what trains here.
