@@ -252,12 +252,20 @@ public enum Safetensors {
     /// with spaces to a multiple of 8 bytes as the reference implementation
     /// does, so the output is the same byte for byte on every run.
     ///
+    /// `dtypes` writes chosen tensors as another type: `F32`, `F64`, or `I64`
+    /// (whole numbers, such as batch norm's `num_batches_tracked`, which PyTorch keeps as int64).
+    ///
     /// ```swift
     /// let bytes = Safetensors.encode([("w", Tensor<Float>([1, 2]))], metadata: ["format": "pt"])
+    /// let counter = Safetensors.encode([("n", Tensor<Float>(3))], dtypes: ["n": .i64])
     /// ```
     public static func encode<Scalar: TensorScalar>(_ tensors: [(name: String, tensor: Tensor<Scalar>)],
+                                                   dtypes: [String: SafetensorsDType] = [:],
                                                    metadata: [String: String] = [:]) -> [UInt8] {
-        let dtype = SafetensorsDType.of(Scalar.self)
+        let defaultType = SafetensorsDType.of(Scalar.self)
+        for (name, t) in dtypes {
+            precondition([.f32, .f64, .i64].contains(t), "Safetensors.encode: \(name): cannot write \(t.rawValue) (F32, F64 and I64 are written)")
+        }
         var names = Set<String>()
         var members: [(String, JSON)] = []
         if !metadata.isEmpty {
@@ -267,6 +275,7 @@ public enum Safetensors {
         for (name, t) in tensors {
             precondition(name != "__metadata__" && names.insert(name).inserted,
                          "Safetensors.encode: duplicate or reserved tensor name \"\(name)\"")
+            let dtype = dtypes[name] ?? defaultType
             let size = t.count * dtype.byteCount
             members.append((name, .object([
                 ("dtype", .string(dtype.rawValue)),
@@ -281,12 +290,18 @@ public enum Safetensors {
         out.reserveCapacity(8 + header.count + offset)
         out.appendLittleEndian(UInt64(header.count))
         out.append(contentsOf: header)
-        for (_, t) in tensors {
+        for (name, t) in tensors {
+            let dtype = dtypes[name] ?? defaultType
             t.withUnsafeBufferPointer { buf in
-                if Scalar.self == Double.self {
-                    for v in buf { out.appendLittleEndian(Double(v).bitPattern) }
-                } else {
-                    for v in buf { out.appendLittleEndian(Float(v).bitPattern) }
+                switch dtype {
+                case .f64: for v in buf { out.appendLittleEndian(Double(v).bitPattern) }
+                case .i64:
+                    for v in buf {
+                        let d = Double(v)
+                        precondition(d.rounded() == d && abs(d) < 0x1p63, "Safetensors.encode: \(name): \(d) is not an int64")
+                        out.appendLittleEndian(UInt64(bitPattern: Int64(d)))
+                    }
+                default: for v in buf { out.appendLittleEndian(Float(v).bitPattern) }
                 }
             }
         }
@@ -300,7 +315,8 @@ public enum Safetensors {
     /// try Safetensors.write(model.namedParameters(), metadata: ["format": "pt"], to: "model.safetensors")
     /// ```
     public static func write<Scalar: TensorScalar>(_ tensors: [(name: String, tensor: Tensor<Scalar>)],
+                                                  dtypes: [String: SafetensorsDType] = [:],
                                                   metadata: [String: String] = [:], to path: String) throws {
-        try FileIO.writeAtomically(encode(tensors, metadata: metadata), to: path)
+        try FileIO.writeAtomically(encode(tensors, dtypes: dtypes, metadata: metadata), to: path)
     }
 }
