@@ -18,6 +18,9 @@ Flatten(), Linear(36,3)) after three SGD steps in float32, saved with
 safetensors.torch.save_file; torch_cnn.json holds an input, the eval-mode
 output, and the training-mode output with the running statistics after it.
 
+fashion-mnist-tiny/ and fashion_tiny.json: see fashion_tiny() (needs the
+Debian package dataset-fashion-mnist).
+
 check: loads swift_cnn.safetensors (written by the Swift test "CNN checkpoint
 written for PyTorch" with BACKPROP_REGENERATE_FIXTURES=1) into the same
 nn.Sequential with strict=True and writes PyTorch's eval-mode output on its
@@ -200,12 +203,43 @@ def check_swift_cnn():
     print("swift_cnn.safetensors loads into PyTorch with strict=True")
 
 
+def fashion_tiny():
+    """The first 6 training and 4 test images of Fashion-MNIST
+    (/usr/share/datasets/fashion-mnist, `apt-get install dataset-fashion-mnist`)
+    as the four gzip IDX files in fashion-mnist-tiny/, plus their labels and
+    pixel sums / 255 in fashion_tiny.json."""
+    import gzip
+    import struct
+    src = "/usr/share/datasets/fashion-mnist"
+    dst = os.path.join(OUT, "fashion-mnist-tiny")
+    os.makedirs(dst, exist_ok=True)
+    expected = {}
+    for prefix, n in (("train", 6), ("t10k", 4)):
+        with gzip.open(os.path.join(src, f"{prefix}-images-idx3-ubyte.gz")) as f:
+            magic, count, rows, cols = struct.unpack(">IIII", f.read(16))
+            pixels = f.read(n * rows * cols)
+        with gzip.open(os.path.join(src, f"{prefix}-labels-idx1-ubyte.gz")) as f:
+            f.read(8)
+            labels = f.read(n)
+        for kind, body in (("images-idx3-ubyte", struct.pack(">IIII", magic, n, rows, cols) + pixels),
+                           ("labels-idx1-ubyte", struct.pack(">II", 0x801, n) + labels)):
+            with open(os.path.join(dst, f"{prefix}-{kind}.gz"), "wb") as raw:
+                with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as z:
+                    z.write(body)
+        expected[prefix] = {"labels": list(labels),
+                            "pixel_sums": [sum(pixels[i * 784:(i + 1) * 784]) / 255 for i in range(n)]}
+    with open(os.path.join(OUT, "fashion_tiny.json"), "w") as f:
+        json.dump(expected, f)
+
+
 def main():
     os.makedirs(OUT, exist_ok=True)
     cases = conv2d_cases() + conv1d_cases() + pool_cases() + norm_cases()
     with open(os.path.join(OUT, "ops.json"), "w") as f:
         json.dump({"cases": cases}, f)
     torch_cnn()
+    if os.path.isdir("/usr/share/datasets/fashion-mnist"):
+        fashion_tiny()
     if "check" in sys.argv[1:]:
         check_swift_cnn()
 

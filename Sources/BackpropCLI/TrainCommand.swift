@@ -22,7 +22,7 @@ public struct TrainCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .long, help: "digits | spirals[:K] | moons | sine | blobs[:K] | mnist:FOLDER | csv:FILE")
+    @Option(name: .long, help: "digits | spirals[:K] | moons | sine | blobs[:K] | mnist:FOLDER | fashion-mnist[:FOLDER] | csv:FILE")
     var dataset = "digits"
     @Option(name: .long, help: "CSV target column: a header name or a 0-based index (-1: last).")
     var target: String?
