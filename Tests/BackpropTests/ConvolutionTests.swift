@@ -104,6 +104,26 @@ struct ConvolutionOpTests {
         #expect(conv2d(x, weight: .ones([1, 1, 2, 2]), padding: .same).scalars == [12, 16, 9, 24, 29, 16, 15, 18, 10])
     }
 
+    @Test func maxPoolPropagatesNaNAndIgnoresPadding() {
+        let x = Tensor<Double>(shape: [1, 1, 2, 3], scalars: [-5, .nan, -7, -2, -3, -9])
+        let y = maxPool2d(x, kernelSize: 2, stride: 1)
+        #expect(y.scalars[0].isNaN && y.scalars[1].isNaN)
+        // Padding is -∞, never chosen, even when every real value is negative.
+        let z = maxPool2d(Tensor<Double>(shape: [1, 1, 2, 2], scalars: [-5, -6, -7, -8]), kernelSize: 2, stride: 1, padding: 1)
+        #expect(z.scalars == [-5, -5, -6, -5, -5, -6, -7, -7, -8])
+    }
+
+    @Test func shapeMistakesNameTheOp() async {
+        let r = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = conv2d(Tensor<Float>.zeros([1, 3, 8, 8]), weight: Tensor<Float>.zeros([4, 2, 3, 3]))
+        }
+        #expect(convStderr(r).contains("conv2d: input [1, 3, 8, 8] has 3 channels, weight [4, 2, 3, 3] expects 2 (2 x 1 groups)"))
+        let r2 = await #expect(processExitsWith: .failure, observing: [\.standardErrorContent]) {
+            _ = conv2d(Tensor<Float>.zeros([1, 1, 2, 2]), weight: Tensor<Float>.zeros([1, 1, 3, 3]))
+        }
+        #expect(convStderr(r2).contains("conv2d: kernel 3x3 (dilation (1, 1)) is larger than the padded input 2x2"))
+    }
+
     @Test func pytorchFixtures() throws {
         let file = try PyTorchFixture.object("conv/ops.json")
         let cases = try #require(file["cases"] as? [[String: Any]])
@@ -188,4 +208,8 @@ struct ConvolutionOpTests {
         if let s = v as? String { return s == "same" ? .same : .valid }
         return .explicit(size2(v))
     }
+}
+
+private func convStderr(_ result: ExitTest.Result?) -> String {
+    String(decoding: result?.standardErrorContent ?? [], as: UTF8.self)
 }

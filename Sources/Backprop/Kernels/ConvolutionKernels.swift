@@ -80,26 +80,28 @@ extension Kernels {
         let np = g.batch * p
         let kk = g.kernelH * g.kernelW
         let threads = g.channels * kk * np >= convolutionParallelThreshold ? Parallelism.threadCount : 1
+        let (h, w, kh, kw, sh, sw, pt, pl, dh, dw) = (g.height, g.width, g.kernelH, g.kernelW, g.strideH, g.strideW,
+                                                      g.padTop, g.padLeft, g.dilationH, g.dilationW)
         parallelChunks(g.batch * g.channels, threads: threads) { range in
             for task in range {
                 let n = task / g.channels, c = task % g.channels
                 let plane = dx + task * g.height * g.width
-                plane.update(repeating: 0, count: g.height * g.width)
-                for i in 0..<g.kernelH {
-                    for j in 0..<g.kernelW {
-                        let src = cols + (c * kk + i * g.kernelW + j) * np + n * p
-                        let colOffset = j * g.dilationW - g.padLeft
-                        let owStart = colOffset >= 0 ? 0 : Swift.min(ow, (-colOffset + g.strideW - 1) / g.strideW)
-                        let owEnd = Swift.max(owStart, Swift.min(ow, (g.width - 1 - colOffset) >= 0 ? (g.width - 1 - colOffset) / g.strideW + 1 : 0))
+                plane.update(repeating: 0, count: h * w)
+                for i in 0..<kh {
+                    for j in 0..<kw {
+                        let src = cols + (c * kk + i * kw + j) * np + n * p
+                        let colOffset = j * dw - pl
+                        let owStart = colOffset >= 0 ? 0 : Swift.min(ow, (-colOffset + sw - 1) / sw)
+                        let owEnd = Swift.max(owStart, Swift.min(ow, (w - 1 - colOffset) >= 0 ? (w - 1 - colOffset) / sw + 1 : 0))
                         for y in 0..<oh {
-                            let ih = y * g.strideH - g.padTop + i * g.dilationH
-                            if ih < 0 || ih >= g.height { continue }
-                            let dst = plane + ih * g.width + colOffset
+                            let ih = y * sh - pt + i * dh
+                            if ih < 0 || ih >= h { continue }
+                            let dst = plane + ih * w + colOffset
                             let s = src + y * ow
-                            if g.strideW == 1 {
+                            if sw == 1 {
                                 for xo in owStart..<owEnd { dst[xo] += s[xo] }
                             } else {
-                                for xo in owStart..<owEnd { dst[xo * g.strideW] += s[xo] }
+                                for xo in owStart..<owEnd { dst[xo * sw] += s[xo] }
                             }
                         }
                     }
@@ -136,34 +138,58 @@ extension Kernels {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func maxPoolIndices<S: TensorScalar>(_ x: UnsafePointer<S>, _ g: ConvGeometry, _ out: UnsafeMutablePointer<Int>) {
-        let (oh, ow, hw) = (g.outH, g.outW, g.height * g.width)
+        // Geometry in locals: stores through `out` could alias a captured struct, which would
+        // make the compiler reload every field in the inner loop.
+        let (oh, ow, h, w) = (g.outH, g.outW, g.height, g.width)
+        let (kh, kw, sh, sw, pt, pl, dh, dw) = (g.kernelH, g.kernelW, g.strideH, g.strideW, g.padTop, g.padLeft, g.dilationH, g.dilationW)
         let planes = g.batch * g.channels
-        let threads = planes * g.positions * g.kernelH * g.kernelW >= convolutionParallelThreshold ? Parallelism.threadCount : 1
+        let threads = planes * oh * ow * kh * kw >= convolutionParallelThreshold ? Parallelism.threadCount : 1
+        // Per output column: the first input column and the window taps inside the image
+        // (PyTorch limits padding to half the kernel, so every window has one).
+        var columnStart = [Int](repeating: 0, count: ow), tapLo = columnStart, tapHi = columnStart
+        for xo in 0..<ow {
+            let w0 = xo * sw - pl
+            columnStart[xo] = w0
+            tapLo[xo] = w0 >= 0 ? 0 : (-w0 + dw - 1) / dw
+            tapHi[xo] = Swift.min(kw, (w - 1 - w0) / dw + 1)
+        }
+        let interior = pl == 0 && pt == 0 && (ow - 1) * sw + (kw - 1) * dw < w
+        columnStart.withUnsafeBufferPointer { columnStart in
+        tapLo.withUnsafeBufferPointer { tapLo in
+        tapHi.withUnsafeBufferPointer { tapHi in
         parallelChunks(planes, threads: threads) { range in
             for plane in range {
-                let base = plane * hw
+                let base = plane * h * w
                 let dst = out + plane * oh * ow
                 for y in 0..<oh {
-                    let h0 = y * g.strideH - g.padTop
+                    let h0 = y * sh - pt
+                    // Window rows inside the image: i in iLo..<iHi.
+                    let iLo = h0 >= 0 ? 0 : (-h0 + dh - 1) / dh
+                    let iHi = Swift.min(kh, (h - 1 - h0) / dh + 1)
                     for xo in 0..<ow {
-                        let w0 = xo * g.strideW - g.padLeft
-                        var best = -1
-                        var bestValue = -S.infinity
-                        for i in 0..<g.kernelH {
-                            let ih = h0 + i * g.dilationH
-                            if ih < 0 || ih >= g.height { continue }
-                            for j in 0..<g.kernelW {
-                                let iw = w0 + j * g.dilationW
-                                if iw < 0 || iw >= g.width { continue }
-                                let k = base + ih * g.width + iw
+                        let w0 = columnStart[xo]
+                        let (jLo, jHi) = interior ? (0, kw) : (tapLo[xo], tapHi[xo])
+                        var best = base + (h0 + iLo * dh) * w + w0 + jLo * dw
+                        var bestValue = x[best]
+                        for i in iLo..<iHi {
+                            let row = base + (h0 + i * dh) * w + w0
+                            for j in jLo..<jHi {
+                                let k = row + j * dw
                                 let v = x[k]
-                                if best < 0 || v > bestValue || (v.isNaN && !bestValue.isNaN) { best = k; bestValue = v }
+                                // NaN wins, as in PyTorch; otherwise the first of equal maxima.
+                                // Selects rather than a branch: the comparison is unpredictable.
+                                let take = v > bestValue || (v != v && bestValue == bestValue)
+                                best = take ? k : best
+                                bestValue = take ? v : bestValue
                             }
                         }
                         dst[y * ow + xo] = best
                     }
                 }
             }
+        }
+        }
+        }
         }
     }
 

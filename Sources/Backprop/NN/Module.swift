@@ -185,7 +185,7 @@ extension Module {
         }
         for (name, b) in buffers {
             guard let v = dict[name] else { continue }
-            b.value = Tensor(storage: TensorStorage.make(copying: v.base, count: v.count), shape: v.shape)
+            b.value = Tensor(shape: v.shape, scalars: v.scalars)
         }
     }
 }

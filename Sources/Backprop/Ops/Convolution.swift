@@ -101,7 +101,7 @@ extension Tensor {
             let (x, w) = (t[0], t[1])
             return [x.requiresGrad ? convInputGrad(grad, w, g) : nil,
                     w.requiresGrad ? convWeightGrad(x, grad, g) : nil,
-                    t.count == 3 && t[2].requiresGrad ? grad.sum(axes: [0, 2, 3]) : nil]
+                    t.count == 3 && t[2].requiresGrad ? grad.reshaped(to: [g.batch, g.outChannels, g.positions]).sum(axes: [0, 2]) : nil]
         }
     }
 
