@@ -144,50 +144,58 @@ extension Kernels {
         let (kh, kw, sh, sw, pt, pl, dh, dw) = (g.kernelH, g.kernelW, g.strideH, g.strideW, g.padTop, g.padLeft, g.dilationH, g.dilationW)
         let planes = g.batch * g.channels
         let threads = planes * oh * ow * kh * kw >= convolutionParallelThreshold ? Parallelism.threadCount : 1
-        // Per output column: the first input column and the window taps inside the image
-        // (PyTorch limits padding to half the kernel, so every window has one).
-        var columnStart = [Int](repeating: 0, count: ow), tapLo = columnStart, tapHi = columnStart
+        // Per output column, the first window tap inside the image (PyTorch limits padding to
+        // half the kernel, so every window has one); per tap column j, the output columns whose
+        // input column is inside the image.
+        var firstTap = [Int](repeating: 0, count: ow)
         for xo in 0..<ow {
             let w0 = xo * sw - pl
-            columnStart[xo] = w0
-            tapLo[xo] = w0 >= 0 ? 0 : (-w0 + dw - 1) / dw
-            tapHi[xo] = Swift.min(kw, (w - 1 - w0) / dw + 1)
+            firstTap[xo] = w0 + (w0 >= 0 ? 0 : (-w0 + dw - 1) / dw) * dw
         }
-        let interior = pl == 0 && pt == 0 && (ow - 1) * sw + (kw - 1) * dw < w
-        columnStart.withUnsafeBufferPointer { columnStart in
-        tapLo.withUnsafeBufferPointer { tapLo in
-        tapHi.withUnsafeBufferPointer { tapHi in
+        var validColumns = [(Int, Int)](repeating: (0, 0), count: kw)
+        for j in 0..<kw {
+            let offset = j * dw - pl
+            let lo = offset >= 0 ? 0 : Swift.min(ow, (-offset + sw - 1) / sw)
+            let hi = w - 1 - offset >= 0 ? Swift.min(ow, (w - 1 - offset) / sw + 1) : 0
+            validColumns[j] = (lo, Swift.max(lo, hi))
+        }
+        firstTap.withUnsafeBufferPointer { firstTap in
+        validColumns.withUnsafeBufferPointer { validColumns in
         parallelChunks(planes, threads: threads) { range in
+            // The running maxima of one output row; the indices live in the output row itself.
+            let bestValue = UnsafeMutablePointer<S>.allocate(capacity: Swift.max(ow, 1))
+            defer { bestValue.deallocate() }
             for plane in range {
                 let base = plane * h * w
-                let dst = out + plane * oh * ow
                 for y in 0..<oh {
+                    let best = out + (plane * oh + y) * ow
                     let h0 = y * sh - pt
-                    // Window rows inside the image: i in iLo..<iHi.
                     let iLo = h0 >= 0 ? 0 : (-h0 + dh - 1) / dh
                     let iHi = Swift.min(kh, (h - 1 - h0) / dh + 1)
+                    let firstRow = base + (h0 + iLo * dh) * w
                     for xo in 0..<ow {
-                        let w0 = columnStart[xo]
-                        let (jLo, jHi) = interior ? (0, kw) : (tapLo[xo], tapHi[xo])
-                        var best = base + (h0 + iLo * dh) * w + w0 + jLo * dw
-                        var bestValue = x[best]
-                        for i in iLo..<iHi {
-                            let row = base + (h0 + i * dh) * w + w0
-                            for j in jLo..<jHi {
-                                let k = row + j * dw
-                                let v = x[k]
+                        best[xo] = firstRow + firstTap[xo]
+                        bestValue[xo] = x[best[xo]]
+                    }
+                    // Tap by tap across the row: independent columns, no data-dependent
+                    // branch (the comparison is unpredictable), so LLVM can vectorise it.
+                    for i in iLo..<iHi {
+                        let row = base + (h0 + i * dh) * w - pl
+                        for j in 0..<kw {
+                            let (lo, hi) = validColumns[j]
+                            let offset = row + j * dw
+                            for xo in lo..<hi {
+                                let k = offset + xo * sw
+                                let v = x[k], b = bestValue[xo]
                                 // NaN wins, as in PyTorch; otherwise the first of equal maxima.
-                                // Selects rather than a branch: the comparison is unpredictable.
-                                let take = v > bestValue || (v != v && bestValue == bestValue)
-                                best = take ? k : best
-                                bestValue = take ? v : bestValue
+                                let take = v > b || (v != v && b == b)
+                                bestValue[xo] = take ? v : b
+                                best[xo] = take ? k : best[xo]
                             }
                         }
-                        dst[y * ow + xo] = best
                     }
                 }
             }
-        }
         }
         }
         }
