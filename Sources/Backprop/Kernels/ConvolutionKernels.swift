@@ -1,3 +1,5 @@
+import CBackpropKernels
+
 // Loops of convolution and pooling: im2col/col2im (the convolution becomes
 // one packed GEMM per group over the whole batch), the axis swap between
 // [N, O, P] and [O, N·P], the max-pooling argmax, and flat gather and
@@ -135,69 +137,28 @@ extension Kernels {
     /// For every pooling window of every plane, the flat index into `x` of
     /// its largest element (the first of equal ones; NaN wins, as PyTorch).
     /// Padding is never chosen. Writes g.batch · g.channels · P indices.
+    /// The loop is C (`bp_maxpool2d_indices_*` in CBackpropKernels/pooling.c) for
+    /// `__builtin_unpredictable`, which Swift lacks: LLVM otherwise turns the
+    /// running max into a branch that mispredicts half the time.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func maxPoolIndices<S: TensorScalar>(_ x: UnsafePointer<S>, _ g: ConvGeometry, _ out: UnsafeMutablePointer<Int>) {
-        // Geometry in locals: stores through `out` could alias a captured struct, which would
-        // make the compiler reload every field in the inner loop.
-        let (oh, ow, h, w) = (g.outH, g.outW, g.height, g.width)
-        let (kh, kw, sh, sw, pt, pl, dh, dw) = (g.kernelH, g.kernelW, g.strideH, g.strideW, g.padTop, g.padLeft, g.dilationH, g.dilationW)
         let planes = g.batch * g.channels
-        let threads = planes * oh * ow * kh * kw >= convolutionParallelThreshold ? Parallelism.threadCount : 1
-        // Per output column, the first window tap inside the image (PyTorch limits padding to
-        // half the kernel, so every window has one); per tap column j, the output columns whose
-        // input column is inside the image.
-        var firstTap = [Int](repeating: 0, count: ow)
-        for xo in 0..<ow {
-            let w0 = xo * sw - pl
-            firstTap[xo] = w0 + (w0 >= 0 ? 0 : (-w0 + dw - 1) / dw) * dw
-        }
-        var validColumns = [(Int, Int)](repeating: (0, 0), count: kw)
-        for j in 0..<kw {
-            let offset = j * dw - pl
-            let lo = offset >= 0 ? 0 : Swift.min(ow, (-offset + sw - 1) / sw)
-            let hi = w - 1 - offset >= 0 ? Swift.min(ow, (w - 1 - offset) / sw + 1) : 0
-            validColumns[j] = (lo, Swift.max(lo, hi))
-        }
-        firstTap.withUnsafeBufferPointer { firstTap in
-        validColumns.withUnsafeBufferPointer { validColumns in
+        let work = planes * g.positions * g.kernelH * g.kernelW
+        let threads = work >= convolutionParallelThreshold ? Parallelism.threadCount : 1
         parallelChunks(planes, threads: threads) { range in
-            // The running maxima of one output row; the indices live in the output row itself.
-            let bestValue = UnsafeMutablePointer<S>.allocate(capacity: Swift.max(ow, 1))
-            defer { bestValue.deallocate() }
-            for plane in range {
-                let base = plane * h * w
-                for y in 0..<oh {
-                    let best = out + (plane * oh + y) * ow
-                    let h0 = y * sh - pt
-                    let iLo = h0 >= 0 ? 0 : (-h0 + dh - 1) / dh
-                    let iHi = Swift.min(kh, (h - 1 - h0) / dh + 1)
-                    let firstRow = base + (h0 + iLo * dh) * w
-                    for xo in 0..<ow {
-                        best[xo] = firstRow + firstTap[xo]
-                        bestValue[xo] = x[best[xo]]
-                    }
-                    // Tap by tap across the row: independent columns, no data-dependent
-                    // branch (the comparison is unpredictable), so LLVM can vectorise it.
-                    for i in iLo..<iHi {
-                        let row = base + (h0 + i * dh) * w - pl
-                        for j in 0..<kw {
-                            let (lo, hi) = validColumns[j]
-                            let offset = row + j * dw
-                            for xo in lo..<hi {
-                                let k = offset + xo * sw
-                                let v = x[k], b = bestValue[xo]
-                                // NaN wins, as in PyTorch; otherwise the first of equal maxima.
-                                let take = v > b || (v != v && b == b)
-                                bestValue[xo] = take ? v : b
-                                best[xo] = take ? k : best[xo]
-                            }
-                        }
-                    }
-                }
+            let (lo, hi) = (range.lowerBound, range.upperBound)
+            if S.self == Float.self {
+                bp_maxpool2d_indices_f32(UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), lo, hi, g.height, g.width,
+                                         g.outH, g.outW, g.kernelH, g.kernelW, g.strideH, g.strideW,
+                                         g.padTop, g.padLeft, g.dilationH, g.dilationW, out)
+            } else if S.self == Double.self {
+                bp_maxpool2d_indices_f64(UnsafeRawPointer(x).assumingMemoryBound(to: Double.self), lo, hi, g.height, g.width,
+                                         g.outH, g.outW, g.kernelH, g.kernelW, g.strideH, g.strideW,
+                                         g.padTop, g.padLeft, g.dilationH, g.dilationW, out)
+            } else {
+                preconditionFailure("max_pool2d: no kernel for scalar type \(S.self); use Float or Double")
             }
-        }
-        }
         }
     }
 
