@@ -137,9 +137,10 @@ extension Kernels {
     /// For every pooling window of every plane, the flat index into `x` of
     /// its largest element (the first of equal ones; NaN wins, as PyTorch).
     /// Padding is never chosen. Writes g.batch · g.channels · P indices.
-    /// The loop is C (`bp_maxpool2d_indices_*` in CBackpropKernels/pooling.c) for
-    /// `__builtin_unpredictable`, which Swift lacks: LLVM otherwise turns the
-    /// running max into a branch that mispredicts half the time.
+    /// The loop is C (`bp_maxpool2d_indices_*` in CBackpropKernels/pooling.c): its
+    /// update is bit masks hidden from the optimiser by an empty asm statement, which
+    /// Swift cannot write; LLVM otherwise turns the running max into a branch that
+    /// mispredicts half the time.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func maxPoolIndices<S: TensorScalar>(_ x: UnsafePointer<S>, _ g: ConvGeometry, _ out: UnsafeMutablePointer<Int>) {

@@ -89,8 +89,7 @@ unsigned long long bp_now_ns(void);
  * equal ones; NaN wins), written to out[plane * oh * ow + ...]. Windows are
  * kh x kw taps with stride (sh, sw), padding (pt, pl) and dilation (dh, dw);
  * padding is never chosen (every window must hold an image element).
- * Written in C for __builtin_unpredictable: the comparison is a coin toss,
- * and a branch on it costs more than the rest of the loop. */
+ * Written in C to keep the update branch-free (pooling.c says why). */
 void bp_maxpool2d_indices_f32(const float *x, ptrdiff_t plane_begin, ptrdiff_t plane_end,
                               ptrdiff_t h, ptrdiff_t w, ptrdiff_t oh, ptrdiff_t ow,
                               ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t sh, ptrdiff_t sw,
