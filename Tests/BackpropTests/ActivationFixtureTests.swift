@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import Backprop
+import Backprop
+@testable import BackpropCore
+@testable import BackpropNN
+@testable import BackpropData
+@testable import BackpropTraining
+@testable import BackpropTeaching
 
 /// Core's functional activations against PyTorch (float64): values and the
 /// gradient of Σ upstream ⊙ f(x), including exact zeros (the kink
@@ -50,7 +55,7 @@ struct ActivationFixtureTests {
         }
     }
 
-    @Test("derivative curves at fixed points (SPEC §2) match PyTorch")
+    @Test("derivative curves at fixed points (the lecture) match PyTorch")
     func points() throws {
         let points = try PyTorchFixture.object("activations.json")["activation_points"] as? [[String: Any]] ?? []
         #expect(points.count >= 4)

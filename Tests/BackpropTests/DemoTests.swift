@@ -1,5 +1,10 @@
 import Testing
-@testable import Backprop
+import Backprop
+@testable import BackpropCore
+@testable import BackpropNN
+@testable import BackpropData
+@testable import BackpropTraining
+@testable import BackpropTeaching
 
 /// `backprop demo`: the lab's network, with the backward pass worked by hand:
 /// dC/do = 2(o - y) = (0, 14); dC/dh = Mᵀ(0, 14) = (42, 56, 14); all z > 0, so
@@ -39,5 +44,6 @@ struct ReadmeTests {
         z.backward(seed: [1, 1])
         #expect(x.grad!.description == "tensor([ 4.,  7., 11.], dtype=torch.float64)")
         #expect(w.grad! == [[2, 10, 5], [2, 10, 5]])
+        #expect(w.grad!.description == "tensor([[ 2., 10.,  5.],\n        [ 2., 10.,  5.]], dtype=torch.float64)")
     }
 }
