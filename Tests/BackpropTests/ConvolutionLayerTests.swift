@@ -1,6 +1,10 @@
 import Foundation
 import Testing
-@testable import Backprop
+import Backprop
+@testable import BackpropCore
+@testable import BackpropNN
+@testable import BackpropData
+@testable import BackpropTraining
 
 /// The layers of a CNN: PyTorch's defaults, buffers in the state dict, train/eval,
 /// and state dicts that go both ways between PyTorch and Backprop.
@@ -128,5 +132,59 @@ struct ConvolutionLayerTests {
         _ = model(Tensor<Float>.randomNormal([2, 1, 8, 8]))
         #expect(saved["1.running_mean"]!.scalars == [1, 2, 3, 4])
         #expect(saved["1.num_batches_tracked"]!.item == 0)
+    }
+}
+
+/// The conv layers in the one layer description (LayerSpec): JSON with PyTorch's keys, shapes,
+/// PyTorch code, and modules whose state dict matches PyTorch's.
+@Suite("LayerSpec: convolution, pooling and normalization layers")
+struct ConvolutionLayerSpecTests {
+    let text = """
+    {"layers": [{"type": "conv2d", "in_channels": 1, "out_channels": 32, "kernel_size": 3},
+                {"type": "batch_norm2d", "num_features": 32},
+                {"type": "relu"},
+                {"type": "max_pool2d", "kernel_size": 2},
+                {"type": "conv2d", "in_channels": 32, "out_channels": 64, "kernel_size": [3, 3], "padding": "same", "groups": 2},
+                {"type": "avg_pool2d", "kernel_size": 2, "stride": 2, "padding": 1},
+                {"type": "adaptive_avg_pool2d", "output_size": [5, 5]},
+                {"type": "flatten"},
+                {"type": "layer_norm", "normalized_shape": 1600},
+                {"type": "linear", "in_features": 1600, "out_features": 10}]}
+    """
+
+    func layers() throws -> [LayerSpec] {
+        let json = try JSON.parse(text, source: "cnn.json")
+        return try json["layers"]!.arrayValue!.enumerated().map { try $1.decode(LayerSpec.self, source: "cnn.json", path: "layers[\($0)]") }
+    }
+
+    @Test func decodeShapesCodeAndModules() throws {
+        let layers = try layers()
+        var shape = [1, 28, 28]
+        var shapes: [[Int]] = []
+        for (i, l) in layers.enumerated() { shape = try l.outputShape(for: shape, path: "layers[\(i)]"); shapes.append(shape) }
+        #expect(shapes == [[32, 26, 26], [32, 26, 26], [32, 26, 26], [32, 13, 13], [64, 13, 13], [64, 7, 7], [64, 5, 5], [1600], [1600], [10]])
+        #expect(layers.map(\.pytorchCode) == ["nn.Conv2d(1, 32, kernel_size=3)", "nn.BatchNorm2d(32)", "nn.ReLU()", "nn.MaxPool2d(kernel_size=2)",
+                                              "nn.Conv2d(32, 64, kernel_size=3, padding='same', groups=2)",
+                                              "nn.AvgPool2d(kernel_size=2, stride=2, padding=1)", "nn.AdaptiveAvgPool2d(5)", "nn.Flatten()",
+                                              "nn.LayerNorm([1600])", "nn.Linear(1600, 10)"])
+        // JSON round trip.
+        for l in layers { #expect(try JSON(encoding: l).decode(LayerSpec.self, source: "re", path: "x") == l) }
+        let model = Sequential<Float>(describedBy: layers, seed: 1)
+        #expect(noGrad { model(Tensor<Float>.zeros([2, 1, 28, 28])) }.shape == [2, 10])
+        #expect(Set(model.stateDict().keys) == ["0.weight", "0.bias", "1.weight", "1.bias", "1.running_mean", "1.running_var",
+                                                "1.num_batches_tracked", "4.weight", "4.bias", "8.weight", "8.bias", "9.weight", "9.bias"])
+        #expect(model.parameterCount == layers.reduce(0) { $0 + $1.parameterCount })
+    }
+
+    @Test func errorsNameTheKey() throws {
+        func decodeError(_ s: String) -> String {
+            do { _ = try JSON.parse(s, source: "m.json").decode(LayerSpec.self, source: "m.json", path: "layers[0]"); return "" }
+            catch { return "\(error)" }
+        }
+        #expect(decodeError(#"{"type": "conv2d", "in_channels": 3, "out_channels": 4, "kernel_size": 3, "groups": 2}"#).contains("layers[0].groups"))
+        #expect(decodeError(#"{"type": "conv2d", "in_channels": 3, "out_channels": 4, "kernel_size": 3, "padding": "full"}"#).contains("layers[0].padding"))
+        #expect(decodeError(#"{"type": "max_pool2d", "kernel_size": 2, "padding": 2}"#).contains("layers[0].padding"))
+        #expect(decodeError(#"{"type": "batch_norm2d", "num_features": 4, "affine": false}"#).contains("unknown key 'affine'"))
+        #expect(throws: (any Error).self) { try LayerSpec.conv2d(inChannels: 3, outChannels: 4, kernelSize: 3).outputShape(for: [1, 28, 28]) }
     }
 }

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
-@testable import Backprop
+import Backprop
+@testable import BackpropCore
+@testable import BackpropNN
+@testable import BackpropData
+@testable import BackpropTraining
 
 /// Convolution, pooling and normalization: gradcheck in Double for each
 /// configuration, and forward/backward against PyTorch's values

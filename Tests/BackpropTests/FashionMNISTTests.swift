@@ -1,6 +1,10 @@
 import Foundation
 import Testing
-@testable import Backprop
+import Backprop
+@testable import BackpropCore
+@testable import BackpropNN
+@testable import BackpropData
+@testable import BackpropTraining
 
 /// Fashion-MNIST loading on a 6 + 4 image copy of the real files
 /// (Fixtures/conv/fashion-mnist-tiny, made by scripts/make_conv_fixtures.py).

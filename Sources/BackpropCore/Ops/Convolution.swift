@@ -18,7 +18,7 @@
 /// let s: Size2 = 2          // (2, 2)
 /// let k: Size2 = [3, 5]     // (3, 5)
 /// ```
-public struct Size2: Sendable, Equatable, ExpressibleByIntegerLiteral, ExpressibleByArrayLiteral, CustomStringConvertible {
+public struct Size2: Sendable, Hashable, ExpressibleByIntegerLiteral, ExpressibleByArrayLiteral, CustomStringConvertible {
     /// The size along the height axis.
     public var height: Int
     /// The size along the width axis.
@@ -47,7 +47,7 @@ public struct Size2: Sendable, Equatable, ExpressibleByIntegerLiteral, Expressib
 /// conv2d(x, weight: w, padding: .same)
 /// conv2d(x, weight: w, padding: [1, 2])
 /// ```
-public enum ConvolutionPadding: Sendable, Equatable, ExpressibleByIntegerLiteral, ExpressibleByArrayLiteral {
+public enum ConvolutionPadding: Sendable, Hashable, ExpressibleByIntegerLiteral, ExpressibleByArrayLiteral {
     /// No padding.
     case valid
     /// Output size = input size (stride 1).
@@ -64,7 +64,7 @@ public enum ConvolutionPadding: Sendable, Equatable, ExpressibleByIntegerLiteral
     }
 
     /// (before, after) zeros along one axis of a window of `kernel` taps.
-    func amounts(axis: Int, kernel: Int, dilation: Int) -> (Int, Int) {
+    package func amounts(axis: Int, kernel: Int, dilation: Int) -> (Int, Int) {
         switch self {
         case .valid: return (0, 0)
         case .same:

@@ -1,3 +1,5 @@
+import BackpropCore
+
 // Fashion-MNIST (Zalando's 28 x 28 grey clothing images, 10 classes) from
 // the four gzip IDX files that Debian's `dataset-fashion-mnist` package
 // installs, as images for convolutional models or flat rows for dense ones.

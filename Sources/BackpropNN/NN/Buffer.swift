@@ -1,3 +1,5 @@
+import BackpropCore
+
 // Buffers: a module's state that is saved with it but not trained by
 // gradient (PyTorch's `register_buffer`), such as batch norm's running
 // statistics. A module declares a `Buffer` property; reflection finds it as

@@ -1,3 +1,5 @@
+import BackpropCore
+
 // Convolution layers: thin shells over conv1d/conv2d (Ops/Convolution.swift)
 // holding the weight and bias, initialised as PyTorch's nn.Conv1d/nn.Conv2d.
 

@@ -1,3 +1,5 @@
+import BackpropCore
+
 // Normalization layers: batch norm with running statistics as buffers
 // (train()/eval() switch between batch and running statistics), and layer
 // norm. The math is in Ops/Normalization.swift.

@@ -1,3 +1,5 @@
+import BackpropCore
+
 // Pooling and flattening layers: thin shells over the functions of
 // Ops/Pooling.swift, with PyTorch's names and defaults.
 
