@@ -15,6 +15,9 @@ zero_grad, backward, step):
   mnist  Linear(784,256) -> ReLU -> Linear(256,10), cross-entropy mean, batch 128
   wide   Linear(1024,1024) -> ReLU -> Linear(1024,1024) -> ReLU -> Linear(1024,10),
          cross-entropy mean, batch 256
+  cnn    Conv2d(1,32,3) -> ReLU -> MaxPool2d(2) -> Conv2d(32,64,3) -> ReLU ->
+         MaxPool2d(2) -> Flatten -> Linear(1600,10), cross-entropy mean,
+         batch 64 of 1x28x28 (PyTorch and Backprop only; JAX skips it)
 plus numpy float32 matmul (sgemm) GFLOP/s at n = 256, 512, 1024, 2048.
 
 Each figure is the median of per-step wall times, after a warm-up, over at
@@ -69,7 +72,7 @@ def parse_args():
     ap.add_argument("--rounds", type=int, default=1,
                     help="run the backprop binaries this many times, alternating; keep each best median")
     ap.add_argument("--seconds", type=float, default=1.0, help="minimum timing per workload")
-    ap.add_argument("--workloads", default="tiny,tiny-ops,mnist,wide")
+    ap.add_argument("--workloads", default="tiny,tiny-ops,mnist,wide,cnn")
     ap.add_argument("--sgemm-sizes", default="256,512,1024,2048")
     ap.add_argument("--no-jax", action="store_true")
     ap.add_argument("--json-out", help="also write all results to this JSON file")
@@ -125,6 +128,7 @@ WORKLOADS = {
     "tiny-ops": ([3, 32, 2], 3.0, "mse_sum", 1),
     "mnist": ([784, 256, 10], 1.0, "ce_mean", 128),
     "wide": ([1024, 1024, 1024, 10], 1.0, "ce_mean", 256),
+    "cnn": ([784, 1600, 10], 1.0, "ce_mean", 64),
 }
 
 
@@ -148,8 +152,11 @@ def torch_workload(name):
             layers.append(ScaledReLU())
     g = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
+    if name == "cnn":
+        layers = [nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+                  nn.Flatten(), nn.Linear(1600, 10)]
     model = nn.Sequential(*layers).float()
-    x = torch.randn(batch, sizes[0], generator=g)
+    x = torch.randn(batch, 1, 28, 28, generator=g) if name == "cnn" else torch.randn(batch, sizes[0], generator=g)
     if loss_kind == "mse_sum":
         y = torch.randn(batch, sizes[-1], generator=g)
         loss_fn = lambda out: F.mse_loss(out, y, reduction="sum")  # noqa: E731
@@ -221,6 +228,8 @@ def bench_jax(names, seconds):
     jax.config.update("jax_platforms", "cpu")
     res = {}
     for name in names:
+        if name == "cnn":
+            continue
         sizes, scale, loss_kind, batch = WORKLOADS[name]
         key = jax.random.PRNGKey(0)
         params = []

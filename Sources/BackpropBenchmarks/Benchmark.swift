@@ -52,7 +52,7 @@ public struct Benchmark: Sendable {
                                   ("median_us_per_step", .number(rounded(r.medianMicrosecondsPerStep, places: 2))),
                                   ("steps", .number(Double(r.steps)))]).text(.line))
             } else {
-                let net = w.sizes.map(String.init).joined(separator: " -> ")
+                let net = w.networkDescription
                 emit(pad(w.rawValue, 10) + pad(net, 28) + pad(String(w.batchSize), 7)
                      + pad(String(format: "%.1f", r.medianMicrosecondsPerStep), 16) + String(r.steps))
             }

@@ -15,7 +15,7 @@ public struct EvalCommand: ParsableCommand {
 
     @Argument(help: "A safetensors checkpoint written by `backprop train`.")
     var checkpoint: String
-    @Option(name: .long, help: "digits | spirals[:K] | moons | sine | blobs[:K] | mnist:FOLDER (test split) | csv:FILE (default: the dataset the checkpoint was trained on).",
+    @Option(name: .long, help: "digits | spirals[:K] | moons | sine | blobs[:K] | mnist:FOLDER | fashion-mnist[:FOLDER] (test split) | csv:FILE (default: the dataset the checkpoint was trained on).",
             transform: ArgumentParsers.dataset)
     var dataset: DatasetSpec?
     @Option(name: .long, help: "CSV target column (default: the one used in training).")

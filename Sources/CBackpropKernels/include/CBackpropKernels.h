@@ -84,6 +84,21 @@ void bp_parallel_for(ptrdiff_t count, int threads, bp_index_fn fn, void *ctx);
 /* Monotonic clock in nanoseconds, for measurements. */
 unsigned long long bp_now_ns(void);
 
+/* Max pooling: for planes [plane_begin, plane_end) of x (each h x w), the
+ * flat index into x of the largest element of every window (the first of
+ * equal ones; NaN wins), written to out[plane * oh * ow + ...]. Windows are
+ * kh x kw taps with stride (sh, sw), padding (pt, pl) and dilation (dh, dw);
+ * padding is never chosen (every window must hold an image element).
+ * Written in C to keep the update branch-free (pooling.c says why). */
+void bp_maxpool2d_indices_f32(const float *x, ptrdiff_t plane_begin, ptrdiff_t plane_end,
+                              ptrdiff_t h, ptrdiff_t w, ptrdiff_t oh, ptrdiff_t ow,
+                              ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t sh, ptrdiff_t sw,
+                              ptrdiff_t pt, ptrdiff_t pl, ptrdiff_t dh, ptrdiff_t dw, ptrdiff_t *out);
+void bp_maxpool2d_indices_f64(const double *x, ptrdiff_t plane_begin, ptrdiff_t plane_end,
+                              ptrdiff_t h, ptrdiff_t w, ptrdiff_t oh, ptrdiff_t ow,
+                              ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t sh, ptrdiff_t sw,
+                              ptrdiff_t pt, ptrdiff_t pl, ptrdiff_t dh, ptrdiff_t dw, ptrdiff_t *out);
+
 #ifdef __cplusplus
 }
 #endif
