@@ -31,6 +31,13 @@ PACK_A_IMPL(int ta, const T *restrict a, ptrdiff_t lda, ptrdiff_t i0, ptrdiff_t 
                 continue;
             }
 #endif
+#ifdef FAST_PACK_A6
+            /* mr == 6 only on the float AVX2 path. */
+            if (mr == 6 && rows == 6) {
+                FAST_PACK_A6(src, lda, kc, dst);
+                continue;
+            }
+#endif
             for (ptrdiff_t pb = 0; pb < kc; pb += 16) {
                 ptrdiff_t pe = BP_MIN(kc, pb + 16);
                 for (int r = 0; r < rows; r++) {
@@ -42,6 +49,12 @@ PACK_A_IMPL(int ta, const T *restrict a, ptrdiff_t lda, ptrdiff_t i0, ptrdiff_t 
                 for (ptrdiff_t p = 0; p < kc; p++) dst[p * mr + r] = 0;
         } else {
             const T *src = a + p0 * lda + i0 + ir;
+#ifdef FAST_PACK_AT6
+            if (mr == 6) {
+                FAST_PACK_AT6(src, lda, rows, kc, dst);
+                continue;
+            }
+#endif
             if (rows == mr) {
                 for (ptrdiff_t p = 0; p < kc; p++)
                     for (int r = 0; r < mr; r++) dst[p * mr + r] = src[p * lda + r];
@@ -70,6 +83,13 @@ PACK_B_IMPL(int tb, const T *restrict b, ptrdiff_t ldb, ptrdiff_t p0, ptrdiff_t 
                 continue;
             }
 #endif
+#ifdef FAST_PACK_B16
+            /* nr == 16 only on the float AVX2 path. */
+            if (nr == 16 && cols == 16) {
+                FAST_PACK_B16(src, ldb, kc, dst);
+                continue;
+            }
+#endif
             if (cols == nr) {
                 for (ptrdiff_t p = 0; p < kc; p++)
                     for (int j = 0; j < nr; j++) dst[p * nr + j] = src[p * ldb + j];
@@ -84,6 +104,12 @@ PACK_B_IMPL(int tb, const T *restrict b, ptrdiff_t ldb, ptrdiff_t p0, ptrdiff_t 
 #ifdef FAST_PACK_BT32
             if (nr == 32) {
                 FAST_PACK_BT32(src, ldb, cols, kc, dst);
+                continue;
+            }
+#endif
+#ifdef FAST_PACK_BT16
+            if (nr == 16) {
+                FAST_PACK_BT16(src, ldb, cols, kc, dst);
                 continue;
             }
 #endif
