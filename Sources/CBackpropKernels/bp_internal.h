@@ -45,6 +45,9 @@ int bp_resolve_isa(int isa);
 
 void bp_skernel_generic(ptrdiff_t, const float *, const float *, float *, ptrdiff_t, float, float);
 void bp_dkernel_generic(ptrdiff_t, const double *, const double *, double *, ptrdiff_t, double, double);
+#if defined(__aarch64__)
+void bp_skernel_neon(ptrdiff_t, const float *, const float *, float *, ptrdiff_t, float, float);
+#endif
 #if BP_X86
 void bp_skernel_avx2(ptrdiff_t, const float *, const float *, float *, ptrdiff_t, float, float);
 void bp_dkernel_avx2(ptrdiff_t, const double *, const double *, double *, ptrdiff_t, double, double);

@@ -128,6 +128,7 @@ static void PACK_A(int ta, const T *a, ptrdiff_t lda, ptrdiff_t i0, ptrdiff_t mc
                    ptrdiff_t p0, ptrdiff_t kc, int mr, T *dst) {
     switch (mr) {
     case 14: PACK_A_IMPL(ta, a, lda, i0, mc, p0, kc, 14, dst); break;
+    case 8: PACK_A_IMPL(ta, a, lda, i0, mc, p0, kc, 8, dst); break;
     case 6: PACK_A_IMPL(ta, a, lda, i0, mc, p0, kc, 6, dst); break;
     case 4: PACK_A_IMPL(ta, a, lda, i0, mc, p0, kc, 4, dst); break;
     default: PACK_A_IMPL(ta, a, lda, i0, mc, p0, kc, mr, dst); break;
@@ -139,6 +140,7 @@ static void PACK_B(int tb, const T *b, ptrdiff_t ldb, ptrdiff_t p0, ptrdiff_t kc
     switch (nr) {
     case 32: PACK_B_IMPL(tb, b, ldb, p0, kc, j0, nc, 32, dst); break;
     case 16: PACK_B_IMPL(tb, b, ldb, p0, kc, j0, nc, 16, dst); break;
+    case 12: PACK_B_IMPL(tb, b, ldb, p0, kc, j0, nc, 12, dst); break;
     case 8: PACK_B_IMPL(tb, b, ldb, p0, kc, j0, nc, 8, dst); break;
     case 4: PACK_B_IMPL(tb, b, ldb, p0, kc, j0, nc, 4, dst); break;
     default: PACK_B_IMPL(tb, b, ldb, p0, kc, j0, nc, nr, dst); break;
@@ -351,12 +353,17 @@ void GEMM_ENTRY(int ta, int tb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, T alpha,
     ptrdiff_t mp = (m + in->mr - 1) / in->mr;
     ptrdiff_t np = (n + in->nr - 1) / in->nr;
     /* Split the columns when C is short and wide, and also when it is at
-     * least as wide as tall with >= 256 columns per thread: then each thread
-     * runs the serial algorithm on its columns with no synchronisation at
-     * all, at the price of every thread packing all of A (measured on Zen 5,
-     * 2 threads: 6-16% faster than splitting rows at n = 512, 1024, 2048).
+     * least as wide as tall with >= 4 register panels per thread: then each
+     * thread runs the serial algorithm on its columns with no
+     * synchronisation at all, at the price of every thread packing all of A
+     * (measured on Zen 5, 2 threads: 6-16% faster than splitting rows at n =
+     * 512, 1024, 2048). For mnist's first layer (128 x 256 x 784) one
+     * thread's half by columns, 128 x 128 x 784 with all of A packed, ran as
+     * fast as a half by rows, 66 x 256 x 784 (102 GFLOP/s each, AVX2 and
+     * AVX-512 paths, Zen 4, thread CPU time), and the rows split adds a
+     * barrier per k block and shares out row chunks.
      * Otherwise split the rows and share the packing of B. */
-    g.split_m = !((n >= m && n >= 256 * (ptrdiff_t)nt) || (mp < 4 * nt && mp < np));
+    g.split_m = !((n >= m && np >= 4 * nt) || (mp < 4 * nt && mp < np));
     ptrdiff_t units = g.split_m ? mp : np;
     if (nt > units) nt = (int)units;
     if (nt > 1 && g.split_m) {

@@ -9,13 +9,22 @@
 
 /* No FMA contraction: every path (and the Swift fallback) rounds each
  * operation separately, so updates agree bit for bit across paths. */
-#pragma STDC FP_CONTRACT OFF
 #if defined(__clang__)
+#pragma STDC FP_CONTRACT OFF
 #pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
 #endif
 
-#if !defined(__clang__) || !__has_builtin(__builtin_elementwise_sqrt)
-#error "optim.c needs clang's __builtin_elementwise_sqrt (square roots without errno)"
+/* Square root without errno (clang, as SwiftPM uses), so that it vectorizes;
+ * other compilers get the libm builtins (correct, maybe not vectorized). */
+#if defined(__has_builtin)
+#if __has_builtin(__builtin_elementwise_sqrt)
+#define BP_SQRT(x) __builtin_elementwise_sqrt(x)
+#endif
+#endif
+#ifndef BP_SQRT
+#define BP_SQRT(x) _Generic((x), float: __builtin_sqrtf, double: __builtin_sqrt)(x)
 #endif
 
 #define ATTR

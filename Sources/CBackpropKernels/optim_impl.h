@@ -66,7 +66,7 @@ FN(adam_body)(T *restrict p, const T *restrict g, T *restrict m, T *restrict v, 
             second = v_new > second ? v_new : second;
             vmax[i] = second;
         }
-        T denom = __builtin_elementwise_sqrt(second) / bc2 + eps;
+        T denom = BP_SQRT(second) / bc2 + eps;
         p[i] = pv + step * (m_new / denom);
     }
 }
@@ -99,9 +99,9 @@ FN(rmsprop_body)(T *restrict p, const T *restrict g, T *restrict sq, T *restrict
             T a = ga[i];
             T a_new = a + wa * (gv - a);
             ga[i] = a_new;
-            avg = __builtin_elementwise_sqrt(s - a_new * a_new);
+            avg = BP_SQRT(s - a_new * a_new);
         } else {
-            avg = __builtin_elementwise_sqrt(s);
+            avg = BP_SQRT(s);
         }
         avg = avg + eps;
         if (has_buf) {
