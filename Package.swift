@@ -16,12 +16,29 @@ let package = Package(
         // Wide-vector micro-kernels with runtime CPU dispatch. Plain C with
         // function-level target attributes, so no unsafe flags are needed.
         .target(name: "CBackpropKernels"),
+        // The library's layers, each a module, dependencies pointing down only
+        // (docs/ARCHITECTURE.md; scripts/check_layers.sh checks the imports).
         .target(
-            name: "Backprop",
+            name: "BackpropCore",  // kernels, tensor, autograd, ops, transforms
             dependencies: [
                 "CBackpropKernels",
                 .product(name: "RealModule", package: "swift-numerics"),
             ]
+        ),
+        .target(
+            name: "BackpropNN",
+            dependencies: ["BackpropCore", .product(name: "RealModule", package: "swift-numerics")]
+        ),  // modules, layers, losses, optimizers
+        .target(name: "BackpropData", dependencies: ["BackpropCore"]),  // file formats, datasets
+        .target(name: "BackpropTraining", dependencies: ["BackpropCore", "BackpropNN", "BackpropData"]),
+        .target(
+            name: "BackpropTeaching",  // explain, expression graphs, plots, SVG
+            dependencies: ["BackpropCore", "BackpropNN", "BackpropData", "BackpropTraining"]
+        ),
+        // The umbrella: `import Backprop` re-exports every layer above.
+        .target(
+            name: "Backprop",
+            dependencies: ["BackpropCore", "BackpropNN", "BackpropData", "BackpropTraining", "BackpropTeaching"]
         ),
         // The commands live in a library so that tests can run them and compare output.
         .target(

@@ -109,7 +109,6 @@ public struct TrainCommand: ParsableCommand {
         o.seed = seed
         o.validationSplit = validationSplit
         o.standardize = standardize
-        o.plotPath = plot
         o.checkpointPath = checkpoint
         switch progress {
         case "auto": o.progress = isatty(STDOUT_FILENO) != 0 ? .bar : .lines
@@ -132,11 +131,17 @@ public struct TrainCommand: ParsableCommand {
     /// current batch, still saves the outputs, and exits with status 130.
     public func run() throws {
         let options = try options()
+        if let plot { try FileIO.checkWritable(plot) }   // fail now, not after training
         let interrupt = InterruptFlag.install()
         defer { interrupt.uninstall() }
         let result = try TrainingSession.run(options, output: { text in
             writeUnbuffered(text, to: STDOUT_FILENO)
         }, shouldStop: { interrupt.isSet })
+        if let plot, !result.history.epochs.isEmpty {
+            let curves = LinePlot.trainingCurves(result.history.epochs, title: "backprop train --dataset \(options.dataset)")
+            try FileIO.writeText(curves.svg(), to: plot)
+            writeUnbuffered("plot: \(plot)\n", to: STDOUT_FILENO)
+        }
         // Interrupted runs still saved their outputs; 130 (128 + SIGINT) tells a script the run was cut short.
         if result.history.interrupted { throw ExitCode(130) }
     }

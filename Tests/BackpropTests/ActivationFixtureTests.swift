@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import Backprop
+import Backprop
+@testable import BackpropCore
+@testable import BackpropNN
+@testable import BackpropData
+@testable import BackpropTraining
+@testable import BackpropTeaching
 
 /// Core's functional activations against PyTorch (float64): values and the
 /// gradient of Σ upstream ⊙ f(x), including exact zeros (the kink

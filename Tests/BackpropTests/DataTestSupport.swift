@@ -1,5 +1,10 @@
 import Foundation
-@testable import Backprop
+import Backprop
+@testable import BackpropCore
+@testable import BackpropNN
+@testable import BackpropData
+@testable import BackpropTraining
+@testable import BackpropTeaching
 
 /// Paths for the data/IO tests: committed fixtures (found next to this source
 /// file, so they work without a resource bundle) and fresh temporary folders.

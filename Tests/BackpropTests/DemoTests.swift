@@ -1,5 +1,10 @@
 import Testing
-@testable import Backprop
+import Backprop
+@testable import BackpropCore
+@testable import BackpropNN
+@testable import BackpropData
+@testable import BackpropTraining
+@testable import BackpropTeaching
 
 /// `backprop demo`: the lab's network, with the backward pass worked by hand:
 /// dC/do = 2(o - y) = (0, 14); dC/dh = Mᵀ(0, 14) = (42, 56, 14); all z > 0, so

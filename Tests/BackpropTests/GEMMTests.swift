@@ -1,5 +1,10 @@
 import Testing
-@testable import Backprop
+import Backprop
+@testable import BackpropCore
+@testable import BackpropNN
+@testable import BackpropData
+@testable import BackpropTraining
+@testable import BackpropTeaching
 
 /// Row-major storage of op(X) (rows x cols) with a row stride >= its stored width.
 private struct Stored<T: BinaryFloatingPoint> {

@@ -1,5 +1,10 @@
 import Testing
-@testable import Backprop
+import Backprop
+@testable import BackpropCore
+@testable import BackpropNN
+@testable import BackpropData
+@testable import BackpropTraining
+@testable import BackpropTeaching
 
 /// Every differentiable op against central finite differences in Double.
 @Suite("gradcheck of every op")

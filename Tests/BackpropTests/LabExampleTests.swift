@@ -1,5 +1,10 @@
 import Testing
-@testable import Backprop
+import Backprop
+@testable import BackpropCore
+@testable import BackpropNN
+@testable import BackpropData
+@testable import BackpropTraining
+@testable import BackpropTeaching
 
 /// SPEC §3: the lab's worked examples, at the Tensor level (no nn layers).
 @Suite("Lab worked examples (SPEC §3)")

@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import Backprop
+import Backprop
+@testable import BackpropCore
+@testable import BackpropNN
+@testable import BackpropData
+@testable import BackpropTraining
+@testable import BackpropTeaching
 
 /// Tests/BackpropTests/Fixtures/optimizers.json, written by scripts/make_fixtures.py
 /// from PyTorch in float64: a Linear(3,4)-Tanh-Linear(4,2) network, its

@@ -1,5 +1,10 @@
 import Testing
-@testable import Backprop
+import Backprop
+@testable import BackpropCore
+@testable import BackpropNN
+@testable import BackpropData
+@testable import BackpropTraining
+@testable import BackpropTeaching
 
 /// Asserts elementwise closeness with a message that shows both tensors.
 func expectClose<S: TensorScalar>(_ actual: Tensor<S>, _ expected: Tensor<S>, rtol: S = 1e-6, atol: S = 1e-9,

@@ -1,6 +1,11 @@
 import Foundation
 import Testing
-@testable import Backprop
+import Backprop
+@testable import BackpropCore
+@testable import BackpropNN
+@testable import BackpropData
+@testable import BackpropTraining
+@testable import BackpropTeaching
 @testable import BackpropCLI
 
 /// The model of the PyTorch round trip: nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)).
@@ -211,13 +216,13 @@ struct TrainTests {
         var o = TrainingOptions()
         o.dataset = "csv:" + dir + "/blobs.csv"; o.target = "label"; o.epochs = 10; o.hidden = [8]
         o.learningRate = 0.05; o.progress = .lines
-        o.checkpointPath = dir + "/b.safetensors"; o.plotPath = dir + "/b.svg"
+        o.checkpointPath = dir + "/b.safetensors"
         var text = ""
         let result = try TrainingSession.run(o, output: { text += $0 })
         #expect(result.final!.validationAccuracy == 1, "\(text)")
         #expect(text.contains("epoch 10/10  loss "))
         #expect(text.contains("validation: loss "))
-        let svg = try FileIO.readText(path: dir + "/b.svg")
+        let svg = LinePlot.trainingCurves(result.history.epochs, title: "blobs").svg()
         #expect(svg.hasPrefix("<svg") || svg.hasPrefix("<?xml"))
         #expect(svg.components(separatedBy: "class=\"curve\"").count - 1 == 4)   // loss and accuracy, train and validation
 

@@ -1,0 +1,219 @@
+import BackpropCore
+import BackpropNN
+import BackpropData
+import BackpropTraining
+import Foundation
+
+// The two renderings of an ``ExplainReport``: aligned text tables for
+// people (numbers with up to 6 significant digits) and JSON for programs
+// (every number in full precision, round-tripping).
+
+extension ExplainValue {
+    /// NumPy-style text, one string per line, elements padded to one width.
+    ///
+    ///     [[420, 210],
+    ///      [560, 280]]
+    func lines() -> [String] {
+        let texts = scalars.map(formatNumber)
+        let width = texts.map(\.count).max() ?? 0
+        let padded = texts.map { String(repeating: " ", count: width - $0.count) + $0 }
+        if shape.isEmpty { return [texts.first ?? ""] }
+        func block(_ dims: ArraySlice<Int>, _ offset: Int, _ depth: Int) -> [String] {
+            let n = dims.first!, rest = dims.dropFirst()
+            let stride = rest.reduce(1, *)
+            if rest.isEmpty {
+                return ["[" + padded[offset..<offset + n].joined(separator: ", ") + "]"]
+            }
+            var out: [String] = []
+            for i in 0..<n {
+                var sub = block(rest, offset + i * stride, depth + 1)
+                sub = sub.enumerated().map { $0.offset == 0 ? $0.element : " " + $0.element }
+                if i < n - 1 { sub[sub.count - 1] += "," }
+                if i > 0 && rest.count > 1 { out.append("") }
+                out += sub
+            }
+            out[0] = "[" + out[0]
+            for k in 1..<out.count where !out[k].isEmpty { out[k] = " " + out[k] }
+            out[out.count - 1] += "]"
+            return out
+        }
+        return block(shape[...], 0, 0)
+    }
+
+    /// `[2, 3]`, or `[]` for a scalar.
+    var shapeText: String { "[" + shape.map(String.init).joined(separator: ", ") + "]" }
+}
+
+/// Lays out rows of cells in columns; the last cell may span several lines.
+private struct Table {
+    var header: [String]
+    var rows: [[[String]]] = []   // rows of cells, each cell a list of lines
+
+    mutating func add(_ cells: [String], _ last: [String]) { rows.append(cells.map { [$0] } + [last]) }
+
+    func render(indent: String = "  ") -> [String] {
+        let columns = header.count
+        var widths = header.map(\.count)
+        for row in rows {
+            for c in 0..<columns - 1 { widths[c] = Swift.max(widths[c], row[c].map(\.count).max() ?? 0) }
+        }
+        func line(_ cells: [String]) -> String {
+            let padded = cells.enumerated().map { c, text in
+                c == columns - 1 ? text : text + String(repeating: " ", count: widths[c] - text.count)
+            }
+            return (indent + padded.joined(separator: "   ")).replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+        }
+        var out = [line(header)]
+        for row in rows {
+            let height = row.map(\.count).max() ?? 1
+            for k in 0..<height { out.append(line(row.map { k < $0.count ? $0[k] : "" })) }
+        }
+        return out
+    }
+}
+
+extension ExplainReport {
+    /// The report as text: the forward table, the loss, the backward table,
+    /// the local Jacobians and dy~/dx, and the SGD step when asked for.
+    ///
+    /// ```swift
+    /// print(report.text(source: "examples/lab-network.json"))
+    /// ```
+    public func text(source: String = "") -> String {
+        var out: [String] = []
+        let title = source.isEmpty ? "backprop explain" : "backprop explain \(source)"
+        out.append("\(title) (\(dtype.rawValue)\(isBatch ? ", batch of \(input.shape[0]) points" : ", one point"))")
+        out.append("")
+
+        out.append("Forward")
+        var forward = Table(header: ["#", "layer", "computes", "shape", "value"])
+        forward.add(["", "input", "x", input.shapeText], input.lines())
+        for row in rows {
+            forward.add(["\(row.index)", row.layer.summary, row.formula, row.output.shapeText], row.output.lines())
+        }
+        forward.add(["", "target", targetIsClassIndices ? "y (class index)" : "y", target.shapeText], target.lines())
+        out += forward.render()
+        out.append("")
+
+        out.append("Loss")
+        out.append("  \(lossKind.rawValue), reduction \(reduction.rawValue): \(lossFormula)")
+        out.append("  C = \(formatNumber(loss))")
+        out.append("")
+
+        out.append("Backward: dC/dθ for each parameter, in the parameter's shape")
+        var backward = Table(header: ["parameter", "shape", "value", "gradient"])
+        for (p, g) in zip(parameters, gradients) {
+            let value = p.value.lines(), grad = g.value.lines()
+            let height = Swift.max(value.count, grad.count)
+            backward.rows.append([[p.name], [p.value.shapeText], value + Array(repeating: "", count: height - value.count), grad])
+        }
+        out += parameters.isEmpty ? ["  (the network has no parameters)"] : backward.render()
+        out.append("")
+
+        out.append("Backward: dC/d(output) of each layer")
+        var upstream = Table(header: ["#", "gradient", "shape", "value"])
+        for row in rows.reversed() {
+            upstream.add(["\(row.index)", "dC/d\(row.outputName)", row.outputGradient.shapeText], row.outputGradient.lines())
+        }
+        upstream.add(["", "dC/dx", inputGradient.shapeText], inputGradient.lines())
+        out += upstream.render()
+        out.append("")
+
+        out.append("Local Jacobians (SPEC §1)\(isBatch ? ", per point" : "")")
+        var local = Table(header: ["Jacobian", "shape", "value"])
+        for j in jacobians where j.name != "dy~/dx" {
+            local.add([j.name + (j.name == "dC/dy~" ? (isBatch ? " (row n: point n)" : " (row vector)") : ""), j.value.shapeText], j.value.lines())
+        }
+        out += local.render()
+        out.append("")
+
+        out.append("Jacobian of the network output with respect to x\(isBatch ? ", per point" : "")")
+        var whole = Table(header: ["Jacobian", "shape", "value"])
+        for j in jacobians where j.name == "dy~/dx" { whole.add([j.name, j.value.shapeText], j.value.lines()) }
+        out += whole.render()
+
+        if let step {
+            out.append("")
+            out.append("After one SGD step θ ← θ - η dC/dθ, η = \(formatNumber(step.learningRate))")
+            var table = Table(header: ["parameter", "shape", "value"])
+            for p in step.parameters { table.add([p.name, p.value.shapeText], p.value.lines()) }
+            out += step.parameters.isEmpty ? ["  (the network has no parameters)"] : table.render()
+            out.append("  C after the step = \(formatNumber(step.loss))")
+        }
+
+        if !notes.isEmpty {
+            out.append("")
+            out.append("Notes")
+            out += notes.map { "  - " + $0 }
+        }
+        return out.joined(separator: "\n") + "\n"
+    }
+
+    /// The report as JSON, keys in a fixed order, numbers in full precision:
+    ///
+    /// - `outputs`: one array per layer output, in order;
+    /// - `loss`: a number;
+    /// - `gradients`: an object keyed by state_dict names ("0.weight", ...);
+    /// - `jacobians`: an object keyed by "da1/ds1", ..., "dC/dy~", "dy~/dx";
+    /// - and `dtype`, `layers`, `x`, `y`, `parameters`, `output_gradients`,
+    ///   `input_gradient`, `step` (with `--step`), `notes`.
+    ///
+    /// ```swift
+    /// let json = report.json()   // {"dtype": "float64", "layers": [...], ...}
+    /// ```
+    public func json() -> String {
+        func value(_ v: ExplainValue) -> JSON { .tensor(shape: v.shape, scalars: v.scalars) }
+        func entries(_ list: [Entry]) -> JSON { .object(list.map { ($0.name, value($0.value)) }) }
+        var top: [(String, JSON)] = [
+            ("dtype", .string(dtype.rawValue)),
+            ("layers", .array(rows.map { row in
+                .object([("index", .number(Double(row.index))), ("type", .string(row.layer.typeName)),
+                         ("summary", .string(row.layer.summary)), ("output_name", .string(row.outputName)),
+                         ("formula", .string(row.formula)), ("output_shape", .array(row.output.shape.map { .number(Double($0)) }))])
+            })),
+            ("x", value(input)),
+            ("y", value(target)),
+            ("outputs", .array(rows.map { value($0.output) })),
+            ("loss_type", .string(lossKind.rawValue)),
+            ("reduction", .string(reduction.rawValue)),
+            ("loss", .number(loss)),
+            ("parameters", entries(parameters)),
+            ("gradients", entries(gradients)),
+            ("output_gradients", .array(rows.map { value($0.outputGradient) })),
+            ("input_gradient", value(inputGradient)),
+            ("jacobians", entries(jacobians)),
+        ]
+        if let step {
+            top.append(("step", .object([("learning_rate", .number(step.learningRate)),
+                                         ("parameters", entries(step.parameters)),
+                                         ("loss", .number(step.loss))])))
+        }
+        top.append(("notes", .array(notes.map { .string($0) })))
+        return JSON.object(top).text(.pretty) + "\n"
+    }
+}
+
+/// `backprop explain`'s whole job on a file, as a String, so that the
+/// command stays a thin shell and tests can compare its output.
+///
+/// ```swift
+/// let text = try explainFile(at: "examples/lab-network.json")
+/// let json = try explainFile(at: "examples/lab-network.json", json: true, learningRate: 0.1)
+/// ```
+public func explainFile(at path: String, json: Bool = false, learningRate: Double? = nil,
+                        dtype: ExplainDType = .float64) throws -> String {
+    let data: Data
+    do {
+        data = try Data(contentsOf: URL(fileURLWithPath: path))
+    } catch {
+        var isDirectory: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+        throw ExplainError(path, !exists ? "no such file" : isDirectory.boolValue ? "is a directory, not a JSON file" : "cannot be read")
+    }
+    if let learningRate, !learningRate.isFinite {
+        throw ExplainError("--step", "expected a finite learning rate, got \(learningRate)")
+    }
+    let problem = try ExplainProblem(json: data, source: path)
+    let report = try problem.explain(dtype: dtype, learningRate: learningRate)
+    return json ? report.json() : report.text(source: path)
+}

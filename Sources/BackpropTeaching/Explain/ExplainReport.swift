@@ -1,0 +1,378 @@
+import BackpropCore
+import BackpropNN
+import BackpropData
+import BackpropTraining
+// Runs an explain problem: forward, loss, backward, the local Jacobians of
+// SPEC §1 and the Jacobian of the output with respect to x, and optionally
+// one SGD step. All numbers come from the library's autograd; nothing here
+// differentiates by hand.
+
+/// A tensor's values in a report: its shape and row-major values, as `Double`.
+///
+/// ```swift
+/// ExplainValue(Tensor<Float>([1, 2])).scalars   // [1.0, 2.0]
+/// ```
+public struct ExplainValue: Equatable, Sendable {
+    /// The tensor's shape.
+    public var shape: [Int]
+    /// The values in row-major order.
+    public var scalars: [Double]
+
+    /// A value from its shape and row-major scalars (not checked against each other).
+    ///
+    /// ```swift
+    /// let w = ExplainValue(shape: [2, 2], scalars: [1, 0, 0, 1])
+    /// ```
+    public init(shape: [Int], scalars: [Double]) {
+        self.shape = shape
+        self.scalars = scalars
+    }
+
+    /// The shape and values of `tensor`, converted to `Double`.
+    ///
+    /// ```swift
+    /// let v = ExplainValue(Tensor<Float>([[1, 2], [3, 4]]))   // shape [2, 2]
+    /// ```
+    public init<S: TensorScalar>(_ tensor: Tensor<S>) {
+        self.init(shape: tensor.shape, scalars: tensor.scalars.map(Double.init))
+    }
+}
+
+/// The scalar type `explain` computes in.
+public enum ExplainDType: String, Sendable, CaseIterable {
+    /// `Double`, the default: matches PyTorch's float64 to about 1e-12.
+    case float64
+    /// `Float`, to see single-precision rounding.
+    case float32
+}
+
+/// Everything `backprop explain` shows, computed from an ``ExplainProblem``.
+///
+/// ```swift
+/// let report = try ExplainProblem(json: data).explain(learningRate: 0.1)
+/// print(report.loss, report.gradients.map(\.name))   // 49.0 ["0.weight", "0.bias", "2.weight", "2.bias"]
+/// ```
+public struct ExplainReport: Sendable {
+    /// A named tensor: a parameter (`0.weight`), a gradient, a Jacobian (`da1/ds1`).
+    public struct Entry: Sendable, Equatable {
+        /// The name: a state_dict name (`0.weight`) or a Jacobian's (`da1/ds1`).
+        public var name: String
+        /// The tensor's values.
+        public var value: ExplainValue
+    }
+
+    /// One row of the forward table.
+    public struct LayerRow: Sendable {
+        /// The layer's position, as in `nn.Sequential` (and the state_dict names).
+        public var index: Int
+        /// The layer itself.
+        public var layer: ExplainLayer
+        /// SPEC §1's name of the output: s1, a1, s2, ..., and y~ for the last layer.
+        public var outputName: String
+        /// The name of the input: x, or the previous layer's output.
+        public var inputName: String
+        /// What the layer computes, as a formula: `s1 = W1 x + b1`, `a1 = relu(s1)`.
+        public var formula: String
+        /// The value that went into the layer.
+        public var input: ExplainValue
+        /// The value that came out of the layer.
+        public var output: ExplainValue
+        /// dC/d(output), in the output's shape.
+        public var outputGradient: ExplainValue
+    }
+
+    /// The parameters after one SGD step θ ← θ - η dC/dθ, and the loss they give.
+    public struct Step: Sendable {
+        /// The step size η.
+        public var learningRate: Double
+        /// The updated parameters θ - η dC/dθ, by state_dict name.
+        public var parameters: [Entry]
+        /// The cost recomputed with the updated parameters.
+        public var loss: Double
+    }
+
+    /// The scalar type everything was computed in.
+    public var dtype: ExplainDType
+    /// `true` when x is a batch of points ([N, n]) rather than one point.
+    public var isBatch: Bool
+    /// x.
+    public var input: ExplainValue
+    /// y: values, or class indices (shape [] or [N]).
+    public var target: ExplainValue
+    /// `true` when ``target`` holds class indices rather than values.
+    public var targetIsClassIndices: Bool
+    /// The forward table: one row per layer, in order.
+    public var rows: [LayerRow]
+    /// The kind of cost.
+    public var lossKind: ExplainLoss.Kind
+    /// How the cost reduces over elements and points.
+    public var reduction: LossReduction
+    /// The formula of the cost, for people: `C = Σ (y~ - y)²`.
+    public var lossFormula: String
+    /// The cost C at the problem's parameters.
+    public var loss: Double
+    /// The parameters, keyed by state_dict names ("0.weight", "0.bias", ...), in order.
+    public var parameters: [Entry]
+    /// dC/dθ for each parameter, in the parameter's shape, in the same order.
+    public var gradients: [Entry]
+    /// dC/dx, in x's shape.
+    public var inputGradient: ExplainValue
+    /// The local Jacobians (da1/ds1, ..., dy~/ds2), dC/dy~ and dy~/dx.
+    public var jacobians: [Entry]
+    /// One SGD step, when a learning rate was given to ``ExplainProblem/explain(dtype:learningRate:)``; otherwise `nil`.
+    public var step: Step?
+    /// Conventions that apply to this problem (batch, reductions, softmax + cross-entropy).
+    public var notes: [String]
+
+    /// The output of each layer, in order.
+    public var outputs: [ExplainValue] { rows.map(\.output) }
+
+    /// A Jacobian by name: `jacobian("da1/ds1")`.
+    public func jacobian(_ name: String) -> ExplainValue? { jacobians.first { $0.name == name }?.value }
+
+    /// A gradient by state_dict name: `gradient("0.weight")`.
+    public func gradient(_ name: String) -> ExplainValue? { gradients.first { $0.name == name }?.value }
+}
+
+/// The network of a problem, made of core functional ops.
+///
+/// It mirrors `nn.Sequential`: layer i's parameters are "i.weight" and "i.bias".
+/// (Once `Sequential`/`Linear` exist, `callAsFunction` and `namedParameters`
+/// are what they provide.)
+struct ExplainNetwork<S: TensorScalar> {
+    let layers: [ExplainLayer]
+    /// Weight (out x in) and bias of each linear layer, by layer index.
+    var weights: [Int: Tensor<S>] = [:]
+    var biases: [Int: Tensor<S>] = [:]
+
+    init(_ layers: [ExplainLayer], requiresGrad: Bool) {
+        self.layers = layers
+        for (i, layer) in layers.enumerated() {
+            guard case let .linear(w, b) = layer else { continue }
+            weights[i] = Tensor(shape: [w.count, w[0].count], scalars: w.flatMap { $0 }.map { S($0) }, requiresGrad: requiresGrad)
+            if let b { biases[i] = Tensor(shape: [b.count], scalars: b.map { S($0) }, requiresGrad: requiresGrad) }
+        }
+    }
+
+    /// ("0.weight", W), ("0.bias", b), ... in layer order.
+    func namedParameters() -> [(name: String, tensor: Tensor<S>)] {
+        weights.keys.sorted().flatMap { i in
+            [("\(i).weight", weights[i]!)] + (biases[i].map { [("\(i).bias", $0)] } ?? [])
+        }
+    }
+
+    /// The same network with other parameter values (an SGD step), without gradients.
+    func replacingParameters(_ values: [String: Tensor<S>]) -> ExplainNetwork {
+        var copy = ExplainNetwork(layers, requiresGrad: false)
+        for i in copy.weights.keys {
+            copy.weights[i] = values["\(i).weight"]!
+            if copy.biases[i] != nil { copy.biases[i] = values["\(i).bias"]! }
+        }
+        return copy
+    }
+
+    /// Layer `i` applied to x ([n] or [N, n]).
+    func apply(_ i: Int, _ x: Tensor<S>) -> Tensor<S> {
+        switch layers[i] {
+        case .linear:
+            let s = matmul(x, weights[i]!.transposed())
+            return biases[i].map { s + $0 } ?? s
+        case let .relu(scale): return scale == 1 ? relu(x) : relu(x) * S(scale)
+        case let .leakyReLU(slope): return leakyReLU(x, negativeSlope: S(slope))
+        case .tanh: return tanh(x)
+        case .sigmoid: return sigmoid(x)
+        case let .softplus(beta, threshold): return softplus(x, beta: S(beta), threshold: S(threshold))
+        case let .gelu(mode): return gelu(x, approximate: mode)
+        case let .elu(alpha): return elu(x, alpha: S(alpha))
+        case .silu: return silu(x)
+        case .identity: return x
+        case .softmax: return softmax(x, axis: -1)
+        }
+    }
+
+    func callAsFunction(_ x: Tensor<S>) -> Tensor<S> {
+        layers.indices.reduce(x) { apply($1, $0) }
+    }
+}
+
+extension ExplainProblem {
+    /// Runs the problem: forward, loss, backward, Jacobians, and one SGD step
+    /// when `learningRate` is given.
+    ///
+    /// ```swift
+    /// let report = try problem.explain()               // Double
+    /// let single = try problem.explain(dtype: .float32)
+    /// ```
+    public func explain(dtype: ExplainDType = .float64, learningRate: Double? = nil) throws -> ExplainReport {
+        switch dtype {
+        case .float64: return try explain(Double.self, learningRate: learningRate)
+        case .float32: return try explain(Float.self, learningRate: learningRate)
+        }
+    }
+
+    /// SPEC §1's names of the layer outputs: s_k after the k-th linear layer,
+    /// a_k after an activation (a_k' after a second one), y~ for the last.
+    var outputNames: [String] {
+        var names: [String] = []
+        var k = 0
+        for layer in layers {
+            if layer.isLinear {
+                k += 1
+                names.append("s\(k)")
+            } else if let last = names.last, last.hasPrefix("a") {
+                names.append(last + "'")
+            } else {
+                names.append("a\(k)")
+            }
+        }
+        names[names.count - 1] = "y~"
+        return names
+    }
+
+    private func explain<S: TensorScalar>(_: S.Type, learningRate: Double?) throws -> ExplainReport {
+        let dtype: ExplainDType = S.self == Double.self ? .float64 : .float32
+        let names = outputNames
+        let network = ExplainNetwork<S>(layers, requiresGrad: true)
+        let x = Tensor<S>(shape: inputShape, scalars: input.map { S($0) }, requiresGrad: true)
+
+        // Forward, keeping every layer's output and its gradient.
+        var outputs: [Tensor<S>] = []
+        let c: Tensor<S> = try enableGrad {
+            var h = x
+            for i in layers.indices {
+                h = network.apply(i, h)
+                h.retainGrad()
+                outputs.append(h)
+            }
+            return try cost(h)
+        }
+        c.backward()
+
+        var rows: [ExplainReport.LayerRow] = []
+        var weightCount = 0
+        for (i, layer) in layers.enumerated() {
+            let inName = i == 0 ? "x" : names[i - 1]
+            let formula: String
+            switch layer {
+            case let .linear(_, bias):
+                weightCount += 1
+                formula = isBatch ? "\(names[i]) = \(inName) W\(weightCount)ᵀ\(bias == nil ? "" : " + b\(weightCount)")"
+                                  : "\(names[i]) = W\(weightCount) \(inName)\(bias == nil ? "" : " + b\(weightCount)")"
+            case let .relu(scale) where scale != 1:
+                formula = "\(names[i]) = \(formatNumber(scale)) relu(\(inName))"
+            default:
+                formula = "\(names[i]) = \(layer.typeName)(\(inName))"
+            }
+            let output = outputs[i]
+            rows.append(.init(index: i, layer: layer, outputName: names[i], inputName: inName, formula: formula,
+                              input: ExplainValue(i == 0 ? x : outputs[i - 1]), output: ExplainValue(output),
+                              outputGradient: ExplainValue(output.grad ?? Tensor.zeros(output.shape))))
+        }
+
+        let parameters = network.namedParameters()
+        let gradients = parameters.map { ExplainReport.Entry(name: $0.name, value: ExplainValue($0.tensor.grad ?? Tensor.zeros($0.tensor.shape))) }
+
+        // Jacobians, per point: points are independent, so the Jacobian over a
+        // batch is block diagonal and its blocks are what SPEC §1 writes.
+        let frozen = network.replacingParameters(Dictionary(uniqueKeysWithValues: parameters.map { ($0.name, $0.tensor.detached()) }))
+        func perPoint(_ f: (Tensor<S>) -> Tensor<S>, at t: Tensor<S>) -> ExplainValue {
+            guard isBatch else { return ExplainValue(jacobian(of: f, at: t.detached())) }
+            return ExplainValue(noGrad { Tensor.stacked((0..<t.shape[0]).map { jacobian(of: f, at: t[$0].detached()) }) })
+        }
+        var jacobians: [ExplainReport.Entry] = []
+        // (A network of one activation has only dy~/dx, shown below.)
+        for (i, layer) in layers.enumerated() where !layer.isLinear && !(i == 0 && layers.count == 1) {
+            let inName = i == 0 ? "x" : names[i - 1]
+            jacobians.append(.init(name: "d\(names[i])/d\(inName)",
+                                   value: perPoint({ frozen.apply(i, $0) }, at: i == 0 ? x : outputs[i - 1])))
+        }
+        let outputGradient = outputs.last!.grad ?? Tensor.zeros(outputs.last!.shape)
+        jacobians.append(.init(name: "dC/dy~", value: ExplainValue(isBatch ? outputGradient : outputGradient.reshaped(to: [1, -1]))))
+        jacobians.append(.init(name: "dy~/dx", value: perPoint({ frozen($0) }, at: x)))
+
+        var step: ExplainReport.Step? = nil
+        if let learningRate {
+            let eta = S(learningRate)
+            let updated = parameters.map { p in (p.name, noGrad { p.tensor.detached() - (p.tensor.grad ?? Tensor.zeros(p.tensor.shape)) * eta }) }
+            let stepped = network.replacingParameters(Dictionary(uniqueKeysWithValues: updated))
+            let newLoss = try noGrad { try cost(stepped(x.detached())) }
+            step = .init(learningRate: learningRate, parameters: updated.map { .init(name: $0.0, value: ExplainValue($0.1)) },
+                         loss: Double(newLoss.item))
+        }
+
+        return ExplainReport(
+            dtype: dtype, isBatch: isBatch, input: ExplainValue(x), target: targetValue,
+            targetIsClassIndices: { if case .classIndices = target { return true } else { return false } }(),
+            rows: rows, lossKind: loss.kind, reduction: loss.reduction, lossFormula: lossFormula, loss: Double(c.item),
+            parameters: parameters.map { .init(name: $0.name, value: ExplainValue($0.tensor.detached())) },
+            gradients: gradients, inputGradient: ExplainValue(x.grad ?? Tensor.zeros(x.shape)),
+            jacobians: jacobians, step: step, notes: notes)
+    }
+
+    private var targetValue: ExplainValue {
+        switch target {
+        case let .values(shape, scalars): return ExplainValue(shape: shape, scalars: scalars)
+        case let .classIndices(shape, indices): return ExplainValue(shape: shape, scalars: indices.map(Double.init))
+        }
+    }
+
+    /// The cost C(y, y~) of the network output.
+    private func cost<S: TensorScalar>(_ output: Tensor<S>) throws -> Tensor<S> {
+        let reduction = loss.reduction
+        switch (loss.kind, target) {
+        case let (.mse, .values(shape, y)):
+            return mseLoss(output, Tensor(shape: shape, scalars: y.map { S($0) }), reduction: reduction)
+        case let (.l2, .values(shape, y)):
+            return halfL2Loss(output, Tensor(shape: shape, scalars: y.map { S($0) }), reduction: reduction)
+        case let (.bce, .values(shape, y)):
+            if let k = output.scalars.firstIndex(where: { !($0 >= 0 && $0 <= 1) }) {
+                throw ExplainError("loss", "bce needs the network's outputs in [0, 1] (end the network with a sigmoid); output element \(k) is \(formatNumber(Double(output.scalars[k])))")
+            }
+            return binaryCrossEntropy(output, Tensor(shape: shape, scalars: y.map { S($0) }), reduction: reduction)
+        case let (.crossEntropy, .classIndices(_, indices)):
+            // After a softmax layer the output is already probabilities: the lab's -log o_c.
+            return layers.last == .softmax ? nllLoss(log(output), classIndices: indices, reduction: reduction)
+                                           : crossEntropy(output, classIndices: indices, reduction: reduction)
+        case let (.crossEntropy, .values(shape, y)):
+            let p = Tensor(shape: shape, scalars: y.map { S($0) })
+            return layers.last == .softmax ? (-(p * log(output)).sum(axis: -1)).lossReduced(reduction)
+                                           : crossEntropy(output, probabilities: p, reduction: reduction)
+        case (_, .classIndices):
+            throw ExplainError("y", "class indices need the cross_entropy loss")
+        }
+    }
+
+    private var lossFormula: String {
+        let r = loss.reduction
+        let points = isBatch ? inputShape[0] : 1
+        let elements = outputShape.reduce(1, *)
+        let elementwise = r == .sum ? "Σ" : "(1/\(elements)) Σ"
+        switch loss.kind {
+        case .mse: return "C = \(elementwise) (y~ - y)²"
+        case .l2: return "C = \(r == .sum ? "½ Σ" : "(1/\(elements)) ½ Σ") (y~ - y)²"
+        case .bce: return "C = \(elementwise) -[y log y~ + (1 - y) log(1 - y~)]"
+        case .crossEntropy:
+            let perPoint = r == .sum ? "Σ_n " : "(1/\(points)) Σ_n "
+            let n = isBatch ? "_n" : ""
+            let inner = layers.last == .softmax ? "log y~\(n)" : "log softmax(y~\(n))"
+            if case .classIndices = target { return "C = \(isBatch ? perPoint : "")-\(inner)[y\(n)]" }
+            return "C = \(isBatch ? perPoint : "")-Σ_j y\(n)_j \(inner)_j"
+        }
+    }
+
+    private var notes: [String] {
+        var notes: [String] = []
+        if isBatch {
+            notes.append("x is a batch of \(inputShape[0]) points (one per row); the gradients are of the whole batch's cost, and the Jacobians are per point: entry n is the Jacobian at point n (across points it is block diagonal).")
+        }
+        if loss.kind == .crossEntropy {
+            notes.append(layers.last == .softmax
+                ? "cross_entropy after a softmax layer: y~ is already probabilities, so C uses log y~ directly (the lab's softmax + cross-entropy: dC/d(softmax input) = y~ - y)."
+                : "cross_entropy from logits, as PyTorch's cross_entropy: y~ are logits and softmax is part of the cost.")
+            if isBatch && loss.reduction == .mean {
+                notes.append("mean reduction divides by the number of points N (PyTorch's convention), not by the number of classes.")
+            }
+        }
+        return notes
+    }
+}

@@ -1,0 +1,168 @@
+import BackpropCore
+import BackpropNN
+import BackpropData
+/// A trained model in one safetensors file that PyTorch reads with
+/// `safetensors.torch.load_file` and `nn.Sequential.load_state_dict`.
+///
+/// Tensors: the model's state_dict (`0.weight`, `0.bias`, ...), F32.
+/// `__metadata__` (a string map, as the format requires):
+/// - `format`: `pt`, as PyTorch's own files;
+/// - `architecture`: the ``ModelSpec`` as JSON, so `backprop eval` and
+///   `backprop predict` rebuild the model from the file alone;
+/// - `preprocessing`: JSON with the standardisation fitted on the training
+///   data, class names and feature names, applied again at prediction time;
+/// - `training`: JSON about the run (dataset, epochs, seed, final scores), for people.
+///
+/// ```swift
+/// try Checkpoint(spec: spec, model: model).save(to: "digits.safetensors")
+/// let restored = try Checkpoint.load(path: "digits.safetensors")
+/// let logits = restored.model(x)
+/// ```
+public struct Checkpoint {
+    /// The architecture, stored as the `architecture` metadata.
+    public var spec: ModelSpec
+    /// The model whose parameters are the file's tensors.
+    public var model: Sequential<Float>
+    /// Input preprocessing and names, stored as the `preprocessing` metadata.
+    public var preprocessing: Preprocessing
+    /// Free-form information about the run.
+    public var training: JSON?
+
+    /// A checkpoint of `model`, which must have been built from `spec`.
+    ///
+    /// ```swift
+    /// let spec = ModelSpec(layers: [4, 8, 3])
+    /// let checkpoint = Checkpoint(spec: spec, model: spec.makeModel(seed: 1))
+    /// try checkpoint.save(to: "iris.safetensors")
+    /// ```
+    public init(spec: ModelSpec, model: Sequential<Float>, preprocessing: Preprocessing = Preprocessing(),
+                training: JSON? = nil) {
+        self.spec = spec
+        self.model = model
+        self.preprocessing = preprocessing
+        self.training = training
+    }
+
+    /// The metadata map written under `__metadata__`.
+    public var metadata: [String: String] {
+        var m = ["format": "pt", "architecture": spec.json.compactText, "preprocessing": preprocessing.json.compactText]
+        if let training { m["training"] = training.compactText }
+        return m
+    }
+
+    /// The file's bytes (deterministic: same model, same bytes).
+    public func encoded() -> [UInt8] {
+        Safetensors.encode(model.namedParameters().map { ($0.name, $0.tensor.detached()) }, metadata: metadata)
+    }
+
+    /// Writes the file atomically: an existing checkpoint at `path` is
+    /// replaced only by a complete new one, and survives a failed write.
+    public func save(to path: String) throws {
+        try FileIO.writeAtomically(encoded(), to: path)
+    }
+
+    /// Reads a checkpoint and rebuilds its model from the `architecture`
+    /// metadata. A file without it, or whose tensors do not fit it, is an error.
+    public static func load(path: String) throws -> Checkpoint {
+        let file = try SafetensorsFile(path: path)
+        guard let architecture = file.metadata["architecture"] else {
+            throw DataError(path: path, "no \"architecture\" in __metadata__: not a backprop checkpoint (load its tensors with Checkpoint.loadWeights(into:from:) and a model you build)")
+        }
+        let spec = try ModelSpec(jsonValue: JSON.parse(architecture, source: path + " __metadata__.architecture"),
+                                 source: path + " __metadata__.architecture")
+        let preprocessing = try file.metadata["preprocessing"].map {
+            try Preprocessing(jsonValue: JSON.parse($0, source: path + " __metadata__.preprocessing"),
+                              source: path + " __metadata__.preprocessing")
+        } ?? Preprocessing()
+        let training = try file.metadata["training"].map { try JSON.parse($0, source: path + " __metadata__.training") }
+        let model = spec.makeModel(seed: 0)
+        try loadWeights(into: model, from: file)
+        model.eval()
+        return Checkpoint(spec: spec, model: model, preprocessing: preprocessing, training: training)
+    }
+
+    /// Copies a safetensors file's tensors into `model` by state_dict name
+    /// (F16, BF16, F32 and F64 convert). Missing, extra or misshapen tensors
+    /// are an error that names each one, and leave the model unchanged.
+    ///
+    /// ```swift
+    /// let model = Sequential<Float>(Linear(4, 8), ReLU(), Linear(8, 3))
+    /// try Checkpoint.loadWeights(into: model, from: "torch_mlp_f32.safetensors")
+    /// ```
+    public static func loadWeights<M: Module>(into model: M, from path: String) throws where M.Scalar == Float {
+        try loadWeights(into: model, from: SafetensorsFile(path: path))
+    }
+
+    static func loadWeights<M: Module>(into model: M, from file: SafetensorsFile) throws where M.Scalar == Float {
+        let tensors: [String: Tensor<Float>] = try file.tensors()
+        do {
+            try model.loadStateDict(tensors)
+        } catch let e as StateDictError {
+            throw DataError(path: file.path, "the tensors do not fit the model: " + e.problems.joined(separator: "; "))
+        }
+    }
+}
+
+/// What was done to the inputs before training, stored in a checkpoint so
+/// that `eval` and `predict` do the same.
+public struct Preprocessing: Equatable, Sendable {
+    /// Standardisation fitted on the training split, if any.
+    public var standardizer: Standardizer?
+    /// Class names, in class-index order (classification).
+    public var classNames: [String]?
+    /// Feature (CSV column) names, in input order.
+    public var featureNames: [String]?
+
+    /// Preprocessing from its parts; the default does nothing.
+    ///
+    /// ```swift
+    /// let p = Preprocessing(standardizer: Standardizer(mean: [5.8], std: [0.8]), featureNames: ["sepal_length"])
+    /// let x = p.apply(Tensor<Float>([[6.6]]))   // ≈ [[1.0]]
+    /// ```
+    public init(standardizer: Standardizer? = nil, classNames: [String]? = nil, featureNames: [String]? = nil) {
+        self.standardizer = standardizer
+        self.classNames = classNames
+        self.featureNames = featureNames
+    }
+
+    /// The inputs after preprocessing.
+    public func apply(_ features: Tensor<Float>) -> Tensor<Float> {
+        standardizer.map { $0.apply(features) } ?? features
+    }
+
+    /// The JSON stored in a checkpoint: `{"standardize":{"mean":[...],"std":[...]},"classes":[...],"features":[...]}`, each key only when set.
+    public var json: JSON {
+        var members: [(String, JSON)] = []
+        if let s = standardizer {
+            members.append(("standardize", .object([("mean", .array(s.mean.map { .number($0) })),
+                                                     ("std", .array(s.std.map { .number($0) }))])))
+        }
+        if let c = classNames { members.append(("classes", .array(c.map { .string($0) }))) }
+        if let f = featureNames { members.append(("features", .array(f.map { .string($0) }))) }
+        return .object(members)
+    }
+
+    /// Reads the form written by ``json``; errors name `source` and the key that is wrong.
+    public init(jsonValue v: JSON, source: String) throws {
+        func numbers(_ key: String) throws -> [Double] {
+            guard let items = v["standardize"]?[key]?.arrayValue, items.allSatisfy({ $0.numberValue != nil }) else {
+                throw DataError(path: source, "standardize.\(key) must be an array of numbers")
+            }
+            return items.map { $0.numberValue! }
+        }
+        func strings(_ key: String) throws -> [String]? {
+            guard let value = v[key] else { return nil }
+            guard let items = value.arrayValue, items.allSatisfy({ $0.stringValue != nil }) else {
+                throw DataError(path: source, "\(key) must be an array of strings")
+            }
+            return items.map { $0.stringValue! }
+        }
+        if v["standardize"] != nil {
+            let mean = try numbers("mean"), std = try numbers("std")
+            guard mean.count == std.count else { throw DataError(path: source, "standardize: \(mean.count) means but \(std.count) deviations") }
+            standardizer = Standardizer(mean: mean, std: std)
+        }
+        classNames = try strings("classes")
+        featureNames = try strings("features")
+    }
+}

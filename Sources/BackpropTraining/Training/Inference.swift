@@ -1,0 +1,149 @@
+import BackpropCore
+import BackpropNN
+import BackpropData
+/// What `backprop eval` and `backprop predict` do, as library calls that
+/// return the text the commands print.
+public enum Inference {
+    /// Which part of a dataset `eval` scores.
+    public enum Split: String, Sendable, CaseIterable {
+        /// The validation split made in training (same seed and fraction,
+        /// read from the checkpoint), when the dataset is the one trained on;
+        /// otherwise everything.
+        case auto
+        /// The validation split made in training.
+        case validation
+        /// The training split: the examples not held out for validation.
+        case train
+        /// Every example of the dataset.
+        case all
+    }
+
+    /// Loss, accuracy and a confusion matrix of a checkpoint on a dataset.
+    ///
+    /// ```swift
+    /// print(try Inference.evaluate(checkpoint: "digits.safetensors", dataset: "digits"))
+    /// ```
+    public static func evaluate(checkpoint path: String, dataset: String, target: String? = nil,
+                                split: Split = .auto, batchSize: Int = 512) throws -> String {
+        let checkpoint = try Checkpoint.load(path: path)
+        let spec = try DatasetSpec(parsing: dataset)
+        let info = checkpoint.training
+        let trainedOn = info?["dataset"]?.stringValue
+        var options = DatasetOptions(seed: UInt64(info?["seed"]?.intValue ?? 1))
+        options.samples = info?["samples"]?.intValue ?? 1000
+        options.target = (target ?? info?["target"]?.stringValue).map { CSVColumn($0) }
+        if case .csv = spec, let names = checkpoint.preprocessing.featureNames, options.target != nil {
+            // Use the columns the model was trained on, when the file names them.
+            options.features = names.map { .name($0) }
+            if names.contains(where: { $0.hasPrefix("column ") }) { options.features = nil }
+        }
+        let data = try spec.load(.evaluation, options: options)
+        var part = data
+        var label = "all \(data.count) examples"
+        let fraction = info?["validation_split"]?.numberValue ?? 0
+        let sameData = trainedOn == spec.description && !spec.isSynthetic && {
+            if case .mnist = spec { return false }; return true }()
+        let resolved: Split = split == .auto ? (sameData && fraction > 0 ? .validation : .all) : split
+        if resolved == .validation || resolved == .train {
+            guard sameData else {
+                throw DataError(path: path, "--split \(resolved.rawValue) needs the dataset the checkpoint was trained on (\(trainedOn ?? "unknown"))")
+            }
+            let (train, validation) = data.trainValidationSplit(validationFraction: fraction, seed: options.seed)
+            part = resolved == .validation ? validation : train
+            label = "the \(resolved == .validation ? "validation" : "training") split made in training: \(part.count) examples"
+        }
+        try checkFeatures(part.featureSize, checkpoint, path: path, dataset: spec.description)
+        if checkpoint.spec.loss.isClassification != part.isClassification {
+            throw DataError(path: path, "the model's loss \(checkpoint.spec.loss.rawValue) does not fit \(spec), a \(part.isClassification ? "classification" : "regression") task")
+        }
+        if part.isClassification, (part.classCount ?? 0) > checkpoint.spec.layers.last! {
+            throw DataError(path: path, "the model has \(checkpoint.spec.layers.last!) outputs but \(spec) has \(part.classCount!) classes")
+        }
+        let x = checkpoint.preprocessing.apply(part.features)
+        let e = Trainer.evaluate(model: checkpoint.model, loss: checkpoint.spec.loss, data: part.withFeatures(x), batchSize: batchSize)
+        var lines = ["checkpoint \(path): \(checkpoint.spec.pytorchCode)",
+                     "dataset \(spec): \(label)",
+                     "\(checkpoint.spec.loss.rawValue) loss \(TrainingText.fixed(e.loss, 4))"]
+        if let a = e.accuracy {
+            lines.append("accuracy \(TrainingText.fixed(a * 100, 2))% (\(Int((a * Double(e.count)).rounded()))/\(e.count))")
+        }
+        if let c = e.confusion {
+            lines.append(TrainingText.confusionMatrix(c, classNames: checkpoint.preprocessing.classNames ?? part.classNames))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func checkFeatures(_ count: Int, _ checkpoint: Checkpoint, path: String, dataset: String) throws {
+        guard count == checkpoint.spec.layers[0] else {
+            throw DataError(path: path, "the model takes \(checkpoint.spec.layers[0]) features but \(dataset) has \(count)")
+        }
+    }
+
+    /// Predictions as CSV: a header `prediction,p_<class>...` (classification)
+    /// or `prediction` / `prediction_<k>` (regression), then one row per input.
+    public static func predictionsCSV(_ checkpoint: Checkpoint, features: Tensor<Float>) -> String {
+        let x = checkpoint.preprocessing.apply(features)
+        let y = noGrad { checkpoint.model(x) }
+        let n = y.shape[0], k = y.shape[1]
+        var lines: [String] = []
+        if checkpoint.spec.loss.isClassification {
+            let names = checkpoint.preprocessing.classNames ?? (0..<k).map(String.init)
+            lines.append((["prediction"] + (0..<k).map { "p_" + (($0 < names.count) ? names[$0] : String($0)) }).joined(separator: ","))
+            let p = softmax(y, axis: -1)
+            let classes = Trainer.predictedClasses(y)
+            for i in 0..<n {
+                let name = classes[i] < names.count ? names[classes[i]] : String(classes[i])
+                lines.append(([csvField(name)] + (0..<k).map { TrainingText.fixed(Double(p[element: i, $0]), 6) }).joined(separator: ","))
+            }
+        } else {
+            lines.append(k == 1 ? "prediction" : (0..<k).map { "prediction_\($0)" }.joined(separator: ","))
+            for i in 0..<n { lines.append((0..<k).map { "\(y[element: i, $0])" }.joined(separator: ",")) }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// Predictions for one input given as `1,2,3`.
+    public static func predict(checkpoint path: String, input: String) throws -> String {
+        let checkpoint = try Checkpoint.load(path: path)
+        var values: [Float] = []
+        for (i, item) in input.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
+            guard let v = parseNumber(String(item)) else {
+                throw DataError(path: "--input", "value \(i + 1) '\(item)' is not a number")
+            }
+            values.append(Float(v))
+        }
+        guard values.count == checkpoint.spec.layers[0] else {
+            throw DataError(path: "--input", "\(values.count) values, but the model in \(path) takes \(checkpoint.spec.layers[0]) features")
+        }
+        return predictionsCSV(checkpoint, features: Tensor(shape: [1, values.count], scalars: values))
+    }
+
+    /// Predictions for every row of a CSV file. Columns are chosen by the
+    /// feature names stored in the checkpoint when the file has a header with
+    /// them; otherwise the file must have exactly the model's number of
+    /// columns (or one more: the training target, named in the checkpoint).
+    public static func predict(checkpoint path: String, csv csvPath: String) throws -> String {
+        let checkpoint = try Checkpoint.load(path: path)
+        let table = try CSVTable(path: csvPath)
+        let inputs = checkpoint.spec.layers[0]
+        var columns: [Int]
+        if let header = table.header, let names = checkpoint.preprocessing.featureNames,
+           names.allSatisfy({ header.contains($0) }) {
+            columns = names.map { header.firstIndex(of: $0)! }
+        } else if table.columnCount == inputs {
+            columns = Array(0..<inputs)
+        } else if table.columnCount == inputs + 1, let t = checkpoint.training?["target"]?.stringValue,
+                  let targetIndex = try? table.columnIndex(CSVColumn(t)) {
+            columns = (0..<table.columnCount).filter { $0 != targetIndex }
+        } else {
+            throw DataError(path: csvPath, "has \(table.columnCount) columns; the model in \(path) takes \(inputs) features"
+                            + (checkpoint.preprocessing.featureNames.map { " (\($0.joined(separator: ", ")))" } ?? ""))
+        }
+        let x = try table.numbers(columns: columns)
+        return predictionsCSV(checkpoint, features: Tensor(shape: [table.rows.count, columns.count], scalars: x.map { Float($0) }))
+    }
+
+    static func csvField(_ s: String) -> String {
+        s.contains(",") || s.contains("\"") ? "\"" + s.replacing("\"", with: "\"\"") + "\"" : s
+    }
+}

@@ -1,0 +1,257 @@
+import BackpropCore
+import BackpropNN
+import BackpropData
+/// Everything `backprop train` does, as a library call: load the data,
+/// split and standardise it, build the model (from flags or a spec), train
+/// with progress, write the plot and the checkpoint, and summarise.
+///
+/// ```swift
+/// var options = TrainingOptions()          // digits, defaults of `backprop train`
+/// options.epochs = 5
+/// let result = try TrainingSession.run(options) { print($0, terminator: "") }
+/// result.final?.validationAccuracy         // e.g. 0.96
+/// ```
+public struct TrainingOptions: Sendable {
+    /// The dataset to train on, in a ``DatasetSpec`` form such as `digits`, `spirals:4` or `csv:FILE`.
+    public var dataset = "digits"
+    /// The target column of a `csv:FILE` dataset (a header name or a 0-based index); an error for other datasets.
+    public var target: String?
+    /// The feature columns of a `csv:FILE` dataset; `nil` uses every column but the target.
+    public var features: [String]?
+    /// Whether a CSV target is classes or regression values.
+    public var task: CSVTask = .automatic
+    /// Number of examples generated for a synthetic dataset (spirals, moons, sine, blobs).
+    public var samples = 1000
+    /// Noise level of a synthetic dataset; `nil` uses that dataset's default.
+    public var noise: Double?
+    /// Widths from input to output; `nil` uses ``hidden`` between the data's sizes.
+    public var layers: [Int]?
+    /// Hidden widths when `layers` is `nil`; `nil` picks per dataset.
+    public var hidden: [Int]?
+    /// The hidden activation, one of ``ModelSpec/activations``.
+    public var activation = "relu"
+    /// Dropout probability after each hidden activation; 0 for none.
+    public var dropout = 0.0
+    /// `nil` picks cross_entropy for classes and mse for regression.
+    public var loss: LossKind?
+    /// A JSON ``ModelSpec`` file; overrides layers/activation/dropout/loss.
+    public var modelPath: String?
+    /// The optimizer to train with.
+    public var optimizer: OptimizerKind = .adam
+    /// The optimizer's learning rate; must be positive.
+    public var learningRate = 1e-3
+    /// Momentum for SGD and RMSprop (ignored by Adam and AdamW).
+    public var momentum = 0.9
+    /// Weight decay (L2 penalty) passed to the optimizer; AdamW uses 0.01 when this is 0.
+    public var weightDecay = 0.0
+    /// `nil` picks per dataset.
+    public var epochs: Int?
+    /// Examples per mini-batch; must be positive.
+    public var batchSize = 64
+    /// Seed for data generation, the validation split, shuffling and weight initialisation.
+    public var seed: UInt64 = 1
+    /// Fraction of the data held out for validation, in [0, 1).
+    public var validationSplit = 0.2
+    /// `nil`: standardise every dataset but MNIST.
+    public var standardize: Bool?
+    /// Where to write the trained model's checkpoint; `nil` for none.
+    public var checkpointPath: String?
+    /// How progress is shown.
+    public var progress: ProgressStyle = .lines
+
+    /// Options with the defaults of `backprop train` (digits, Adam, lr 1e-3, batch 64).
+    ///
+    /// ```swift
+    /// var options = TrainingOptions()
+    /// options.dataset = "moons"
+    /// options.hidden = [16, 16]
+    /// ```
+    public init() {}
+
+    /// How ``TrainingSession/run(_:output:shouldStop:)`` reports progress while it trains.
+    public enum ProgressStyle: String, Sendable, CaseIterable {
+        /// A bar redrawn with `\r`, for a terminal.
+        case bar
+        /// One line per epoch.
+        case lines
+        /// Only the summary.
+        case none
+    }
+}
+
+/// The outcome of a training run.
+public struct TrainingResult {
+    /// The per-epoch scores and timing of the run.
+    public var history: TrainingHistory
+    /// The architecture that was trained.
+    public var spec: ModelSpec
+    /// The trained model, in evaluation mode.
+    public var model: Sequential<Float>
+    /// The scores of the last epoch, or `nil` if no epoch ran.
+    public var final: EpochRecord? { history.epochs.last }
+    /// Number of training examples after the validation split.
+    public var trainCount: Int
+    /// Number of validation examples.
+    public var validationCount: Int
+}
+
+/// The library side of `backprop train`: see ``run(_:output:shouldStop:)``.
+///
+/// ```swift
+/// var options = TrainingOptions()
+/// options.dataset = "spirals:3"
+/// let result = try TrainingSession.run(options) { print($0, terminator: "") }
+/// ```
+public enum TrainingSession {
+    /// Default hidden widths and epochs per dataset, chosen so that each task
+    /// trains to a good score in seconds (digits: >= 95% validation accuracy).
+    static func defaults(_ spec: DatasetSpec) -> (hidden: [Int], epochs: Int) {
+        switch spec {
+        case .digits: return ([256], 40)
+        case .mnist: return ([256], 5)
+        case .csv: return ([64], 50)
+        case .spirals: return ([64, 64], 200)
+        case .moons, .blobs: return ([32, 32], 100)
+        case .sine: return ([64, 64], 300)
+        }
+    }
+
+    /// Runs training; `output` receives text with its own line endings
+    /// (`\r` redraws on a terminal). `shouldStop` is checked after every
+    /// batch; when it returns `true` the run stops there and still saves.
+    @discardableResult
+    public static func run(_ o: TrainingOptions, output: (String) -> Void,
+                           shouldStop: () -> Bool = { false }) throws -> TrainingResult {
+        let dataSpec = try DatasetSpec(parsing: o.dataset)
+        let defaults = defaults(dataSpec)
+        guard o.batchSize > 0 else { throw DataError(path: "--batch-size", "must be positive, got \(o.batchSize)") }
+        guard o.validationSplit >= 0 && o.validationSplit < 1 else {
+            throw DataError(path: "--validation-split", "must be in [0, 1), got \(o.validationSplit)")
+        }
+        guard o.learningRate > 0 && o.learningRate.isFinite else { throw DataError(path: "--lr", "must be positive, got \(o.learningRate)") }
+        let epochs = o.epochs ?? defaults.epochs
+        guard epochs >= 1 else { throw DataError(path: "--epochs", "must be at least 1, got \(epochs)") }
+        if case .csv = dataSpec {} else if o.target != nil {
+            throw DataError(path: "--target", "only applies to csv:FILE datasets")
+        }
+
+        let data = try dataSpec.load(.training, options: datasetOptions(o))
+        let (trainRaw, validationRaw) = data.trainValidationSplit(validationFraction: o.validationSplit, seed: o.seed)
+        guard trainRaw.count > 0 else { throw DataError(path: o.dataset, "no training examples after the validation split") }
+        // Standardising helps every dataset here but MNIST, whose many all-zero border pixels gain nothing from it.
+        let standardize = o.standardize ?? { if case .mnist = dataSpec { return false }; return true }()
+        let standardizer = standardize ? Standardizer(fitting: trainRaw.features) : nil
+        let train = standardizer.map { trainRaw.withFeatures($0.apply(trainRaw.features)) } ?? trainRaw
+        let validation = standardizer.map { validationRaw.withFeatures($0.apply(validationRaw.features)) } ?? validationRaw
+
+        let outputSize = data.classCount ?? data.targetSize
+        var spec: ModelSpec
+        if let modelPath = o.modelPath {
+            spec = try ModelSpec(json: FileIO.readText(path: modelPath), source: modelPath)
+        } else {
+            let widths = o.layers ?? ([data.featureSize] + (o.hidden ?? defaults.hidden) + [outputSize])
+            let loss = o.loss ?? (data.isClassification ? .crossEntropy : .mse)
+            spec = ModelSpec(layers: widths, activation: o.activation, dropout: o.dropout, loss: loss)
+            try spec.validate(source: "--layers/--activation")
+        }
+        let source = o.modelPath ?? "--layers"
+        guard spec.layers.first == data.featureSize else {
+            throw DataError(path: source, "the first width \(spec.layers[0]) does not match the \(data.featureSize) input features of \(dataSpec)")
+        }
+        guard spec.layers.last == outputSize else {
+            throw DataError(path: source, "the last width \(spec.layers.last!) does not match the \(outputSize) \(data.isClassification ? "classes" : "target values") of \(dataSpec)")
+        }
+        guard spec.loss.isClassification == data.isClassification else {
+            throw DataError(path: o.modelPath ?? "--loss", "loss \(spec.loss.rawValue) does not fit \(dataSpec), a \(data.isClassification ? "classification" : "regression") task")
+        }
+
+        // Fail now, not after training, when an output cannot be written.
+        for path in [o.checkpointPath].compactMap({ $0 }) { try FileIO.checkWritable(path) }
+
+        let model = spec.makeModel(seed: o.seed)
+        let optimizer = o.optimizer.make(parameters: model.parameters(), learningRate: o.learningRate,
+                                         momentum: o.momentum, weightDecay: o.weightDecay)
+        let trainer = Trainer(model: model, loss: spec.loss, optimizer: optimizer)
+        output("dataset \(dataSpec): \(train.count) training, \(validation.count) validation examples, "
+               + plural(data.featureSize, "feature") + ", "
+               + (data.classCount.map { plural($0, "class", "classes") } ?? plural(data.targetSize, "target value"))
+               + (standardizer != nil ? ", standardised" : "") + "\n")
+        output("model \(spec.pytorchCode) (\(model.parameterCount) parameters), loss \(spec.loss.rawValue), "
+               + "\(o.optimizer.rawValue) lr \(o.learningRate), batch \(o.batchSize), \(epochs) epochs, seed \(o.seed)\n")
+
+        var lastDraw = -1.0
+        let history = trainer.fit(train: train, validation: validation.count > 0 ? validation : nil, epochs: epochs,
+                                  batchSize: o.batchSize, seed: o.seed, onEvent: { event in
+            switch (event, o.progress) {
+            case (.batch(let p), .bar):
+                // Redraw at most ~20 times a second, and always on the last batch.
+                if p.totalSeconds - lastDraw >= 0.05 || p.batch == p.batchCount {
+                    lastDraw = p.totalSeconds
+                    output("\r" + TrainingText.progressBar(p) + "\u{1B}[K")
+                }
+            case (.epoch(let r, let n), .bar): output("\r" + TrainingText.epochLine(r, epochs: n) + "\u{1B}[K\n")
+            case (.epoch(let r, let n), .lines): output(TrainingText.epochLine(r, epochs: n) + "\n")
+            default: break
+            }
+        }, shouldStop: shouldStop)
+
+        if history.interrupted {
+            if o.progress == .bar { output("\r\u{1B}[K") }
+            output("interrupted: stopped after batch \(history.batchesInLastEpoch) of epoch \(history.epochs.count + (history.batchesInLastEpoch > 0 ? 1 : 0))\n")
+        }
+        let finalTrain = trainer.evaluate(train)
+        let finalValidation = validation.count > 0 ? trainer.evaluate(validation) : nil
+        output(summary(history: history, train: finalTrain, validation: finalValidation))
+
+        if let checkpointPath = o.checkpointPath {
+            var info: [(String, JSON)] = [
+                ("dataset", .string(dataSpec.description)), ("seed", .number(Double(o.seed))),
+                ("validation_split", .number(o.validationSplit)), ("epochs", .number(Double(history.epochs.count))),
+                ("interrupted", .bool(history.interrupted)),
+                ("train_loss", .number(finalTrain.loss)),
+            ]
+            if let a = finalTrain.accuracy { info.append(("train_accuracy", .number(a))) }
+            if let v = finalValidation {
+                info.append(("validation_loss", .number(v.loss)))
+                if let a = v.accuracy { info.append(("validation_accuracy", .number(a))) }
+            }
+            if case .csv = dataSpec {
+                info.append(("target", .string(o.target ?? "")))
+            }
+            if dataSpec.isSynthetic { info.append(("samples", .number(Double(o.samples)))) }
+            let checkpoint = Checkpoint(spec: spec, model: model,
+                                        preprocessing: Preprocessing(standardizer: standardizer, classNames: data.classNames,
+                                                                     featureNames: data.featureNames),
+                                        training: .object(info))
+            try checkpoint.save(to: checkpointPath)
+            output("checkpoint: \(checkpointPath)\n")
+        }
+        return TrainingResult(history: history, spec: spec, model: model, trainCount: train.count, validationCount: validation.count)
+    }
+
+    static func plural(_ n: Int, _ one: String, _ many: String? = nil) -> String {
+        "\(n) " + (n == 1 ? one : many ?? one + "s")
+    }
+
+    static func datasetOptions(_ o: TrainingOptions) -> DatasetOptions {
+        let target: CSVColumn? = o.target.map { CSVColumn($0) }
+        let features: [CSVColumn]? = o.features.map { $0.map { CSVColumn($0) } }
+        return DatasetOptions(samples: o.samples, seed: o.seed, noise: o.noise, target: target, features: features, task: o.task)
+    }
+
+    static func scoreText(_ e: Evaluation) -> String {
+        var s = "loss \(TrainingText.fixed(e.loss, 4))"
+        if let a = e.accuracy {
+            s += " accuracy \(TrainingText.fixed(a * 100, 2))% (\(Int((a * Double(e.count)).rounded()))/\(e.count))"
+        }
+        return s
+    }
+
+    static func summary(history: TrainingHistory, train: Evaluation, validation: Evaluation?) -> String {
+        let rate = Double(history.samples) / max(history.seconds, 1e-9)
+        var lines = ["trained \(history.epochs.count) epoch\(history.epochs.count == 1 ? "" : "s") in \(TrainingText.fixed(history.seconds, 2)) s (\(TrainingText.grouped(Int(rate))) samples/s)"]
+        lines.append("train:      " + scoreText(train))
+        if let v = validation { lines.append("validation: " + scoreText(v)) }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
