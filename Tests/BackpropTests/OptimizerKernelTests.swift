@@ -1,5 +1,6 @@
 import Testing
-@testable import Backprop
+import Backprop
+@testable import BackpropCore
 
 /// The C update kernels (optim.c) on every kernel path against plain scalar
 /// loops of PyTorch's formulas, written out here in the same order. The C side
