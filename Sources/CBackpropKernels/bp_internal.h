@@ -59,7 +59,7 @@ void bp_spack_b32_avx512(const float *src, ptrdiff_t ldb, ptrdiff_t kc, float *d
 void bp_spack_bt32_avx512(const float *src, ptrdiff_t ldb, int cols, ptrdiff_t kc, float *dst);
 int bp_skernel_edge_avx2(int, int, ptrdiff_t, const float *, const float *, float *, ptrdiff_t, float, float);
 void bp_spack_a6_avx2(const float *src, ptrdiff_t lda, ptrdiff_t kc, float *dst);
-void bp_spack_at6_avx2(const float *src, ptrdiff_t lda, int rows, ptrdiff_t kc, float *dst);
+void bp_spack_at6_avx2(const float *src, ptrdiff_t lda, ptrdiff_t mc, ptrdiff_t kc, float *dst);
 void bp_spack_b16_avx2(const float *src, ptrdiff_t ldb, ptrdiff_t kc, float *dst);
 void bp_spack_bt16_avx2(const float *src, ptrdiff_t ldb, int cols, ptrdiff_t kc, float *dst);
 #endif

@@ -17,6 +17,13 @@
 static inline __attribute__((always_inline)) void
 PACK_A_IMPL(int ta, const T *restrict a, ptrdiff_t lda, ptrdiff_t i0, ptrdiff_t mc,
             ptrdiff_t p0, ptrdiff_t kc, const int mr, T *restrict dst) {
+#ifdef FAST_PACK_AT6
+    /* mr == 6 only on the float AVX2 path: op(A) = A^T, the whole block at once. */
+    if (ta && mr == 6) {
+        FAST_PACK_AT6(a + p0 * lda + i0, lda, mc, kc, dst);
+        return;
+    }
+#endif
     for (ptrdiff_t ir = 0; ir < mc; ir += mr, dst += (ptrdiff_t)mr * kc) {
         int rows = (int)BP_MIN((ptrdiff_t)mr, mc - ir);
         if (!ta) {
@@ -49,12 +56,6 @@ PACK_A_IMPL(int ta, const T *restrict a, ptrdiff_t lda, ptrdiff_t i0, ptrdiff_t 
                 for (ptrdiff_t p = 0; p < kc; p++) dst[p * mr + r] = 0;
         } else {
             const T *src = a + p0 * lda + i0 + ir;
-#ifdef FAST_PACK_AT6
-            if (mr == 6) {
-                FAST_PACK_AT6(src, lda, rows, kc, dst);
-                continue;
-            }
-#endif
             if (rows == mr) {
                 for (ptrdiff_t p = 0; p < kc; p++)
                     for (int r = 0; r < mr; r++) dst[p * mr + r] = src[p * lda + r];

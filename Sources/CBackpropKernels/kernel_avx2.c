@@ -192,16 +192,36 @@ void bp_spack_a6_avx2(const float *restrict src, ptrdiff_t lda, ptrdiff_t kc,
     }
 }
 
-/* Packs one 6-row panel of op(A) = A^T (a row-major A read down its columns):
- * dst[p*6 + r] = src[p*lda + r] for r < rows (<= 6), zero beyond. */
+/* Packs an mc-row block of op(A) = A^T (a row-major A read down its
+ * columns) into 6-row panels: panel q gets dst[q*6*kc + p*6 + r] =
+ * src[p*lda + q*6 + r], rows past mc zero. The source is read one line of A
+ * at a time, each 6-float piece going to its panel, so that every source
+ * line is used whole once: packing panel by panel instead reads 24 bytes of
+ * a new line per step at a stride of lda, and measured 18 us (scalar) or 24
+ * us (masked loads) for a 144 x 256 block at lda = 1024 against 13 us this
+ * way (Zen 4, thread CPU time). */
 BP_TARGET_AVX2
-void bp_spack_at6_avx2(const float *restrict src, ptrdiff_t lda, int rows, ptrdiff_t kc,
+void bp_spack_at6_avx2(const float *restrict src, ptrdiff_t lda, ptrdiff_t mc, ptrdiff_t kc,
                        float *restrict dst) {
-    const __m256i m = _mm256_loadu_si256((const __m256i *)(s_lanes + 8 - rows));
-    const __m256i six = _mm256_loadu_si256((const __m256i *)(s_lanes + 2));
-    ptrdiff_t p = 0;
-    for (; p + 1 < kc; p++) _mm256_storeu_ps(dst + p * 6, _mm256_maskload_ps(src + p * lda, m));
-    if (kc > 0) _mm256_maskstore_ps(dst + p * 6, six, _mm256_maskload_ps(src + p * lda, m));
+    const ptrdiff_t full = mc / 6, panel = 6 * kc;
+    const int rows = (int)(mc - full * 6);
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        const float *s = src + p * lda;
+        float *d = dst + p * 6;
+        for (ptrdiff_t q = 0; q < full; q++) {
+            __m128 x = _mm_loadu_ps(s + q * 6);
+            __m128d y = _mm_load_sd((const double *)(s + q * 6 + 4));
+            _mm_storeu_ps(d + q * panel, x);
+            _mm_store_sd((double *)(d + q * panel + 4), y);
+        }
+        if (rows > 0) {
+            /* The last, partial panel in the same pass; rows past mc zero. */
+            float *e = d + full * panel;
+            const float *t = s + full * 6;
+            for (int r = 0; r < rows; r++) e[r] = t[r];
+            for (int r = rows; r < 6; r++) e[r] = 0;
+        }
+    }
 }
 
 /* Packs one 16-column panel of op(B) = B^T from a row-major B (columns
