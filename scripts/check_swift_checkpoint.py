@@ -21,18 +21,33 @@ from safetensors.torch import load_file
 
 HERE = os.path.join(os.path.dirname(__file__), "..", "Tests", "BackpropTests", "Fixtures", "safetensors")
 ACTIVATIONS = {"relu": torch.nn.ReLU, "tanh": torch.nn.Tanh, "sigmoid": torch.nn.Sigmoid, "gelu": torch.nn.GELU,
-               "elu": torch.nn.ELU, "silu": torch.nn.SiLU, "softplus": torch.nn.Softplus, "leaky_relu": torch.nn.LeakyReLU}
+               "elu": torch.nn.ELU, "silu": torch.nn.SiLU, "softplus": torch.nn.Softplus, "leaky_relu": torch.nn.LeakyReLU,
+               "identity": torch.nn.Identity, "softmax": lambda: torch.nn.Softmax(dim=-1),
+               "log_softmax": lambda: torch.nn.LogSoftmax(dim=-1)}
 
 
 def build(arch):
+    """nn.Sequential from the checkpoint's architecture: layer objects named as PyTorch names them
+    ({"type": "linear", "in_features": 4, "out_features": 8}, {"type": "relu"}, ...), or the older
+    shorthand of widths with one activation."""
     layers = []
-    widths = arch["layers"]
-    for i in range(len(widths) - 1):
-        layers.append(torch.nn.Linear(widths[i], widths[i + 1]))
-        if i < len(widths) - 2:
-            layers.append(ACTIVATIONS[arch["activation"]]())
-            if arch.get("dropout", 0) > 0:
-                layers.append(torch.nn.Dropout(arch["dropout"]))
+    if arch["layers"] and isinstance(arch["layers"][0], int):
+        widths = arch["layers"]
+        for i in range(len(widths) - 1):
+            layers.append(torch.nn.Linear(widths[i], widths[i + 1]))
+            if i < len(widths) - 2:
+                layers.append(ACTIVATIONS[arch["activation"]]())
+                if arch.get("dropout", 0) > 0:
+                    layers.append(torch.nn.Dropout(arch["dropout"]))
+        return torch.nn.Sequential(*layers)
+    for layer in arch["layers"]:
+        kind, params = layer["type"], {k: v for k, v in layer.items() if k != "type"}
+        if kind == "linear":
+            layers.append(torch.nn.Linear(params["in_features"], params["out_features"], bias=params.get("bias", True)))
+        elif kind == "dropout":
+            layers.append(torch.nn.Dropout(**params))
+        else:
+            layers.append(ACTIVATIONS[kind](**params))
     return torch.nn.Sequential(*layers)
 
 

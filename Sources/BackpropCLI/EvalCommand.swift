@@ -15,8 +15,8 @@ public struct EvalCommand: ParsableCommand {
 
     @Argument(help: "A safetensors checkpoint written by `backprop train`.")
     var checkpoint: String
-    @Option(name: .long, help: "digits | spirals[:K] | moons | sine | blobs[:K] | mnist:FOLDER (test split) | csv:FILE")
-    var dataset = "digits"
+    @Option(name: .long, help: "digits | spirals[:K] | moons | sine | blobs[:K] | mnist:FOLDER (test split) | csv:FILE (default: the dataset the checkpoint was trained on).")
+    var dataset: String?
     @Option(name: .long, help: "CSV target column (default: the one used in training).")
     var target: String?
     @Option(name: .long, help: "auto | validation | train | all")

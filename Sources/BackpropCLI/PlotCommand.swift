@@ -9,7 +9,7 @@ public struct PlotCommand: ParsableCommand {
         commandName: "plot",
         abstract: "Plot activations and their first derivatives, computed by backpropagation through the library's own ops.",
         discussion: """
-            Names: \(ActivationSpec.forms.joined(separator: ", ")).
+            Names: \(Activation.forms.filter { !$0.hasPrefix("softmax") && !$0.hasPrefix("log_softmax") && !$0.hasPrefix("identity") }.joined(separator: ", ")), identity.
             Example: backprop plot relu leaky_relu:0.1 softplus:1 gelu --range -4,4 --svg activations.svg
             """
     )
@@ -36,7 +36,7 @@ public struct PlotCommand: ParsableCommand {
 
     /// Writes the SVG when `--svg` is given, and prints the CSV when `--csv` is set or there is no SVG.
     public func run() throws {
-        let specs = try names.map { try ActivationSpec(parsing: $0) }
+        let specs = try names.map { try Activation(plotting: $0) }
         let xs = try PlotCommand.points(range: range, count: points, at: at)
         if let svg { try FileIO.writeText(activationPlot(specs, at: xs).svg(), to: svg) }
         if csv || svg == nil { print(activationCSV(specs, at: xs), terminator: "") }

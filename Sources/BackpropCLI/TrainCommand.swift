@@ -39,8 +39,9 @@ public struct TrainCommand: ParsableCommand {
     var layers: String?
     @Option(name: .long, parsing: .unconditional, help: "Hidden widths when --layers is not given, e.g. 128 or 64,64.")
     var hidden: String?
-    @Option(name: .long, help: "Hidden activation: \(ModelSpec.activations.joined(separator: " | ")).")
-    var activation = "relu"
+    @Option(name: .long, help: "Hidden activation: \(Activation.forms.joined(separator: " | ")).",
+            transform: { try Activation(parsing: $0) })
+    var activation: Activation = .relu()
     @Option(name: .long, help: "Dropout probability after each hidden activation.")
     var dropout = 0.0
     @Option(name: .long, help: "Loss: \(LossKind.allCases.map(\.rawValue).joined(separator: " | ")) (default: cross_entropy for classes, mse otherwise).")

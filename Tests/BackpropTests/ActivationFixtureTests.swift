@@ -55,7 +55,7 @@ struct ActivationFixtureTests {
         }
     }
 
-    @Test("derivative curves at fixed points (SPEC §2) match PyTorch")
+    @Test("derivative curves at fixed points (the lecture) match PyTorch")
     func points() throws {
         let points = try PyTorchFixture.object("activations.json")["activation_points"] as? [[String: Any]] ?? []
         #expect(points.count >= 4)

@@ -44,5 +44,6 @@ struct ReadmeTests {
         z.backward(seed: [1, 1])
         #expect(x.grad!.description == "tensor([ 4.,  7., 11.], dtype=torch.float64)")
         #expect(w.grad! == [[2, 10, 5], [2, 10, 5]])
+        #expect(w.grad!.description == "tensor([[ 2., 10.,  5.],\n        [ 2., 10.,  5.]], dtype=torch.float64)")
     }
 }

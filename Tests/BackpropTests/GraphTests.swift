@@ -17,7 +17,7 @@ struct GraphTests {
     }
 
     @Test func seedGraphAtOneTwoThree() throws {
-        // SPEC §2: a = 5, b = 10, w = 60, dw/dx = 104, dw/dy = 22, dw/dz = 22.
+        // the lecture: a = 5, b = 10, w = 60, dw/dx = 104, dw/dy = 22, dw/dz = 22.
         let g = try graph(Self.seed, "x=1,y=2,z=3")
         #expect(g.value(of: "a")?.item == 5)
         #expect(g.value(of: "b")?.item == 10)

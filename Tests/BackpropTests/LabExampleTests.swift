@@ -6,8 +6,8 @@ import Backprop
 @testable import BackpropTraining
 @testable import BackpropTeaching
 
-/// SPEC §3: the lab's worked examples, at the Tensor level (no nn layers).
-@Suite("Lab worked examples (SPEC §3)")
+/// the lab: the lab's worked examples, at the Tensor level (no nn layers).
+@Suite("Lab worked examples (the lab)")
 struct LabExampleTests {
     let W: Tensor<Double> = [[1, 5, 7], [3, 2, 4]]
     let x: Tensor<Double> = [2, 10, 5]
@@ -90,8 +90,8 @@ struct LabExampleTests {
     }
 }
 
-/// SPEC §2: the computational graph a = xy + z, b = a(x + x), w = ab + b.
-@Suite("Computational graph (SPEC §2)")
+/// the lecture: the computational graph a = xy + z, b = a(x + x), w = ab + b.
+@Suite("Computational graph (the lecture)")
 struct SeedGraphTests {
     static func graph(_ x: Tensor<Double>, _ y: Tensor<Double>, _ z: Tensor<Double>) -> (Tensor<Double>, Tensor<Double>, Tensor<Double>) {
         let a = x * y + z
@@ -121,8 +121,8 @@ struct SeedGraphTests {
     }
 }
 
-/// SPEC §2: Jacobians of linear maps and their sum and composition.
-@Suite("Jacobian facts (SPEC §2)")
+/// the lecture: Jacobians of linear maps and their sum and composition.
+@Suite("Jacobian facts (the lecture)")
 struct JacobianFactTests {
     let w1 = randn([3, 3], seed: 11), w2 = randn([3, 3], seed: 12), x = randn([3], seed: 13)
 

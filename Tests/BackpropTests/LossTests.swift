@@ -9,7 +9,7 @@ import Backprop
 
 @Suite("Losses")
 struct LossTests {
-    // MARK: SPEC §3, the lab's worked examples
+    // MARK: the lab, the lab's worked examples
 
     @Test("L2 loss: o = (10, 5), y = (11, 5) gives L = 0.5, dJ/do = (-1, 0)")
     func labL2Loss() {
@@ -81,7 +81,7 @@ struct LossTests {
         #expect(s1.grad!.item == 1 && s2.grad!.item == 1)
 
         // J = ½||Wx + b - y||² + (λ/2)||W||²: dJ/dW = (o - y) xᵀ + λW, dJ/db = o - y.
-        // x = (2, 10, 5), b = (4, 8): o = (91, 54) (SPEC §3); y = (90, 55), so o - y = (1, -1).
+        // x = (2, 10, 5), b = (4, 8): o = (91, 54) (the lab); y = (90, 55), so o - y = (1, -1).
         let w = Tensor<Double>([[1, 5, 7], [3, 2, 4]], requiresGrad: true)
         let b = Tensor<Double>([4, 8], requiresGrad: true)
         let o = matmul(w, Tensor<Double>([2, 10, 5])) + b

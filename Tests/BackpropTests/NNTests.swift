@@ -170,7 +170,7 @@ private final class Block: Module {
         #expect(Linear<Float>(3, 2, bias: false, generator: &g).bias == nil)
     }
 
-    /// SPEC §3, the lab's Linear layer: forward, backward with dJ/dz = (1, 1), one step.
+    /// the lab, the lab's Linear layer: forward, backward with dJ/dz = (1, 1), one step.
     @Test func labLinearWorkedExample() {
         let x = Tensor<Double>([2, 10, 5])
         let w: Tensor<Double> = [[1, 5, 7], [3, 2, 4]]
@@ -252,7 +252,7 @@ private final class Block: Module {
         for (name, module, _) in Self.activationModules() {
             expectGradcheck(name, [x]) { v in module(v[0]) }
         }
-        // The seeds' 3 ReLU: local Jacobian diag(3 · 1[s > 0]), 0 at exactly 0 (PyTorch's convention).
+        // The homework's 3 ReLU: local Jacobian diag(3 · 1[s > 0]), 0 at exactly 0 (PyTorch's convention).
         let s = Tensor<Double>([-1, 0, 2]).requiringGrad()
         ReLU(scale: 3)(s).backward(seed: Tensor([1, 1, 1]))
         #expect(s.grad! == Tensor([0, 0, 3]))
@@ -280,11 +280,11 @@ private final class Block: Module {
         #expect(Dropout<Double>(probability: 0, seed: 1)(x) == x)
     }
 
-    // MARK: the seeds' loop
+    // MARK: the homework's loop
 
     /// Issue 3 §6: the training loop of the seeds is five lines, and stays five lines.
     @Test func fiveStepLoop() {
-        // The seeds' regression network (SPEC §1): Linear -> 3 ReLU -> Linear -> identity, one point.
+        // The homework's regression network (the homework): Linear -> 3 ReLU -> Linear -> identity, one point.
         let model = Sequential<Double>(
             Linear(weight: [[1, 2], [2, 5], [7, 3]], bias: [4, 2, 1]),
             ReLU(scale: 3),

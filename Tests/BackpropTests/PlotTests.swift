@@ -25,10 +25,10 @@ struct PlotTests {
 
     @Test func derivativesByBackpropMatchPyTorch() throws {
         let cases = try Self.fixture()
-        // relu, leaky_relu:0.1, softplus:1, gelu (SPEC §2's four), ids as on the command line.
+        // relu, leaky_relu:0.1, softplus:1, gelu (the lecture's four), ids as on the command line.
         #expect(Set(cases.map(\.id)).isSuperset(of: ["relu", "leaky_relu:0.1", "softplus:1", "gelu"]))
         for c in cases {
-            let spec = try ActivationSpec(parsing: c.id)
+            let spec = try Activation(plotting: c.id)
             let (y, dy) = spec.valuesAndDerivatives(at: c.x)
             for i in c.x.indices {
                 #expect(abs(y[i] - c.y[i]) <= 1e-12 * max(1, abs(c.y[i])), "\(c.id)(\(c.x[i]))")
@@ -40,27 +40,29 @@ struct PlotTests {
     @Test func everyActivationNameParses() throws {
         for name in ["relu", "relu:3", "leaky_relu", "leaky_relu:0.2", "tanh", "sigmoid", "softplus", "softplus:2",
                      "gelu", "gelu:tanh", "elu", "elu:0.5", "silu"] {
-            let spec = try ActivationSpec(parsing: name)
+            let spec = try Activation(plotting: name)
             let (y, dy) = spec.valuesAndDerivatives(at: [-1, 0.5, 2])
             #expect(y.allSatisfy(\.isFinite) && dy.allSatisfy(\.isFinite), "\(name)")
         }
         // relu:scale scales the function and its derivative.
-        #expect(try ActivationSpec(parsing: "relu:3").valuesAndDerivatives(at: [-1, 2]) == ([0, 6], [0, 3]))
+        #expect(try Activation(plotting: "relu:3").valuesAndDerivatives(at: [-1, 2]) == ([0, 6], [0, 3]))
         // tanh' = 1 - tanh² and σ' = σ(1 - σ), both by backprop.
-        let (t, dt) = try ActivationSpec(parsing: "tanh").valuesAndDerivatives(at: [0.7])
+        let (t, dt) = try Activation(plotting: "tanh").valuesAndDerivatives(at: [0.7])
         #expect(abs(dt[0] - (1 - t[0] * t[0])) < 1e-15)
     }
 
     @Test func unknownNamesListTheValidOnes() {
-        func message(_ s: String) -> String? { do { _ = try ActivationSpec(parsing: s); return nil } catch { return "\(error)" } }
-        #expect(message("swish") == "unknown activation 'swish'; valid names: relu, relu:SCALE, leaky_relu, leaky_relu:SLOPE, tanh, sigmoid, softplus, softplus:BETA, gelu, gelu:tanh, elu, elu:ALPHA, silu")
-        #expect(message("leaky_relu:abc") == "activation 'leaky_relu:abc': the parameter 'abc' is not a number")
-        #expect(message("tanh:2") == "activation 'tanh:2': tanh takes no parameter")
-        #expect(message("gelu:erf") == "activation 'gelu:erf': gelu takes 'tanh' or 'none', not 'erf'")
+        func message(_ s: String) -> String? { do { _ = try Activation(plotting: s); return nil } catch { return "\(error)" } }
+        #expect(message("swish") == "unknown activation 'swish' (expected one of relu[:SCALE], leaky_relu[:SLOPE], tanh, sigmoid, softplus[:BETA[:THRESHOLD]], gelu[:none|tanh], elu[:ALPHA], silu, identity, softmax, log_softmax)")
+        #expect(message("leaky_relu:abc") == "activation 'leaky_relu:abc': negative_slope 'abc' is not a number")
+        #expect(message("tanh:2") == "activation 'tanh:2': tanh takes no parameters")
+        #expect(message("gelu:erf") == "activation 'gelu:erf': gelu's approximate must be 'none' or 'tanh', got 'erf'")
+        #expect(message("softplus:0") == "activation 'softplus:0': softplus's beta must be positive, got 0")
+        #expect(message("softmax") == "activation 'softmax': softmax is not elementwise (each output depends on every input), so it has no curve to plot")
     }
 
     @Test func csvRows() throws {
-        let csv = activationCSV([try ActivationSpec(parsing: "relu"), try ActivationSpec(parsing: "leaky_relu:0.1")], at: [-2, 0, 1.5])
+        let csv = activationCSV([try Activation(plotting: "relu"), try Activation(plotting: "leaky_relu:0.1")], at: [-2, 0, 1.5])
         #expect(csv == """
             function,x,value,derivative
             relu,-2,0,0
@@ -74,7 +76,7 @@ struct PlotTests {
     }
 
     @Test func plotSVGHasOnePathPerCurveAndPanel() throws {
-        let specs = try ["relu", "leaky_relu:0.1", "softplus:1", "gelu"].map { try ActivationSpec(parsing: $0) }
+        let specs = try ["relu", "leaky_relu:0.1", "softplus:1", "gelu"].map { try Activation(plotting: $0) }
         let svg = activationPlot(specs, at: samplePoints(-4...4, count: 81)).svg()
         let elements = try #require(VizTestSupport.parseXML(svg), "plot SVG is not well-formed XML")
         #expect(VizTestSupport.elements(elements, "path", class: "curve") == 8)

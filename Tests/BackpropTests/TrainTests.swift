@@ -9,7 +9,7 @@ import Backprop
 @testable import BackpropCLI
 
 /// The model of the PyTorch round trip: nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 3)).
-private let roundTripSpec = ModelSpec(layers: [4, 8, 3], activation: "relu")
+private let roundTripSpec = ModelSpec(widths: [4, 8, 3], activation: .relu())
 
 /// The checkpoint the Swift side commits: seed-7 initial weights, with the
 /// architecture and some preprocessing in the metadata.
@@ -99,14 +99,14 @@ struct TrainTests {
         let dir = DataTestSupport.temporaryDirectory("ckpt")
         let path = dir + "/m.safetensors"
         try swiftCheckpoint().save(to: path)
-        let other = ModelSpec(layers: [4, 16, 3]).makeModel(seed: 1)
+        let other = ModelSpec(widths: [4, 16, 3]).makeModel(seed: 1)
         let before = other.stateDict()
         let m = DataTestSupport.dataErrorMessage { try Checkpoint.loadWeights(into: other, from: path) }
         #expect(m == "\(path): the tensors do not fit the model: 0.weight: expected [16, 4], got [8, 4]; 0.bias: expected [16], got [8]; 2.weight: expected [3, 16], got [3, 8]")
         #expect(other.stateDict() == before)
         // A file whose architecture metadata disagrees with its tensors.
         let liar = Safetensors.encode(swiftCheckpoint().model.namedParameters().map { ($0.name, $0.tensor) },
-                                      metadata: ["architecture": ModelSpec(layers: [5, 8, 3]).json.compactText])
+                                      metadata: ["architecture": ModelSpec(widths: [5, 8, 3]).json.compactText])
         try FileIO.writeAtomically(liar, to: path)
         let m2 = DataTestSupport.dataErrorMessage { _ = try Checkpoint.load(path: path) }
         #expect(m2 == "\(path): the tensors do not fit the model: 0.weight: expected [8, 5], got [8, 4]")
@@ -138,15 +138,28 @@ struct TrainTests {
     @Test("model specs from JSON, with errors naming the field")
     func specs() throws {
         let s = try ModelSpec(json: #"{"layers": [2, 16, 16, 3], "activation": "tanh", "dropout": 0.1}"#)
-        #expect(s.layers == [2, 16, 16, 3] && s.activation == "tanh" && s.loss == .crossEntropy)
+        #expect(s == ModelSpec(widths: [2, 16, 16, 3], activation: .tanh, dropout: 0.1) && s.loss == .crossEntropy)
         #expect(s.makeModel(seed: 1).namedParameters().map(\.name) == ["0.weight", "0.bias", "3.weight", "3.bias", "6.weight", "6.bias"])
-        #expect(s.pytorchCode == "nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Dropout(0.1), nn.Linear(16, 16), nn.Tanh(), nn.Dropout(0.1), nn.Linear(16, 3))")
+        #expect(s.pytorchCode == "nn.Sequential(nn.Linear(2, 16), nn.Tanh(), nn.Dropout(p=0.1), nn.Linear(16, 16), nn.Tanh(), nn.Dropout(p=0.1), nn.Linear(16, 3))")
         #expect(try ModelSpec(jsonValue: s.json) == s)
+        #expect(s.json.compactText.hasPrefix(#"{"layers":[{"type":"linear","in_features":2,"out_features":16},{"type":"tanh"},{"type":"dropout","p":0.1},"#))
+        // The explicit form, layer by layer, with an activation's parameters.
+        let explicit = try ModelSpec(json: #"{"layers": [{"type": "linear", "in_features": 2, "out_features": 4}, {"type": "softplus", "beta": 2}, {"type": "linear", "in_features": 4, "out_features": 1, "bias": false}], "loss": "mse"}"#)
+        #expect(explicit == ModelSpec(layers: [.linear(inFeatures: 2, outFeatures: 4), .activation(.softplus(beta: 2)), .linear(inFeatures: 4, outFeatures: 1, bias: false)], loss: .mse))
+        #expect(explicit.pytorchCode == "nn.Sequential(nn.Linear(2, 4), nn.Softplus(beta=2), nn.Linear(4, 1, bias=False))")
         let cases: [(String, String)] = [
-            (#"{"layers": [2]}"#, "spec.json: layers [2]: need at least an input and an output width"),
-            (#"{"layers": [2, "x"]}"#, "spec.json: layers[1] is a string, not an integer"),
-            (#"{"layers": [2, 3], "activation": "swish"}"#, "spec.json: activation \"swish\" is not one of relu, leaky_relu, tanh, sigmoid, gelu, elu, silu, softplus"),
+            (#"{"layers": [2]}"#, "spec.json: layers: need at least an input and an output width, got [2]"),
+            (#"{"layers": [2, "x"]}"#, "spec.json: layers[1]: expected an integer width, got a string"),
+            (#"{"layers": [2, 3], "activation": "swish"}"#, "spec.json: unknown activation 'swish' (expected one of relu[:SCALE], leaky_relu[:SLOPE], tanh, sigmoid, softplus[:BETA[:THRESHOLD]], gelu[:none|tanh], elu[:ALPHA], silu, identity, softmax, log_softmax)"),
+            (#"{"layers": [2, 3], "activation": "softplus:-2"}"#, "spec.json: activation 'softplus:-2': softplus's beta must be positive, got -2"),
+            (#"{"layers": [{"type": "linear", "in_features": 2, "out_features": 3}, {"type": "softplus", "beta": -1}]}"#, "spec.json: layers[1].beta: softplus's beta must be positive, got -1"),
+            (#"{"layers": [{"type": "linear", "in_features": 2, "out_features": 3}, {"type": "swish"}]}"#, "spec.json: layers[1].type: unknown layer type 'swish' (expected one of linear, dropout, relu, leaky_relu, tanh, sigmoid, softplus, gelu, elu, silu, identity, softmax, log_softmax)"),
+            (#"{"layers": [{"type": "linear", "in_features": 2, "out_features": 3}, {"type": "linear", "in_features": 4, "out_features": 1}]}"#, "spec.json: layers[1]: linear takes 4 input features, but its input has shape [3]"),
+            (#"{"layers": [{"type": "linear", "in_features": 2, "out_features": "3"}]}"#, "spec.json: layers[0].out_features: expected a number, got a string"),
+            (#"{"layers": [{"type": "relu", "slope": 2}]}"#, "spec.json: layers[0]: unknown key 'slope' for a relu layer (expected type, scale)"),
+            (#"{"layers": [64, 1000000000000, 10]}"#, "spec.json: layers: the network would have more than 2147483648 parameters (linear 64 -> 1000000000000 alone: 64000000000000)"),
             (#"{"layers": [2, 3], "lr": 1}"#, "spec.json: unknown key \"lr\" (known: layers, activation, dropout, loss)"),
+            (#"{"layers": [{"type": "linear", "in_features": 2, "out_features": 3}], "activation": "relu"}"#, "spec.json: unknown key \"activation\" (known: layers, loss)"),
             (#"[2, 3]"#, "spec.json: the spec is an array, not a JSON object"),
         ]
         for (text, message) in cases {
@@ -160,7 +173,7 @@ struct TrainTests {
         let scaler = Standardizer(fitting: data.features)
         let train = data.withFeatures(scaler.apply(data.features))
         func run() -> (TrainingHistory, [String: Tensor<Float>]) {
-            let model = ModelSpec(layers: [2, 16, 2]).makeModel(seed: 3)
+            let model = ModelSpec(widths: [2, 16, 2]).makeModel(seed: 3)
             let trainer = Trainer(model: model, loss: .crossEntropy,
                                   optimizer: Adam(parameters: model.parameters(), learningRate: 0.05))
             return (trainer.fit(train: train, epochs: 15, batchSize: 32, seed: 5), model.stateDict())
@@ -336,7 +349,7 @@ struct TrainRegressionTests {
         // Var(sin x) for x ~ U(-pi, pi) is 1/2; a fitted curve leaves little more than the noise (0.05^2).
         #expect(result.final!.validationLoss! < 0.05, "\(text)")
         let restored = try Checkpoint.load(path: dir + "/sine.safetensors")
-        #expect(restored.spec == ModelSpec(layers: [1, 16, 1], activation: "tanh", loss: .mse))
+        #expect(restored.spec == ModelSpec(widths: [1, 16, 1], activation: try! Activation(parsing: "tanh"), loss: .mse))
         let y = try Inference.predict(checkpoint: dir + "/sine.safetensors", input: "1.5707963")
         #expect(y.hasPrefix("prediction\n"))
         #expect(abs(Double(y.split(separator: "\n")[1])! - 1) < 0.25, "\(y)")

@@ -4,7 +4,7 @@ import RealModule
 /// call, then run a tight loop over contiguous memory.
 enum UnaryOp: Sendable {
     case neg, exp, log, sqrt, abs, tanh, sigmoid, relu, sin, cos, erf, sign, square, reciprocal
-    /// c · max(x, 0): the seeds' scaled ReLU.
+    /// c · max(x, 0): the homework's scaled ReLU.
     case scaledRelu(Double)
     /// c · 1[x > 0]: the derivative of a (scaled) ReLU.
     case positiveIndicator(Double)

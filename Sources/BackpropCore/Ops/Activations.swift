@@ -49,7 +49,7 @@ public func elu<S: TensorScalar>(_ x: Tensor<S>, alpha: S = 1) -> Tensor<S> {
 /// SiLU (swish): x σ(x).
 public func silu<S: TensorScalar>(_ x: Tensor<S>) -> Tensor<S> { x * sigmoid(x) }
 
-/// What libraries call softmax, SPEC §2's *softargmax*:
+/// What libraries call softmax, the lecture's *softargmax*:
 /// exp(x_i) / Σ_n exp(x_n) along `axis`, computed through a stable log-sum-exp.
 ///
 /// ```swift
@@ -64,13 +64,13 @@ public func logSoftmax<S: TensorScalar>(_ x: Tensor<S>, axis: Int = -1) -> Tenso
     x - x.logSumExp(axis: axis, keepDims: true)
 }
 
-/// SPEC §2's softargmax with inverse temperature β:
+/// the lecture's softargmax with inverse temperature β:
 /// exp(β e_i) / Σ_n exp(β e_n). As β grows it tends to the one-hot argmax.
 public func softargmax<S: TensorScalar>(_ x: Tensor<S>, beta: S = 1, axis: Int = -1) -> Tensor<S> {
     softmax(x * beta, axis: axis)
 }
 
-/// SPEC §2's smooth maximum (which the seeds call "softmax"):
+/// The smooth maximum (which the homework calls "softmax"):
 /// (1/β) log Σ_n exp(β e_n). As β grows it tends to max(e).
 public func smoothMaximum<S: TensorScalar>(_ x: Tensor<S>, beta: S = 1, axis: Int = -1) -> Tensor<S> {
     (x * beta).logSumExp(axis: axis) / beta

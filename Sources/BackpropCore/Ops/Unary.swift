@@ -61,14 +61,14 @@ public func sigmoid<S: TensorScalar>(_ x: Tensor<S>) -> Tensor<S> {
 }
 
 /// max(x, 0), elementwise. Its derivative is 1[x > 0]: 0 at exactly 0, as in
-/// PyTorch (seed 001 writes >= 0; SPEC §1 follows PyTorch).
+/// PyTorch (the homework writes >= 0; this library follows PyTorch).
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 public func relu<S: TensorScalar>(_ x: Tensor<S>) -> Tensor<S> {
     x.unary("relu", .relu) { g, x, _ in [g * x[0].mapped(.positiveIndicator(1))] }
 }
 
-/// The seeds' scaled ReLU, `scale` · max(x, 0) ("3 ReLU" for scale 3), as one
+/// The homework's scaled ReLU, `scale` · max(x, 0) ("3 ReLU" for scale 3), as one
 /// node: d/dx = `scale` · 1[x > 0].
 ///
 /// ```swift

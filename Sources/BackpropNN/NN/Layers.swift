@@ -3,7 +3,7 @@ import BackpropCore
 // activation function of Ops/Activations.swift (each is a thin shell over the
 // function, so the module and the function can never disagree).
 
-/// Returns its input unchanged (the seeds' identity output g).
+/// Returns its input unchanged (the homework's identity output g).
 ///
 /// ```swift
 /// Sequential<Float>(Linear(2, 3), ReLU(), Linear(3, 2), Identity())
@@ -58,13 +58,13 @@ public final class Dropout<Scalar: TensorScalar>: Module {
 }
 
 /// ReLU, optionally scaled: scale · max(x, 0). `ReLU(scale: 3)` is the
-/// seeds' "3 ReLU", whose local Jacobian is diag(3 · 1[x > 0]).
+/// homework's "3 ReLU", whose local Jacobian is diag(3 · 1[x > 0]).
 ///
 /// ```swift
 /// ReLU<Double>(scale: 3)(Tensor([-1, 2]))   // [0, 6]
 /// ```
 public final class ReLU<Scalar: TensorScalar>: Module {
-    /// The factor applied after the ReLU (3 for the seeds' "3 ReLU").
+    /// The factor applied after the ReLU (3 for the homework's "3 ReLU").
     public let scale: Scalar
     /// Training mode; see ``Module/train(_:)``.
     public var isTraining = true
@@ -185,7 +185,7 @@ public final class SiLU<Scalar: TensorScalar>: Module {
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { silu(x) }
 }
 
-/// Softmax (SPEC §2's softargmax with β = 1) along `axis`.
+/// Softmax (the lecture's softargmax with β = 1) along `axis`.
 ///
 /// ```swift
 /// Softmax<Double>()(Tensor([10, 5]))   // [0.993307, 0.006693]
@@ -217,7 +217,7 @@ public final class LogSoftmax<Scalar: TensorScalar>: Module {
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> { logSoftmax(x, axis: axis) }
 }
 
-/// SPEC §2's softargmax with inverse temperature β: exp(β xᵢ) / Σ exp(β xₙ);
+/// the lecture's softargmax with inverse temperature β: exp(β xᵢ) / Σ exp(β xₙ);
 /// tends to the one-hot argmax as β grows.
 ///
 /// ```swift

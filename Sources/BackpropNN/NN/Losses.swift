@@ -11,7 +11,7 @@ import BackpropCore
 /// How a loss turns its per-element (or per-sample) values into the result.
 ///
 /// ```swift
-/// mseLoss(yHat, y, reduction: .sum)    // the seeds' ||y~ - y||² for one point
+/// mseLoss(yHat, y, reduction: .sum)    // the homework's ||y~ - y||² for one point
 /// mseLoss(yHat, y, reduction: .none)   // one value per element
 /// ```
 public enum LossReduction: String, Sendable, CaseIterable {
@@ -44,7 +44,7 @@ private func checkSameShape<S>(_ op: String, _ input: Tensor<S>, _ target: Tenso
 
 /// Mean squared error, (o - y)² per element (`torch.nn.functional.mse_loss`).
 ///
-/// The seeds' cost ||y~ - y||² for one point is `reduction: .sum`; its
+/// The homework's cost ||y~ - y||² for one point is `reduction: .sum`; its
 /// gradient is 2 (y~ - y).
 ///
 /// ```swift
@@ -138,7 +138,7 @@ public func smoothL1Loss<S: TensorScalar>(_ input: Tensor<S>, _ target: Tensor<S
 /// Each log is clamped below at -100, as PyTorch does, so p = 0 or 1 gives a
 /// finite loss. The gradient is (p - y) / (p (1 - p)); where a log is
 /// clamped its contribution is 0 (PyTorch instead divides by
-/// max(p (1 - p), 1e-12) there). SPEC §1's BCE cost (1/K) Σ ... is
+/// max(p (1 - p), 1e-12) there). the homework's BCE cost (1/K) Σ ... is
 /// `reduction: .mean` over the K outputs.
 ///
 /// ```swift
@@ -200,7 +200,7 @@ private func checkClassIndices<S>(_ op: String, _ logits: Tensor<S>, _ classIndi
 /// through a stable log-softmax. `.mean` averages over the N points of the
 /// batch (PyTorch's convention), not over classes. Logits may be [N, C] or a
 /// single point [C] with one index. The gradient is softmax(v) - onehot(c)
-/// (divided by N for `.mean`): SPEC §3's dJ/dv = o - y.
+/// (divided by N for `.mean`): the lab's dJ/dv = o - y.
 ///
 /// ```swift
 /// crossEntropy(Tensor<Double>([10, 5]), classIndices: [0])   // 0.0067153

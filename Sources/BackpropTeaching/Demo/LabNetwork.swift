@@ -4,7 +4,7 @@ import BackpropData
 import BackpropTraining
 import Foundation
 
-/// The lab's full network of SPEC §3, worked forward and backward with the
+/// The lab's full network of the lab, worked forward and backward with the
 /// library's autograd: x = (10, 5) -> Linear(W, b) -> ReLU -> Linear(M, c)
 /// -> o, with the squared-distance cost C = ||o - y||² and y = (320, 340).
 ///
@@ -35,7 +35,7 @@ public struct LabNetwork {
         public let dCdo, dCdM, dCdc, dCdh, dCdz, dCdW, dCdb, dCdx: Tensor<Double>
     }
 
-    /// The lab's network with SPEC §3's numbers.
+    /// The lab's network with the lab's numbers.
     ///
     /// ```swift
     /// let result = LabNetwork().run()

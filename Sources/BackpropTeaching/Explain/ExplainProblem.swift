@@ -10,105 +10,27 @@ import Foundation
 // is, never a trap. Shapes are checked here, before anything is computed, by
 // carrying the feature size through the layers.
 
-/// A mistake in an explain problem, with the JSON path where it is.
+/// A mistake in an explain problem, with the JSON path where it is: the same type as a mistake in
+/// a layer or model description (``SpecError``), so the layers' own errors pass through unchanged.
 ///
 /// ```swift
-/// // layers[2].weight: expected 2 x 3, got 3 x 2
+/// let e = ExplainError("layers[2].weight", "expected 2 x 3, got 3 x 2")
+/// print(e)   // layers[2].weight: expected 2 x 3, got 3 x 2
 /// ```
-public struct ExplainError: Error, CustomStringConvertible, Equatable, Sendable {
-    /// Where: a JSON path such as `layers[2].weight`, or a file name.
-    public let path: String
-    /// What is wrong there.
-    public let message: String
-
-    /// An error at `path` (a JSON path or a file name; empty for none).
-    ///
-    /// ```swift
-    /// let e = ExplainError("layers[2].weight", "expected 2 x 3, got 3 x 2")
-    /// print(e)   // layers[2].weight: expected 2 x 3, got 3 x 2
-    /// ```
-    public init(_ path: String, _ message: String) {
-        self.path = path
-        self.message = message
-    }
-
-    /// `path: message`, one line.
-    public var description: String { path.isEmpty ? message : "\(path): \(message)" }
-}
-
-/// One layer of an explain problem.
-public enum ExplainLayer: Equatable, Sendable {
-    /// s = W x + b; `weight` is out x in, as in PyTorch.
-    case linear(weight: [[Double]], bias: [Double]?)
-    /// scale · max(x, 0) (the seeds' 3 ReLU has scale 3).
-    case relu(scale: Double)
-    /// max(x, 0) + negativeSlope · min(x, 0).
-    case leakyReLU(negativeSlope: Double)
-    /// Hyperbolic tangent.
-    case tanh
-    /// 1 / (1 + e^-x).
-    case sigmoid
-    /// (1/β) log(1 + e^(βx)), linear where βx > threshold (as PyTorch).
-    case softplus(beta: Double, threshold: Double)
-    /// x Φ(x), exact or with the tanh approximation.
-    case gelu(approximate: GELUApproximation)
-    /// x for x > 0, α (e^x - 1) otherwise.
-    case elu(alpha: Double)
-    /// x · sigmoid(x).
-    case silu
-    /// The input unchanged.
-    case identity
-    /// softmax over the features of each point.
-    case softmax
-
-    /// The JSON `type` names, in the order the messages list them.
-    public static let typeNames = ["linear", "relu", "leaky_relu", "tanh", "sigmoid", "softplus", "gelu",
-                                   "elu", "silu", "identity", "softmax"]
-
-    /// The JSON name of the layer type.
-    public var typeName: String {
-        switch self {
-        case .linear: return "linear"
-        case .relu: return "relu"
-        case .leakyReLU: return "leaky_relu"
-        case .tanh: return "tanh"
-        case .sigmoid: return "sigmoid"
-        case .softplus: return "softplus"
-        case .gelu: return "gelu"
-        case .elu: return "elu"
-        case .silu: return "silu"
-        case .identity: return "identity"
-        case .softmax: return "softmax"
-        }
-    }
-
-    /// `true` for layers with parameters.
-    public var isLinear: Bool { if case .linear = self { return true } else { return false } }
-
-    /// A short description: `linear 2 -> 3`, `relu (scale 3)`, `gelu (approximate tanh)`.
-    public var summary: String {
-        func n(_ v: Double) -> String { formatNumber(v) }
-        switch self {
-        case let .linear(w, b): return "linear \(w.first?.count ?? 0) -> \(w.count)\(b == nil ? ", no bias" : "")"
-        case let .relu(scale): return scale == 1 ? "relu" : "relu (scale \(n(scale)))"
-        case let .leakyReLU(slope): return "leaky_relu (negative_slope \(n(slope)))"
-        case let .softplus(beta, threshold):
-            return "softplus (beta \(n(beta))\(threshold == 20 ? "" : ", threshold \(n(threshold))"))"
-        case let .gelu(mode): return mode == .none ? "gelu" : "gelu (approximate \(mode.rawValue))"
-        case let .elu(alpha): return alpha == 1 ? "elu" : "elu (alpha \(n(alpha)))"
-        default: return typeName
-        }
-    }
-}
+public typealias ExplainError = SpecError
 
 /// The cost of an explain problem.
 public struct ExplainLoss: Equatable, Sendable {
     /// The cost function; the raw values are the JSON `loss` names.
     public enum Kind: String, Sendable, CaseIterable {
-        /// ||y~ - y||² per element (`.sum` for one point is the seeds' cost).
+        /// ||y~ - y||² per element (`.sum` for one point is the homework's cost).
         case mse
         /// ½ ||y~ - y||², the lab's L2 loss.
         case l2
+        /// |y~ - y| per element, as `nn.L1Loss`.
+        case l1
+        /// Huber loss with delta 1 per element, as `nn.HuberLoss`.
+        case huber
         /// Binary cross-entropy on probabilities (end the network with a sigmoid).
         case bce
         /// Cross-entropy: from logits, or from probabilities when the last layer is a softmax.
@@ -128,15 +50,17 @@ public enum ExplainTarget: Equatable, Sendable {
     case classIndices(shape: [Int], indices: [Int])
 }
 
-/// A validated explain problem: the layers, the loss, the input and the target.
+/// A validated explain problem: the layers and their parameters, the loss, the input and the target.
 ///
 /// ```swift
 /// let problem = try ExplainProblem(json: Data(contentsOf: url), source: "lab.json")
 /// let report = try problem.explain()
 /// ```
-public struct ExplainProblem: Equatable, Sendable {
+public struct ExplainProblem: Sendable {
     /// The layers, in order, as in `nn.Sequential`.
-    public var layers: [ExplainLayer]
+    public var layers: [LayerSpec]
+    /// The parameters by `state_dict` name (`0.weight`, `0.bias`), in the layers' order.
+    public var parameters: [(name: String, value: ExplainValue)]
     /// The cost compared against ``target``.
     public var loss: ExplainLoss
     /// [n] for one point or [N, n] for a batch.
@@ -150,10 +74,10 @@ public struct ExplainProblem: Equatable, Sendable {
     public var isBatch: Bool { inputShape.count == 2 }
     /// The feature size of each layer's output.
     public var outputSizes: [Int] {
-        var size = inputShape.last ?? 0
+        var shape = [inputShape.last ?? 0]
         return layers.map { layer in
-            if case let .linear(w, _) = layer { size = w.count }
-            return size
+            shape = (try? layer.outputShape(for: shape)) ?? shape
+            return shape.last ?? 0
         }
     }
     /// The shape of the network output.
@@ -186,13 +110,16 @@ public struct ExplainProblem: Equatable, Sendable {
         }
         guard !layerValues.isEmpty else { throw ExplainError("layers", "expected at least one layer, got none") }
         var size = xShape.last!
-        var layers: [ExplainLayer] = []
+        var layers: [LayerSpec] = []
+        var parameters: [(name: String, value: ExplainValue)] = []
         for (i, value) in layerValues.enumerated() {
-            let layer = try reader.layer(value, path: "layers[\(i)]", inputSize: size)
-            if case let .linear(w, _) = layer { size = w.count }
+            let (layer, values) = try reader.layer(value, path: "layers[\(i)]", inputSize: size)
+            size = try layer.outputShape(for: [size], path: "layers[\(i)]").last!
             layers.append(layer)
+            parameters += values.map { ("\(i).\($0.0)", $0.1) }
         }
         self.layers = layers
+        self.parameters = parameters
 
         let lossObject = try Self.require(top, "loss", path: "")
         guard case .object = lossObject else {
@@ -202,8 +129,44 @@ public struct ExplainProblem: Equatable, Sendable {
 
         let outputShape = (xShape.count == 2 ? [xShape[0]] : []) + [size]
         target = try reader.target(try Self.require(top, "y", path: ""), loss: loss, outputShape: outputShape,
-                                   endsWithSoftmax: layers.last == .softmax)
+                                   endsWithSoftmax: layers.last == .activation(.softmax))
     }
+
+    /// A problem from its parts, checked as a file is: the parameters must fit the layers and the
+    /// layers the input. For a trained checkpoint, see ``init(checkpoint:input:target:)``.
+    ///
+    /// ```swift
+    /// let p = try ExplainProblem(layers: [.linear(inFeatures: 2, outFeatures: 1)],
+    ///                            parameters: [("0.weight", ExplainValue(shape: [1, 2], scalars: [1, 2])),
+    ///                                         ("0.bias", ExplainValue(shape: [1], scalars: [0]))],
+    ///                            loss: ExplainLoss(kind: .mse, reduction: .sum),
+    ///                            input: ExplainValue(shape: [2], scalars: [3, 4]), target: .values(shape: [1], scalars: [10]))
+    /// ```
+    public init(layers: [LayerSpec], parameters: [(name: String, value: ExplainValue)], loss: ExplainLoss,
+                input: ExplainValue, target: ExplainTarget) throws {
+        guard input.shape.count == 1 || input.shape.count == 2, input.shape.allSatisfy({ $0 > 0 }) else {
+            throw ExplainError("x", "expected one point [n] or a batch [N, n], got shape \(input.shape)")
+        }
+        var shape = [input.shape.last!]
+        for (i, layer) in layers.enumerated() {
+            shape = try layer.outputShape(for: shape, path: "layers[\(i)]")
+            for p in layer.parameterShapes {
+                guard let given = parameters.first(where: { $0.name == "\(i).\(p.name)" }) else {
+                    throw ExplainError("\(i).\(p.name)", "missing: the layer \(layer.summary) needs a \(p.name) of shape \(p.shape)")
+                }
+                guard given.value.shape == p.shape else {
+                    throw ExplainError("\(i).\(p.name)", "expected shape \(p.shape), got \(given.value.shape)")
+                }
+            }
+        }
+        self.layers = layers
+        self.parameters = parameters
+        self.loss = loss
+        self.inputShape = input.shape
+        self.input = input.scalars
+        self.target = target
+    }
+
 
     static func require(_ object: [(String, JSON)], _ key: String, path: String) throws -> JSON {
         guard let value = object.first(where: { $0.0 == key })?.1 else {
@@ -260,51 +223,25 @@ private struct Reader {
         return s
     }
 
-    func layer(_ o: JSON, path: String, inputSize: Int) throws -> ExplainLayer {
+    func layer(_ o: JSON, path: String, inputSize: Int) throws -> (LayerSpec, [(String, ExplainValue)]) {
         guard case let .object(members) = o else {
             throw ExplainError(path, "expected a layer object such as {\"type\": \"relu\"}, got \(o.kindName)")
         }
         guard let type = try string(o, "type", path: path) else { throw ExplainError(path, "missing key 'type'") }
-        let keys: [String]
-        let layer: ExplainLayer
-        switch type {
-        case "linear":
-            keys = ["type", "weight", "bias"]
-            layer = try linear(o, path: path, inputSize: inputSize)
-        case "relu":
-            keys = ["type", "scale"]
-            layer = .relu(scale: try number(o, "scale", path: path, default: 1))
-        case "leaky_relu":
-            keys = ["type", "negative_slope"]
-            layer = .leakyReLU(negativeSlope: try number(o, "negative_slope", path: path, default: 0.01))
-        case "tanh": keys = ["type"]; layer = .tanh
-        case "sigmoid": keys = ["type"]; layer = .sigmoid
-        case "softplus":
-            keys = ["type", "beta", "threshold"]
-            let beta = try number(o, "beta", path: path, default: 1)
-            guard beta > 0 else { throw ExplainError("\(path).beta", "expected a positive number, got \(formatNumber(beta))") }
-            layer = .softplus(beta: beta, threshold: try number(o, "threshold", path: path, default: 20))
-        case "gelu":
-            keys = ["type", "approximate"]
-            let name = try string(o, "approximate", path: path) ?? "none"
-            guard let mode = GELUApproximation(rawValue: name) else {
-                throw ExplainError("\(path).approximate", "expected 'none' or 'tanh', got '\(name)'")
-            }
-            layer = .gelu(approximate: mode)
-        case "elu":
-            keys = ["type", "alpha"]
-            layer = .elu(alpha: try number(o, "alpha", path: path, default: 1))
-        case "silu": keys = ["type"]; layer = .silu
-        case "identity": keys = ["type"]; layer = .identity
-        case "softmax": keys = ["type"]; layer = .softmax
-        default:
-            throw ExplainError("\(path).type", "unknown layer type '\(type)' (expected one of \(ExplainLayer.typeNames.joined(separator: ", ")))")
+        if type == "linear" {
+            try ExplainProblem.checkKeys(members, allowed: ["type", "weight", "bias"], path: path, what: "a linear layer")
+            return try linear(o, path: path, inputSize: inputSize)
         }
-        try ExplainProblem.checkKeys(members, allowed: keys, path: path, what: "a \(type) layer")
-        return layer
+        // Every other layer is read by its one description (LayerSpec's Codable form).
+        do {
+            return (try o.decode(LayerSpec.self, path: path), [])
+        } catch let e as DataError {
+            let (where_, what) = e.message.split(separator: ": ", maxSplits: 1).map(String.init).pair
+            throw ExplainError(where_, what)
+        }
     }
 
-    func linear(_ o: JSON, path: String, inputSize: Int) throws -> ExplainLayer {
+    func linear(_ o: JSON, path: String, inputSize: Int) throws -> (LayerSpec, [(String, ExplainValue)]) {
         guard let weightValue = o["weight"] else { throw ExplainError(path, "missing key 'weight'") }
         let (wShape, w) = try numbers(weightValue, path: "\(path).weight")
         guard wShape.count == 2 else {
@@ -325,7 +262,9 @@ private struct Reader {
             let expected = bias == nil ? "K x \(inputSize) (the layer's input has size \(inputSize))" : "\(out) x \(inputSize)"
             throw ExplainError("\(path).weight", "expected \(expected), got \(rows) x \(columns)")
         }
-        return .linear(weight: (0..<rows).map { Array(w[$0 * columns..<($0 + 1) * columns]) }, bias: bias)
+        var values = [("weight", ExplainValue(shape: wShape, scalars: w))]
+        if let bias { values.append(("bias", ExplainValue(shape: [bias.count], scalars: bias))) }
+        return (.linear(inFeatures: columns, outFeatures: rows, bias: bias != nil), values)
     }
 
     func loss(_ o: JSON) throws -> ExplainLoss {
@@ -371,3 +310,8 @@ private struct Reader {
     }
 }
 
+
+private extension Array where Element == String {
+    /// `["where", "what"]` as a pair; a message without a path is `("", message)`.
+    var pair: (String, String) { count == 2 ? (self[0], self[1]) : ("", first ?? "") }
+}

@@ -119,7 +119,7 @@ extension ExplainReport {
         out += upstream.render()
         out.append("")
 
-        out.append("Local Jacobians (SPEC §1)\(isBatch ? ", per point" : "")")
+        out.append("Local Jacobians\(isBatch ? ", per point" : "")")
         var local = Table(header: ["Jacobian", "shape", "value"])
         for j in jacobians where j.name != "dy~/dx" {
             local.add([j.name + (j.name == "dC/dy~" ? (isBatch ? " (row n: point n)" : " (row vector)") : ""), j.value.shapeText], j.value.lines())

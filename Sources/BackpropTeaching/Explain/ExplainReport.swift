@@ -3,7 +3,7 @@ import BackpropNN
 import BackpropData
 import BackpropTraining
 // Runs an explain problem: forward, loss, backward, the local Jacobians of
-// SPEC §1 and the Jacobian of the output with respect to x, and optionally
+// the homework and the Jacobian of the output with respect to x, and optionally
 // one SGD step. All numbers come from the library's autograd; nothing here
 // differentiates by hand.
 
@@ -66,8 +66,8 @@ public struct ExplainReport: Sendable {
         /// The layer's position, as in `nn.Sequential` (and the state_dict names).
         public var index: Int
         /// The layer itself.
-        public var layer: ExplainLayer
-        /// SPEC §1's name of the output: s1, a1, s2, ..., and y~ for the last layer.
+        public var layer: LayerSpec
+        /// the homework's name of the output: s1, a1, s2, ..., and y~ for the last layer.
         public var outputName: String
         /// The name of the input: x, or the previous layer's output.
         public var inputName: String
@@ -134,64 +134,17 @@ public struct ExplainReport: Sendable {
     public func gradient(_ name: String) -> ExplainValue? { gradients.first { $0.name == name }?.value }
 }
 
-/// The network of a problem, made of core functional ops.
-///
-/// It mirrors `nn.Sequential`: layer i's parameters are "i.weight" and "i.bias".
-/// (Once `Sequential`/`Linear` exist, `callAsFunction` and `namedParameters`
-/// are what they provide.)
-struct ExplainNetwork<S: TensorScalar> {
-    let layers: [ExplainLayer]
-    /// Weight (out x in) and bias of each linear layer, by layer index.
-    var weights: [Int: Tensor<S>] = [:]
-    var biases: [Int: Tensor<S>] = [:]
-
-    init(_ layers: [ExplainLayer], requiresGrad: Bool) {
-        self.layers = layers
-        for (i, layer) in layers.enumerated() {
-            guard case let .linear(w, b) = layer else { continue }
-            weights[i] = Tensor(shape: [w.count, w[0].count], scalars: w.flatMap { $0 }.map { S($0) }, requiresGrad: requiresGrad)
-            if let b { biases[i] = Tensor(shape: [b.count], scalars: b.map { S($0) }, requiresGrad: requiresGrad) }
-        }
-    }
-
-    /// ("0.weight", W), ("0.bias", b), ... in layer order.
-    func namedParameters() -> [(name: String, tensor: Tensor<S>)] {
-        weights.keys.sorted().flatMap { i in
-            [("\(i).weight", weights[i]!)] + (biases[i].map { [("\(i).bias", $0)] } ?? [])
-        }
-    }
-
-    /// The same network with other parameter values (an SGD step), without gradients.
-    func replacingParameters(_ values: [String: Tensor<S>]) -> ExplainNetwork {
-        var copy = ExplainNetwork(layers, requiresGrad: false)
-        for i in copy.weights.keys {
-            copy.weights[i] = values["\(i).weight"]!
-            if copy.biases[i] != nil { copy.biases[i] = values["\(i).bias"]! }
-        }
-        return copy
-    }
-
-    /// Layer `i` applied to x ([n] or [N, n]).
-    func apply(_ i: Int, _ x: Tensor<S>) -> Tensor<S> {
-        switch layers[i] {
-        case .linear:
-            let s = matmul(x, weights[i]!.transposed())
-            return biases[i].map { s + $0 } ?? s
-        case let .relu(scale): return scale == 1 ? relu(x) : relu(x) * S(scale)
-        case let .leakyReLU(slope): return leakyReLU(x, negativeSlope: S(slope))
-        case .tanh: return tanh(x)
-        case .sigmoid: return sigmoid(x)
-        case let .softplus(beta, threshold): return softplus(x, beta: S(beta), threshold: S(threshold))
-        case let .gelu(mode): return gelu(x, approximate: mode)
-        case let .elu(alpha): return elu(x, alpha: S(alpha))
-        case .silu: return silu(x)
-        case .identity: return x
-        case .softmax: return softmax(x, axis: -1)
-        }
-    }
-
-    func callAsFunction(_ x: Tensor<S>) -> Tensor<S> {
-        layers.indices.reduce(x) { apply($1, $0) }
+/// The problem's network as the library's own `Sequential`, built from the layer descriptions and
+/// loaded with the problem's parameters (so explain's numbers are those of the model `train` builds).
+extension ExplainProblem {
+    func makeModel<S: TensorScalar>(_: S.Type, parameters values: [(name: String, tensor: Tensor<S>)]? = nil) -> Sequential<S> {
+        let model = Sequential<S>(describedBy: layers, seed: 0)
+        let state = values.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.name, $0.tensor) }) }
+            ?? Dictionary(uniqueKeysWithValues: parameters.map { ($0.name, Tensor<S>(shape: $0.value.shape, scalars: $0.value.scalars.map { S($0) })) })
+        // The shapes were checked when the problem was made.
+        try! model.loadStateDict(state)
+        model.eval()   // dropout is the identity here: explain shows one deterministic pass
+        return model
     }
 }
 
@@ -210,13 +163,13 @@ extension ExplainProblem {
         }
     }
 
-    /// SPEC §1's names of the layer outputs: s_k after the k-th linear layer,
+    /// the homework's names of the layer outputs: s_k after the k-th linear layer,
     /// a_k after an activation (a_k' after a second one), y~ for the last.
     var outputNames: [String] {
         var names: [String] = []
         var k = 0
         for layer in layers {
-            if layer.isLinear {
+            if layer.hasParameters {
                 k += 1
                 names.append("s\(k)")
             } else if let last = names.last, last.hasPrefix("a") {
@@ -232,7 +185,7 @@ extension ExplainProblem {
     private func explain<S: TensorScalar>(_: S.Type, learningRate: Double?) throws -> ExplainReport {
         let dtype: ExplainDType = S.self == Double.self ? .float64 : .float32
         let names = outputNames
-        let network = ExplainNetwork<S>(layers, requiresGrad: true)
+        let network = makeModel(S.self)
         let x = Tensor<S>(shape: inputShape, scalars: input.map { S($0) }, requiresGrad: true)
 
         // Forward, keeping every layer's output and its gradient.
@@ -240,7 +193,7 @@ extension ExplainProblem {
         let c: Tensor<S> = try enableGrad {
             var h = x
             for i in layers.indices {
-                h = network.apply(i, h)
+                h = network.layers[i](h)
                 h.retainGrad()
                 outputs.append(h)
             }
@@ -254,11 +207,11 @@ extension ExplainProblem {
             let inName = i == 0 ? "x" : names[i - 1]
             let formula: String
             switch layer {
-            case let .linear(_, bias):
+            case let .linear(_, _, bias):
                 weightCount += 1
-                formula = isBatch ? "\(names[i]) = \(inName) W\(weightCount)ᵀ\(bias == nil ? "" : " + b\(weightCount)")"
-                                  : "\(names[i]) = W\(weightCount) \(inName)\(bias == nil ? "" : " + b\(weightCount)")"
-            case let .relu(scale) where scale != 1:
+                formula = isBatch ? "\(names[i]) = \(inName) W\(weightCount)ᵀ\(bias ? " + b\(weightCount)" : "")"
+                                  : "\(names[i]) = W\(weightCount) \(inName)\(bias ? " + b\(weightCount)" : "")"
+            case let .activation(.relu(scale)) where scale != 1:
                 formula = "\(names[i]) = \(formatNumber(scale)) relu(\(inName))"
             default:
                 formula = "\(names[i]) = \(layer.typeName)(\(inName))"
@@ -273,18 +226,18 @@ extension ExplainProblem {
         let gradients = parameters.map { ExplainReport.Entry(name: $0.name, value: ExplainValue($0.tensor.grad ?? Tensor.zeros($0.tensor.shape))) }
 
         // Jacobians, per point: points are independent, so the Jacobian over a
-        // batch is block diagonal and its blocks are what SPEC §1 writes.
-        let frozen = network.replacingParameters(Dictionary(uniqueKeysWithValues: parameters.map { ($0.name, $0.tensor.detached()) }))
+        // batch is block diagonal and its blocks are what the homework writes.
+        let frozen = makeModel(S.self, parameters: parameters.map { ($0.name, $0.tensor.detached()) })
         func perPoint(_ f: (Tensor<S>) -> Tensor<S>, at t: Tensor<S>) -> ExplainValue {
             guard isBatch else { return ExplainValue(jacobian(of: f, at: t.detached())) }
             return ExplainValue(noGrad { Tensor.stacked((0..<t.shape[0]).map { jacobian(of: f, at: t[$0].detached()) }) })
         }
         var jacobians: [ExplainReport.Entry] = []
         // (A network of one activation has only dy~/dx, shown below.)
-        for (i, layer) in layers.enumerated() where !layer.isLinear && !(i == 0 && layers.count == 1) {
+        for (i, layer) in layers.enumerated() where !layer.hasParameters && !(i == 0 && layers.count == 1) {
             let inName = i == 0 ? "x" : names[i - 1]
             jacobians.append(.init(name: "d\(names[i])/d\(inName)",
-                                   value: perPoint({ frozen.apply(i, $0) }, at: i == 0 ? x : outputs[i - 1])))
+                                   value: perPoint({ frozen.layers[i]($0) }, at: i == 0 ? x : outputs[i - 1])))
         }
         let outputGradient = outputs.last!.grad ?? Tensor.zeros(outputs.last!.shape)
         jacobians.append(.init(name: "dC/dy~", value: ExplainValue(isBatch ? outputGradient : outputGradient.reshaped(to: [1, -1]))))
@@ -294,7 +247,7 @@ extension ExplainProblem {
         if let learningRate {
             let eta = S(learningRate)
             let updated = parameters.map { p in (p.name, noGrad { p.tensor.detached() - (p.tensor.grad ?? Tensor.zeros(p.tensor.shape)) * eta }) }
-            let stepped = network.replacingParameters(Dictionary(uniqueKeysWithValues: updated))
+            let stepped = makeModel(S.self, parameters: updated)
             let newLoss = try noGrad { try cost(stepped(x.detached())) }
             step = .init(learningRate: learningRate, parameters: updated.map { .init(name: $0.0, value: ExplainValue($0.1)) },
                          loss: Double(newLoss.item))
@@ -324,6 +277,10 @@ extension ExplainProblem {
             return mseLoss(output, Tensor(shape: shape, scalars: y.map { S($0) }), reduction: reduction)
         case let (.l2, .values(shape, y)):
             return halfL2Loss(output, Tensor(shape: shape, scalars: y.map { S($0) }), reduction: reduction)
+        case let (.l1, .values(shape, y)):
+            return l1Loss(output, Tensor(shape: shape, scalars: y.map { S($0) }), reduction: reduction)
+        case let (.huber, .values(shape, y)):
+            return huberLoss(output, Tensor(shape: shape, scalars: y.map { S($0) }), reduction: reduction)
         case let (.bce, .values(shape, y)):
             if let k = output.scalars.firstIndex(where: { !($0 >= 0 && $0 <= 1) }) {
                 throw ExplainError("loss", "bce needs the network's outputs in [0, 1] (end the network with a sigmoid); output element \(k) is \(formatNumber(Double(output.scalars[k])))")
@@ -331,11 +288,11 @@ extension ExplainProblem {
             return binaryCrossEntropy(output, Tensor(shape: shape, scalars: y.map { S($0) }), reduction: reduction)
         case let (.crossEntropy, .classIndices(_, indices)):
             // After a softmax layer the output is already probabilities: the lab's -log o_c.
-            return layers.last == .softmax ? nllLoss(log(output), classIndices: indices, reduction: reduction)
+            return layers.last == .activation(.softmax) ? nllLoss(log(output), classIndices: indices, reduction: reduction)
                                            : crossEntropy(output, classIndices: indices, reduction: reduction)
         case let (.crossEntropy, .values(shape, y)):
             let p = Tensor(shape: shape, scalars: y.map { S($0) })
-            return layers.last == .softmax ? (-(p * log(output)).sum(axis: -1)).lossReduced(reduction)
+            return layers.last == .activation(.softmax) ? (-(p * log(output)).sum(axis: -1)).lossReduced(reduction)
                                            : crossEntropy(output, probabilities: p, reduction: reduction)
         case (_, .classIndices):
             throw ExplainError("y", "class indices need the cross_entropy loss")
@@ -350,11 +307,13 @@ extension ExplainProblem {
         switch loss.kind {
         case .mse: return "C = \(elementwise) (y~ - y)²"
         case .l2: return "C = \(r == .sum ? "½ Σ" : "(1/\(elements)) ½ Σ") (y~ - y)²"
+        case .l1: return "C = \(elementwise) |y~ - y|"
+        case .huber: return "C = \(elementwise) huber(y~ - y), huber(d) = ½ d² if |d| < 1, else |d| - ½"
         case .bce: return "C = \(elementwise) -[y log y~ + (1 - y) log(1 - y~)]"
         case .crossEntropy:
             let perPoint = r == .sum ? "Σ_n " : "(1/\(points)) Σ_n "
             let n = isBatch ? "_n" : ""
-            let inner = layers.last == .softmax ? "log y~\(n)" : "log softmax(y~\(n))"
+            let inner = layers.last == .activation(.softmax) ? "log y~\(n)" : "log softmax(y~\(n))"
             if case .classIndices = target { return "C = \(isBatch ? perPoint : "")-\(inner)[y\(n)]" }
             return "C = \(isBatch ? perPoint : "")-Σ_j y\(n)_j \(inner)_j"
         }
@@ -366,7 +325,7 @@ extension ExplainProblem {
             notes.append("x is a batch of \(inputShape[0]) points (one per row); the gradients are of the whole batch's cost, and the Jacobians are per point: entry n is the Jacobian at point n (across points it is block diagonal).")
         }
         if loss.kind == .crossEntropy {
-            notes.append(layers.last == .softmax
+            notes.append(layers.last == .activation(.softmax)
                 ? "cross_entropy after a softmax layer: y~ is already probabilities, so C uses log y~ directly (the lab's softmax + cross-entropy: dC/d(softmax input) = y~ - y)."
                 : "cross_entropy from logits, as PyTorch's cross_entropy: y~ are logits and softmax is part of the cost.")
             if isBatch && loss.reduction == .mean {

@@ -340,11 +340,7 @@ struct GraphBuilder {
             case .abs: return abs(x[0])
             case .sin: return sin(x[0])
             case .cos: return cos(x[0])
-            case .tanh: return tanh(x[0])
-            case .sigmoid: return sigmoid(x[0])
-            case .relu: return relu(x[0])
-            case .softplus: return softplus(x[0])
-            case .gelu: return gelu(x[0])
+            case .activation(let a): return a(x[0])
             case .sum: return x[0].sum()
             case .mean: return x[0].mean()
             }

@@ -13,13 +13,56 @@ import BackpropTraining
 //   primary    := number | name | function '(' expression ')' | '(' expression ')'
 //               | '[' numbers or nested lists ']'
 
-/// A built-in function of the expression language; each maps to one library op.
-public enum ExpressionFunction: String, CaseIterable, Sendable {
-    /// The functions, named as in a program: `exp(x)`, `relu(x)`, `sum(x)`.
-    case exp, log, sqrt, abs, sin, cos, tanh, sigmoid, relu, softplus, gelu, sum, mean
+/// A built-in function of the expression language; each maps to one library op. The activations are
+/// those of ``Activation``, by the same names and with their default parameters (`leaky_relu(x)` has
+/// slope 0.01, `softplus(x)` has β = 1), so a name means the same here as in `train` and `plot`.
+public enum ExpressionFunction: Hashable, Sendable, RawRepresentable, CaseIterable {
+    /// Elementwise math, named as in a program: `exp(x)`, `sin(x)`.
+    case exp, log, sqrt, abs, sin, cos
+    /// Reductions to a scalar: `sum(x)`, `mean(x)`.
+    case sum, mean
+    /// An activation with its default parameters: `relu(x)`, `tanh(x)`, `softplus(x)`, `softmax(x)`.
+    case activation(Activation)
 
-    /// `true` for the functions that apply elementwise (all but `sum`, `mean`).
-    public var isElementwise: Bool { self != .sum && self != .mean }
+    private static let math: [ExpressionFunction] = [.exp, .log, .sqrt, .abs, .sin, .cos, .sum, .mean]
+
+    /// Every function, math first, then each activation.
+    public static var allCases: [ExpressionFunction] { math + Activation.allKinds.map { .activation($0) } }
+
+    /// The function named `rawValue` in a program, or `nil`.
+    public init?(rawValue: String) {
+        if let f = Self.math.first(where: { $0.rawValue == rawValue }) {
+            self = f
+        } else if let a = Activation.allKinds.first(where: { $0.name == rawValue }) {
+            self = .activation(a)
+        } else {
+            return nil
+        }
+    }
+
+    /// The name in a program.
+    public var rawValue: String {
+        switch self {
+        case .exp: return "exp"
+        case .log: return "log"
+        case .sqrt: return "sqrt"
+        case .abs: return "abs"
+        case .sin: return "sin"
+        case .cos: return "cos"
+        case .sum: return "sum"
+        case .mean: return "mean"
+        case let .activation(a): return a.name
+        }
+    }
+
+    /// `true` for the functions that apply elementwise (all but `sum`, `mean`, `softmax`, `log_softmax`).
+    public var isElementwise: Bool {
+        switch self {
+        case .sum, .mean: return false
+        case let .activation(a): return a.isElementwise
+        default: return true
+        }
+    }
 }
 
 /// A binary operator of the expression language.

@@ -7,8 +7,8 @@ import Foundation
 /// For each β, the softargmax vector exp(β e_i) / Σ_n exp(β e_n) and the
 /// smooth maximum (1/β) log Σ_n exp(β e_n), both computed by the library's
 /// ``softargmax(_:beta:axis:)`` and ``smoothMaximum(_:beta:axis:)``, with a
-/// note on their limits as β grows (SPEC §2: what libraries call "softmax" is
-/// the softargmax; the smooth maximum is the seeds' "softmax").
+/// note on their limits as β grows (what libraries call "softmax" is
+/// the softargmax; the smooth maximum is the homework's "softmax").
 ///
 /// ```swift
 /// print(try softmaxReport(values: [1, 2, 3], betas: [1, 10]))

@@ -18,16 +18,45 @@ public enum Inference {
         case all
     }
 
-    /// Loss, accuracy and a confusion matrix of a checkpoint on a dataset.
+    /// Loss, accuracy and a confusion matrix of a checkpoint on a dataset (`nil`: the one it was trained on).
     ///
     /// ```swift
     /// print(try Inference.evaluate(checkpoint: "digits.safetensors", dataset: "digits"))
     /// ```
-    public static func evaluate(checkpoint path: String, dataset: String, target: String? = nil,
+    public static func evaluate(checkpoint path: String, dataset: String? = nil, target: String? = nil,
                                 split: Split = .auto, batchSize: Int = 512) throws -> String {
         let checkpoint = try Checkpoint.load(path: path)
-        let spec = try DatasetSpec(parsing: dataset)
+        let (part, spec, label) = try examples(for: checkpoint, path: path, dataset: dataset, target: target, split: split)
+        let x = checkpoint.preprocessing.apply(part.features)
+        let e = Trainer.evaluate(model: checkpoint.model, loss: checkpoint.spec.loss, data: part.withFeatures(x), batchSize: batchSize)
+        var lines = ["checkpoint \(path): \(checkpoint.spec.pytorchCode)",
+                     "dataset \(spec): \(label)",
+                     "\(checkpoint.spec.loss.rawValue) loss \(TrainingText.fixed(e.loss, 4))"]
+        if let a = e.accuracy {
+            lines.append("accuracy \(TrainingText.fixed(a * 100, 2))% (\(Int((a * Double(e.count)).rounded()))/\(e.count))")
+        }
+        if let c = e.confusion {
+            lines.append(TrainingText.confusionMatrix(c, classNames: checkpoint.preprocessing.classNames ?? part.classNames))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The examples a checkpoint is evaluated on, with the checkpoint's dataset options (seed, samples,
+    /// CSV target) and, by default, the validation split made in training when `dataset` is the one it
+    /// was trained on. `dataset` `nil` uses the dataset recorded in the checkpoint. Features are raw:
+    /// apply `checkpoint.preprocessing` before the model.
+    ///
+    /// ```swift
+    /// let checkpoint = try Checkpoint.load(path: "digits.safetensors")
+    /// let (data, _, label) = try Inference.examples(for: checkpoint, path: "digits.safetensors")
+    /// ```
+    public static func examples(for checkpoint: Checkpoint, path: String, dataset: String? = nil, target: String? = nil,
+                                split: Split = .auto) throws -> (data: TensorDataset<Float>, dataset: DatasetSpec, label: String) {
         let info = checkpoint.training
+        guard let dataset = dataset ?? info?["dataset"]?.stringValue else {
+            throw DataError(path: path, "the checkpoint records no dataset; name one")
+        }
+        let spec = try DatasetSpec(parsing: dataset)
         let trainedOn = info?["dataset"]?.stringValue
         var options = DatasetOptions(seed: UInt64(info?["seed"]?.intValue ?? 1))
         options.samples = info?["samples"]?.intValue ?? 1000
@@ -56,26 +85,15 @@ public enum Inference {
         if checkpoint.spec.loss.isClassification != part.isClassification {
             throw DataError(path: path, "the model's loss \(checkpoint.spec.loss.rawValue) does not fit \(spec), a \(part.isClassification ? "classification" : "regression") task")
         }
-        if part.isClassification, (part.classCount ?? 0) > checkpoint.spec.layers.last! {
-            throw DataError(path: path, "the model has \(checkpoint.spec.layers.last!) outputs but \(spec) has \(part.classCount!) classes")
+        if part.isClassification, (part.classCount ?? 0) > checkpoint.spec.outputFeatures! {
+            throw DataError(path: path, "the model has \(checkpoint.spec.outputFeatures!) outputs but \(spec) has \(part.classCount!) classes")
         }
-        let x = checkpoint.preprocessing.apply(part.features)
-        let e = Trainer.evaluate(model: checkpoint.model, loss: checkpoint.spec.loss, data: part.withFeatures(x), batchSize: batchSize)
-        var lines = ["checkpoint \(path): \(checkpoint.spec.pytorchCode)",
-                     "dataset \(spec): \(label)",
-                     "\(checkpoint.spec.loss.rawValue) loss \(TrainingText.fixed(e.loss, 4))"]
-        if let a = e.accuracy {
-            lines.append("accuracy \(TrainingText.fixed(a * 100, 2))% (\(Int((a * Double(e.count)).rounded()))/\(e.count))")
-        }
-        if let c = e.confusion {
-            lines.append(TrainingText.confusionMatrix(c, classNames: checkpoint.preprocessing.classNames ?? part.classNames))
-        }
-        return lines.joined(separator: "\n") + "\n"
+        return (part, spec, label)
     }
 
     static func checkFeatures(_ count: Int, _ checkpoint: Checkpoint, path: String, dataset: String) throws {
-        guard count == checkpoint.spec.layers[0] else {
-            throw DataError(path: path, "the model takes \(checkpoint.spec.layers[0]) features but \(dataset) has \(count)")
+        guard count == checkpoint.spec.inputFeatures! else {
+            throw DataError(path: path, "the model takes \(checkpoint.spec.inputFeatures!) features but \(dataset) has \(count)")
         }
     }
 
@@ -112,8 +130,8 @@ public enum Inference {
             }
             values.append(Float(v))
         }
-        guard values.count == checkpoint.spec.layers[0] else {
-            throw DataError(path: "--input", "\(values.count) values, but the model in \(path) takes \(checkpoint.spec.layers[0]) features")
+        guard values.count == checkpoint.spec.inputFeatures! else {
+            throw DataError(path: "--input", "\(values.count) values, but the model in \(path) takes \(checkpoint.spec.inputFeatures!) features")
         }
         return predictionsCSV(checkpoint, features: Tensor(shape: [1, values.count], scalars: values))
     }
@@ -125,7 +143,7 @@ public enum Inference {
     public static func predict(checkpoint path: String, csv csvPath: String) throws -> String {
         let checkpoint = try Checkpoint.load(path: path)
         let table = try CSVTable(path: csvPath)
-        let inputs = checkpoint.spec.layers[0]
+        let inputs = checkpoint.spec.inputFeatures!
         var columns: [Int]
         if let header = table.header, let names = checkpoint.preprocessing.featureNames,
            names.allSatisfy({ header.contains($0) }) {

@@ -28,8 +28,8 @@ public struct TrainingOptions: Sendable {
     public var layers: [Int]?
     /// Hidden widths when `layers` is `nil`; `nil` picks per dataset.
     public var hidden: [Int]?
-    /// The hidden activation, one of ``ModelSpec/activations``.
-    public var activation = "relu"
+    /// The hidden activation.
+    public var activation: Activation = .relu()
     /// Dropout probability after each hidden activation; 0 for none.
     public var dropout = 0.0
     /// `nil` picks cross_entropy for classes and mse for regression.
@@ -151,15 +151,15 @@ public enum TrainingSession {
         } else {
             let widths = o.layers ?? ([data.featureSize] + (o.hidden ?? defaults.hidden) + [outputSize])
             let loss = o.loss ?? (data.isClassification ? .crossEntropy : .mse)
-            spec = ModelSpec(layers: widths, activation: o.activation, dropout: o.dropout, loss: loss)
+            spec = ModelSpec(widths: widths, activation: o.activation, dropout: o.dropout, loss: loss)
             try spec.validate(source: "--layers/--activation")
         }
         let source = o.modelPath ?? "--layers"
-        guard spec.layers.first == data.featureSize else {
-            throw DataError(path: source, "the first width \(spec.layers[0]) does not match the \(data.featureSize) input features of \(dataSpec)")
+        guard spec.inputFeatures == data.featureSize else {
+            throw DataError(path: source, "the first width \(spec.inputFeatures!) does not match the \(data.featureSize) input features of \(dataSpec)")
         }
-        guard spec.layers.last == outputSize else {
-            throw DataError(path: source, "the last width \(spec.layers.last!) does not match the \(outputSize) \(data.isClassification ? "classes" : "target values") of \(dataSpec)")
+        guard spec.outputFeatures == outputSize else {
+            throw DataError(path: source, "the last width \(spec.outputFeatures!) does not match the \(outputSize) \(data.isClassification ? "classes" : "target values") of \(dataSpec)")
         }
         guard spec.loss.isClassification == data.isClassification else {
             throw DataError(path: o.modelPath ?? "--loss", "loss \(spec.loss.rawValue) does not fit \(dataSpec), a \(data.isClassification ? "classification" : "regression") task")
