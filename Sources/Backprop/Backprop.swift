@@ -13,7 +13,7 @@
 @_exported import BackpropTraining
 @_exported import BackpropTeaching
 
-/// The library's version, printed by `backprop --version`.
+/// The library's version, which the `backprop` tool prints when asked for its version.
 ///
 /// ```swift
 /// print(Backprop.version)   // 0.1.0

@@ -15,18 +15,21 @@ public struct EvalCommand: ParsableCommand {
 
     @Argument(help: "A safetensors checkpoint written by `backprop train`.")
     var checkpoint: String
-    @Option(name: .long, help: "digits | spirals[:K] | moons | sine | blobs[:K] | mnist:FOLDER (test split) | csv:FILE (default: the dataset the checkpoint was trained on).")
-    var dataset: String?
+    @Option(name: .long, help: "digits | spirals[:K] | moons | sine | blobs[:K] | mnist:FOLDER (test split) | csv:FILE (default: the dataset the checkpoint was trained on).",
+            transform: ArgumentParsers.dataset)
+    var dataset: DatasetSpec?
     @Option(name: .long, help: "CSV target column (default: the one used in training).")
     var target: String?
-    @Option(name: .long, help: "auto | validation | train | all")
-    var split = "auto"
+    @Option(name: .long, help: "Which examples to score: auto is the validation split for the dataset trained on, else all.")
+    var split: Inference.Split = .auto
 
     public init() {}
 
-    /// Prints the checkpoint's scores on the chosen split; an unknown `--split` is an error.
+    /// Prints the checkpoint's scores on the chosen split.
     public func run() throws {
-        guard let s = Inference.Split(rawValue: split) else { throw CLIError("--split \(split): use auto, validation, train or all") }
-        print(try Inference.evaluate(checkpoint: checkpoint, dataset: dataset, target: target, split: s), terminator: "")
+        let text = try naming([.split: "--split", .target: "--target"]) {
+            try Inference.evaluate(checkpoint: checkpoint, dataset: dataset, target: target, split: split)
+        }
+        print(text, terminator: "")
     }
 }

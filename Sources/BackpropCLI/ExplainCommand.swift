@@ -44,8 +44,9 @@ public struct ExplainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "With --checkpoint: the target, a class index or comma-separated values.")
     var target: String?
 
-    @Option(help: "With --checkpoint --example: the dataset (default: the one the checkpoint was trained on).")
-    var dataset: String?
+    @Option(help: "With --checkpoint --example: the dataset (default: the one the checkpoint was trained on).",
+            transform: ArgumentParsers.dataset)
+    var dataset: DatasetSpec?
 
     @Flag(help: "Print JSON (keys outputs, loss, gradients, jacobians, ...) instead of tables.")
     var json = false
@@ -81,7 +82,10 @@ public struct ExplainCommand: ParsableCommand {
         if let checkpoint {
             print(try explainCheckpoint(checkpoint), terminator: "")
         } else {
-            print(try explainFile(at: problem!, json: json, learningRate: learningRate, dtype: dtype), terminator: "")
+            let text = try naming([.learningRate: "--step"]) {
+                try explainFile(at: problem!, json: json, learningRate: learningRate, dtype: dtype)
+            }
+            print(text, terminator: "")
         }
     }
 

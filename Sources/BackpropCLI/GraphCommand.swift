@@ -44,9 +44,11 @@ public struct GraphCommand: ParsableCommand {
 
     /// Parses and evaluates; every `--at` option adds its bindings.
     static func graph(program: String, at: [String]) throws -> ExpressionGraph {
-        let parsed = try ExpressionProgram(parsing: program)
-        let bindings = try at.flatMap { try parseBindings($0) }
-        return try ExpressionGraph(program: parsed, at: bindings)
+        try namingExpressionInputs {
+            let parsed = try ExpressionProgram(parsing: program)
+            let bindings = try at.flatMap { try parseBindings($0) }
+            return try ExpressionGraph(program: parsed, at: bindings)
+        }
     }
 
     /// The text the command prints, for tests.

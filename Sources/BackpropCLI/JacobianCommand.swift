@@ -28,8 +28,10 @@ public struct JacobianCommand: ParsableCommand {
 
     /// The text the command prints, for tests.
     public static func output(program: String, wrt: String, at: [String]) throws -> String {
-        let parsed = try ExpressionProgram(parsing: program)
-        let bindings = try at.flatMap { try parseBindings($0) }
-        return try ExpressionJacobian(program: parsed, wrt: wrt, at: bindings).report()
+        try namingExpressionInputs {
+            let parsed = try ExpressionProgram(parsing: program)
+            let bindings = try at.flatMap { try parseBindings($0) }
+            return try ExpressionJacobian(program: parsed, wrt: wrt, at: bindings).report()
+        }
     }
 }

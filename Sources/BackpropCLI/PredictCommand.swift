@@ -30,8 +30,10 @@ public struct PredictCommand: ParsableCommand {
 
     /// Writes the predictions as CSV (a header, then one row per input), to `--output` or standard output.
     public func run() throws {
-        let text = try csv.map { try Inference.predict(checkpoint: checkpoint, csv: $0) }
-            ?? Inference.predict(checkpoint: checkpoint, input: input!)
+        let text = try naming([.input: "--input"]) {
+            try csv.map { try Inference.predict(checkpoint: checkpoint, csv: $0) }
+                ?? Inference.predict(checkpoint: checkpoint, input: input!)
+        }
         if let output { try FileIO.writeText(text, to: output) } else { print(text, terminator: "") }
     }
 }

@@ -35,6 +35,8 @@ public struct SoftmaxCommand: ParsableCommand {
                 return v
             }
         }
-        return try softmaxReport(values: numbers(values, "values"), betas: numbers(betas, "--beta"))
+        return try naming([.betas: "--beta"]) {
+            try softmaxReport(values: numbers(values, "values"), betas: numbers(betas, "--beta"))
+        }
     }
 }

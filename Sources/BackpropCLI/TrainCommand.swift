@@ -22,49 +22,57 @@ public struct TrainCommand: ParsableCommand {
             """
     )
 
-    @Option(name: .long, help: "digits | spirals[:K] | moons | sine | blobs[:K] | mnist:FOLDER | csv:FILE")
-    var dataset = "digits"
+    /// The library's defaults, which the flags' defaults show.
+    private static let defaults = TrainingOptions()
+
+    @Option(name: .long, help: "digits | spirals[:K] | moons | sine | blobs[:K] | mnist:FOLDER | csv:FILE (default: \(defaults.dataset))",
+            transform: ArgumentParsers.dataset)
+    var dataset: DatasetSpec = defaults.dataset
     @Option(name: .long, help: "CSV target column: a header name or a 0-based index (-1: last).")
     var target: String?
-    @Option(name: .long, parsing: .unconditional, help: "CSV feature columns, comma-separated (default: all but the target).")
-    var features: String?
-    @Option(name: .long, help: "CSV task: automatic | classification | regression.")
-    var task: String = "automatic"
+    @Option(name: .long, parsing: .unconditional, help: "CSV feature columns, comma-separated (default: all but the target).",
+            transform: ArgumentParsers.names)
+    var features: [String]?
+    @Option(name: .long, help: "CSV task.")
+    var task: CSVTask = defaults.task
     @Option(name: .long, help: "Examples to generate for a synthetic dataset.")
-    var samples = 1000
+    var samples = defaults.samples
     @Option(name: .long, help: "Noise of a synthetic dataset (default per dataset).")
     var noise: Double?
 
-    @Option(name: .long, parsing: .unconditional, help: "Widths from input to output, e.g. 64,128,10 (default: the data's sizes around --hidden).")
-    var layers: String?
-    @Option(name: .long, parsing: .unconditional, help: "Hidden widths when --layers is not given, e.g. 128 or 64,64.")
-    var hidden: String?
-    @Option(name: .long, help: "Hidden activation: \(Activation.forms.joined(separator: " | ")).",
+    @Option(name: .long, parsing: .unconditional, help: "Widths from input to output, e.g. 64,128,10 (default: the data's sizes around --hidden).",
+            transform: ArgumentParsers.widths)
+    var layers: [Int]?
+    @Option(name: .long, parsing: .unconditional, help: "Hidden widths when --layers is not given, e.g. 128 or 64,64.",
+            transform: ArgumentParsers.widths)
+    var hidden: [Int]?
+    @Option(name: .long, help: "Hidden activation: \(Activation.forms.joined(separator: " | ")) (default: \(defaults.activation)).",
             transform: { try Activation(parsing: $0) })
-    var activation: Activation = .relu()
+    var activation: Activation = defaults.activation
     @Option(name: .long, help: "Dropout probability after each hidden activation.")
-    var dropout = 0.0
-    @Option(name: .long, help: "Loss: \(LossKind.allCases.map(\.rawValue).joined(separator: " | ")) (default: cross_entropy for classes, mse otherwise).")
-    var loss: String?
+    var dropout = defaults.dropout
+    @Option(name: .long, help: "Loss (default: cross_entropy for classes, mse otherwise).")
+    var loss: LossKind?
     @Option(name: .long, help: "A JSON model spec {\"layers\": [...], \"activation\": ..., \"dropout\": ..., \"loss\": ...}.")
     var model: String?
 
-    @Option(name: .long, help: "Optimizer: \(OptimizerKind.allCases.map(\.rawValue).joined(separator: " | ")).")
-    var optimizer = "adam"
+    @Option(name: .long, help: "Optimizer.")
+    var optimizer: OptimizerKind = defaults.optimizer
     @Option(name: .customLong("lr"), help: "Learning rate.")
-    var learningRate = 1e-3
+    var learningRate = defaults.learningRate
     @Option(name: .long, help: "Momentum for sgd and rmsprop.")
-    var momentum = 0.9
-    @Option(name: .customLong("weight-decay"), help: "Weight decay (L2 for sgd/adam/rmsprop, decoupled for adamw).")
-    var weightDecay = 0.0
+    var momentum = defaults.momentum
+    @Option(name: .customLong("weight-decay"),
+            help: "Weight decay, L2 for sgd/adam/rmsprop, decoupled for adamw (default: PyTorch's, 0.01 for adamw, 0 otherwise).")
+    var weightDecay: Double?
     @Option(name: .long, help: "Passes over the training data (default per dataset; digits: 40).")
     var epochs: Int?
     @Option(name: .customLong("batch-size"), help: "Examples per step.")
-    var batchSize = 64
+    var batchSize = defaults.batchSize
     @Option(name: .long, help: "Seed for the split, the initial weights and the shuffling.")
-    var seed: UInt64 = 1
+    var seed: UInt64 = defaults.seed
     @Option(name: .customLong("validation-split"), help: "Fraction of the data held out for validation.")
-    var validationSplit = 0.2
+    var validationSplit = defaults.validationSplit
     @Flag(inversion: .prefixedNo, help: "Standardise features with the training split's mean and std (default: on, except for MNIST).")
     var standardize: Bool?
 
@@ -72,36 +80,35 @@ public struct TrainCommand: ParsableCommand {
     var plot: String?
     @Option(name: .long, help: "Save the trained model as a safetensors checkpoint.")
     var checkpoint: String?
-    @Option(name: .long, help: "Progress: auto (a bar on a terminal, lines otherwise) | bar | lines | none.")
-    var progress = "auto"
+    @Option(name: .long, help: "Progress: auto is a bar on a terminal, lines otherwise.")
+    var progress: ProgressChoice = .auto
 
     public init() {}
 
-    /// The options as the library takes them; a bad value is an error naming the flag.
-    func options() throws -> TrainingOptions {
+    /// The flag of each option the library checks, for its errors.
+    static let flags: KeyValuePairs<ValueError.Field, String> = [
+        .dataset: "--dataset", .target: "--target", .samples: "--samples", .noise: "--noise", .layers: "--layers",
+        .hidden: "--hidden", .dropout: "--dropout", .loss: "--loss",
+        .learningRate: "--lr", .momentum: "--momentum", .weightDecay: "--weight-decay", .epochs: "--epochs",
+        .batchSize: "--batch-size", .validationSplit: "--validation-split",
+    ]
+
+    /// The options as the library takes them.
+    func options() -> TrainingOptions {
         var o = TrainingOptions()
         o.dataset = dataset
         o.target = target
-        o.features = features?.split(separator: ",").map { String($0).trimmed() }
-        guard let t = CSVTask(rawValue: task) else { throw CLIError("--task \(task): use automatic, classification or regression") }
-        o.task = t
+        o.features = features
+        o.task = task
         o.samples = samples
         o.noise = noise
-        o.layers = try layers.map { try Self.widths($0, flag: "--layers") }
-        o.hidden = try hidden.map { try Self.widths($0, flag: "--hidden") }
+        o.layers = layers
+        o.hidden = hidden
         o.activation = activation
         o.dropout = dropout
-        if let loss {
-            guard let k = LossKind(rawValue: loss) else {
-                throw CLIError("--loss \(loss): use one of \(LossKind.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            o.loss = k
-        }
+        o.loss = loss
         o.modelPath = model
-        guard let opt = OptimizerKind(rawValue: optimizer.lowercased()) else {
-            throw CLIError("--optimizer \(optimizer): use one of \(OptimizerKind.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        o.optimizer = opt
+        o.optimizer = optimizer
         o.learningRate = learningRate
         o.momentum = momentum
         o.weightDecay = weightDecay
@@ -111,33 +118,27 @@ public struct TrainCommand: ParsableCommand {
         o.validationSplit = validationSplit
         o.standardize = standardize
         o.checkpointPath = checkpoint
-        switch progress {
-        case "auto": o.progress = isatty(STDOUT_FILENO) != 0 ? .bar : .lines
-        case "bar", "lines", "none": o.progress = TrainingOptions.ProgressStyle(rawValue: progress)!
-        default: throw CLIError("--progress \(progress): use auto, bar, lines or none")
-        }
+        o.progress = progress.style(isTerminal: isatty(STDOUT_FILENO) != 0)
         return o
     }
 
-    static func widths(_ text: String, flag: String) throws -> [Int] {
-        try text.split(separator: ",").map { item in
-            guard let w = Int(item.trimmingPrefix(" ")), w > 0 else {
-                throw CLIError("\(flag) \(text): '\(item)' is not a positive integer width")
-            }
-            return w
-        }
+    /// Checks the options with the library's rules before anything runs; an error names the flag.
+    public func validate() throws {
+        try naming(Self.flags, validation: true) { try options().validate() }
     }
 
     /// Trains with ``TrainingSession``, printing progress unbuffered; Ctrl-C stops after the
     /// current batch, still saves the outputs, and exits with status 130.
     public func run() throws {
-        let options = try options()
+        let options = options()
         if let plot { try FileIO.checkWritable(plot) }   // fail now, not after training
         let interrupt = InterruptFlag.install()
         defer { interrupt.uninstall() }
-        let result = try TrainingSession.run(options, output: { text in
-            writeUnbuffered(text, to: STDOUT_FILENO)
-        }, shouldStop: { interrupt.isSet })
+        let result = try naming(Self.flags) {
+            try TrainingSession.run(options, output: { text in
+                writeUnbuffered(text, to: STDOUT_FILENO)
+            }, shouldStop: { interrupt.isSet })
+        }
         if let plot, !result.history.epochs.isEmpty {
             let curves = LinePlot.trainingCurves(result.history.epochs, title: "backprop train --dataset \(options.dataset)")
             try FileIO.writeText(curves.svg(), to: plot)

@@ -89,7 +89,8 @@ struct JacobianTests {
     }
 
     @Test func unknownVariableIsNamed() {
-        #expect(throws: ExpressionError("--wrt q: no such variable; the variables given with --at are: x")) {
+        #expect(throws: ExpressionError("no variable 'q' to differentiate with respect to; the variables given values are: x",
+                                        subject: .wrt("q"))) {
             try ExpressionJacobian(program: ExpressionProgram(parsing: "x*x"), wrt: "q", at: parseBindings("x=1"))
         }
     }

@@ -102,13 +102,13 @@ struct PlotTests {
     }
 
     @Test func ticksAreNiceNumbers() {
-        #expect(niceTicks(-4, 4) == [-4, -2, 0, 2, 4])
-        #expect(niceTicks(0, 0.93) == [0, 0.2, 0.4, 0.6, 0.8, 1])
-        #expect(niceTicks(0, 0.093) == [0, 0.02, 0.04, 0.06, 0.08, 0.1])
-        #expect(niceTicks(-0.17, 1.13) == [-0.5, 0, 0.5, 1, 1.5])
-        #expect(niceTicks(3, 3) == [2, 2.5, 3, 3.5, 4])
-        #expect(tickLabel(0.5, ticks: [0, 0.5, 1]) == "0.5")
-        #expect(tickLabel(-2, ticks: [-4, -2, 0]) == "-2")
+        #expect(LinePlot.niceTicks(-4, 4) == [-4, -2, 0, 2, 4])
+        #expect(LinePlot.niceTicks(0, 0.93) == [0, 0.2, 0.4, 0.6, 0.8, 1])
+        #expect(LinePlot.niceTicks(0, 0.093) == [0, 0.02, 0.04, 0.06, 0.08, 0.1])
+        #expect(LinePlot.niceTicks(-0.17, 1.13) == [-0.5, 0, 0.5, 1, 1.5])
+        #expect(LinePlot.niceTicks(3, 3) == [2, 2.5, 3, 3.5, 4])
+        #expect(LinePlot.tickLabel(0.5, ticks: [0, 0.5, 1]) == "0.5")
+        #expect(LinePlot.tickLabel(-2, ticks: [-4, -2, 0]) == "-2")
     }
 
     @Test func pointsFromRangeOrAt() throws {

@@ -127,7 +127,7 @@ struct TrainTests {
         #expect(m?.hasPrefix(path + "/inner.safetensors: cannot write: ") == true)
         // ... as does a session whose checkpoint path is a directory; the old file is untouched.
         var o = TrainingOptions()
-        o.dataset = "moons"; o.samples = 40; o.epochs = 1; o.hidden = [4]; o.progress = .none
+        o.dataset = .moons; o.samples = 40; o.epochs = 1; o.hidden = [4]; o.progress = .none
         o.checkpointPath = dir
         let m2 = DataTestSupport.dataErrorMessage { _ = try TrainingSession.run(o, output: { _ in }) }
         #expect(m2 == "\(dir): cannot write: is a directory")
@@ -203,7 +203,7 @@ struct TrainTests {
     func interrupt() throws {
         let dir = DataTestSupport.temporaryDirectory("train")
         var o = TrainingOptions()
-        o.dataset = "spirals"; o.samples = 90; o.epochs = 50; o.hidden = [8]; o.batchSize = 10
+        o.dataset = .spirals(classes: 3); o.samples = 90; o.epochs = 50; o.hidden = [8]; o.batchSize = 10
         o.progress = .lines; o.checkpointPath = dir + "/s.safetensors"
         var batches = 0
         var text = ""
@@ -227,7 +227,7 @@ struct TrainTests {
         }
         try FileIO.writeText(csv, to: dir + "/blobs.csv")
         var o = TrainingOptions()
-        o.dataset = "csv:" + dir + "/blobs.csv"; o.target = "label"; o.epochs = 10; o.hidden = [8]
+        o.dataset = .csv(path: dir + "/blobs.csv"); o.target = "label"; o.epochs = 10; o.hidden = [8]
         o.learningRate = 0.05; o.progress = .lines
         o.checkpointPath = dir + "/b.safetensors"
         var text = ""
@@ -239,7 +239,7 @@ struct TrainTests {
         #expect(svg.hasPrefix("<svg") || svg.hasPrefix("<?xml"))
         #expect(svg.components(separatedBy: "class=\"curve\"").count - 1 == 4)   // loss and accuracy, train and validation
 
-        let report = try Inference.evaluate(checkpoint: dir + "/b.safetensors", dataset: "csv:" + dir + "/blobs.csv")
+        let report = try Inference.evaluate(checkpoint: dir + "/b.safetensors", dataset: .csv(path: dir + "/blobs.csv"))
         #expect(report.contains("validation split made in training: 12 examples"))
         #expect(report.contains("accuracy 100.00% (12/12)"))
         #expect(report.contains("true left"))
@@ -253,10 +253,12 @@ struct TrainTests {
         let one = try Inference.predict(checkpoint: dir + "/b.safetensors",
                                         input: "\(blobs.features[element: 0, 0]),\(blobs.features[element: 0, 1])")
         #expect(one == predicted)
-        #expect(DataTestSupport.dataErrorMessage { _ = try Inference.predict(checkpoint: dir + "/b.safetensors", input: "1,x") }
-                == "--input: value 2 'x' is not a number")
-        #expect(DataTestSupport.dataErrorMessage { _ = try Inference.predict(checkpoint: dir + "/b.safetensors", input: "1,2,3") }
-                == "--input: 3 values, but the model in \(dir)/b.safetensors takes 2 features")
+        #expect(throws: ValueError(.input, "input 1,x: value 2 'x' is not a number")) {
+            try Inference.predict(checkpoint: dir + "/b.safetensors", input: "1,x")
+        }
+        #expect(throws: ValueError(.input, "input 1,2,3: 3 values, but the model in \(dir)/b.safetensors takes 2 features")) {
+            try Inference.predict(checkpoint: dir + "/b.safetensors", input: "1,2,3")
+        }
     }
 
     @Test("bad options and data are errors naming what is wrong")
@@ -267,19 +269,32 @@ struct TrainTests {
             var o = TrainingOptions()
             o.epochs = 1; o.progress = .none
             edit(&o)
-            return DataTestSupport.dataErrorMessage { _ = try TrainingSession.run(o, output: { _ in }) }
+            do { _ = try TrainingSession.run(o, output: { _ in }); return nil } catch { return "\(error)" }
         }
-        #expect(message { $0.dataset = "csv:" + dir + "/d.csv"; $0.target = "label" }
+        func field(_ edit: (inout TrainingOptions) -> Void) -> ValueError.Field? {
+            var o = TrainingOptions()
+            o.epochs = 1; o.progress = .none
+            edit(&o)
+            do { _ = try TrainingSession.run(o, output: { _ in }); return nil } catch { return (error as? ValueError)?.field }
+        }
+        #expect(message { $0.dataset = .csv(path: dir + "/d.csv"); $0.target = "label" }
                 == "\(dir)/d.csv: no column named \"label\" (columns: a, b, y)")
-        #expect(message { $0.dataset = "csv:" + dir + "/d.csv" }
-                == "\(dir)/d.csv: a CSV dataset needs --target COLUMN (a header name or a 0-based index)")
+        #expect(message { $0.dataset = .csv(path: dir + "/d.csv") }
+                == "the CSV dataset \(dir)/d.csv needs a target column (a header name or a 0-based index)")
+        #expect(field { $0.dataset = .csv(path: dir + "/d.csv") } == .target)
         #expect(message { $0.layers = [60, 10, 10] }
-                == "--layers: the first width 60 does not match the 64 input features of digits")
+                == "the first width 60 of the layers [60, 10, 10] does not match the 64 input features of digits")
+        #expect(field { $0.layers = [60, 10, 10] } == .layers)
         #expect(message { $0.layers = [64, 10, 9] }
-                == "--layers: the last width 9 does not match the 10 classes of digits")
-        #expect(message { $0.dataset = "sine"; $0.loss = .crossEntropy }
-                == "--loss: loss cross_entropy does not fit sine, a regression task")
-        #expect(message { $0.dataset = "mnist:" + dir + "/none" } == "\(dir)/none: MNIST folder does not exist")
+                == "the last width 9 of the layers [64, 10, 9] does not match the 10 classes of digits")
+        #expect(message { $0.dataset = .sine; $0.loss = .crossEntropy }
+                == "loss cross_entropy does not fit sine, a regression task")
+        #expect(field { $0.dataset = .sine; $0.loss = .crossEntropy } == .loss)
+        #expect(message { $0.dataset = .mnist(folder: dir + "/none") } == "\(dir)/none: MNIST folder does not exist")
+        // A model file is named by its path, not by an option.
+        try FileIO.writeText(#"{"layers": [60, 10, 10]}"#, to: dir + "/m.json")
+        #expect(message { $0.modelPath = dir + "/m.json" }
+                == "\(dir)/m.json: the first width 60 does not match the 64 input features of digits")
     }
 }
 
@@ -296,7 +311,7 @@ struct TrainGoldenTests {
 
     @Test("backprop eval: loss, accuracy and confusion matrix")
     func evalGolden() throws {
-        let text = try Inference.evaluate(checkpoint: checkpoint, dataset: "csv:" + csv, target: "label")
+        let text = try Inference.evaluate(checkpoint: checkpoint, dataset: .csv(path: csv), target: "label")
             .replacing(DataTestSupport.fixturesDirectory + "/", with: "")
         #expect(text == (try golden("eval_swift_mlp.txt", text)))
         #expect(text.contains("dataset csv:") && text.contains("all 12 examples"))
@@ -323,14 +338,23 @@ struct TrainCommandOptionTests {
     func options() throws {
         let o = try TrainCommand.parse(["--dataset", "moons", "--layers", "2,16,2", "--lr", "0.01", "--optimizer", "SGD",
                                         "--loss", "cross_entropy", "--no-standardize", "--progress", "none"]).options()
-        #expect(o.dataset == "moons" && o.layers == [2, 16, 2] && o.learningRate == 0.01 && o.optimizer == .sgd)
+        #expect(o.dataset == .moons && o.layers == [2, 16, 2] && o.learningRate == 0.01 && o.optimizer == .sgd)
         #expect(o.loss == .crossEntropy && o.standardize == false && o.progress == .none)
+        #expect(o.weightDecay == nil)   // the optimizer's own default
         func message(_ args: [String]) -> String? {
-            do { _ = try TrainCommand.parse(args).options(); return nil } catch { return "\(error)" }
+            do { _ = try TrainCommand.parse(args); return nil } catch { return TrainCommand.message(for: error) }
         }
-        #expect(message(["--layers", "64,x,10"]) == "--layers 64,x,10: 'x' is not a positive integer width")
-        #expect(message(["--optimizer", "lbfgs"]) == "--optimizer lbfgs: use one of sgd, adam, adamw, rmsprop")
-        #expect(message(["--loss", "hinge"]) == "--loss hinge: use one of cross_entropy, mse, l1, huber")
+        #expect(message(["--layers", "64,x,10"]) == "The value '64,x,10' is invalid for '--layers <layers>': 'x' is not a positive integer width")
+        #expect(message(["--optimizer", "lbfgs"])
+                == "The value 'lbfgs' is invalid for '--optimizer <optimizer>'. Please provide one of 'sgd', 'adam', 'adamw' or 'rmsprop'.")
+        #expect(message(["--loss", "hinge"])
+                == "The value 'hinge' is invalid for '--loss <loss>'. Please provide one of 'cross_entropy', 'mse', 'l1' or 'huber'.")
+        #expect(message(["--dataset", "spirals:1"])
+                == "The value 'spirals:1' is invalid for '--dataset <dataset>': dataset spirals:1: the class count must be an integer >= 2, got 1")
+        // The library's checks, named by the flag.
+        #expect(message(["--lr=-1"]) == "--lr: learning rate must be positive, got -1.0")
+        #expect(message(["--batch-size", "0"]) == "--batch-size: batch size must be positive, got 0")
+        #expect(message(["--target", "y"]) == "--target: a target column applies only to csv:FILE datasets, not digits")
     }
 }
 
@@ -341,7 +365,7 @@ struct TrainRegressionTests {
         let dir = DataTestSupport.temporaryDirectory("train")
         try FileIO.writeText(#"{"layers": [1, 16, 1], "activation": "tanh", "loss": "mse"}"#, to: dir + "/spec.json")
         var o = TrainingOptions()
-        o.dataset = "sine"; o.samples = 200; o.epochs = 60; o.learningRate = 0.02; o.modelPath = dir + "/spec.json"
+        o.dataset = .sine; o.samples = 200; o.epochs = 60; o.learningRate = 0.02; o.modelPath = dir + "/spec.json"
         o.progress = .none; o.checkpointPath = dir + "/sine.safetensors"
         var text = ""
         let result = try TrainingSession.run(o, output: { text += $0 })

@@ -141,7 +141,7 @@ struct ExplainCheckpointTests {
     func checkpointEqualsFile() throws {
         let dir = DataTestSupport.temporaryDirectory("explain-ckpt")
         var o = TrainingOptions()
-        o.dataset = "blobs:3"; o.samples = 90; o.hidden = [5]; o.epochs = 3; o.activation = .softplus(beta: 2)
+        o.dataset = .blobs(classes: 3); o.samples = 90; o.hidden = [5]; o.epochs = 3; o.activation = .softplus(beta: 2)
         o.progress = .none; o.checkpointPath = dir + "/b.safetensors"
         try TrainingSession.run(o, output: { _ in })
 
@@ -181,7 +181,7 @@ struct ExplainCheckpointTests {
     func example() throws {
         let dir = DataTestSupport.temporaryDirectory("explain-ckpt")
         var o = TrainingOptions()
-        o.dataset = "digits"; o.hidden = [8]; o.epochs = 1; o.progress = .none; o.checkpointPath = dir + "/d.safetensors"
+        o.dataset = .digits; o.hidden = [8]; o.epochs = 1; o.progress = .none; o.checkpointPath = dir + "/d.safetensors"
         try TrainingSession.run(o, output: { _ in })
         let text = try ExplainCommand.parse(["--checkpoint", dir + "/d.safetensors", "--example", "0"]).explainCheckpoint(dir + "/d.safetensors")
         #expect(text.contains("example 0 of digits (the validation split made in training: 359 examples)"), "\(text.prefix(300))")

@@ -3,7 +3,7 @@ import RealModule
 /// Elementwise functions of one tensor. The kernels switch on the op once per
 /// call, then run a tight loop over contiguous memory.
 enum UnaryOp: Sendable {
-    case neg, exp, log, sqrt, abs, tanh, sigmoid, relu, sin, cos, erf, sign, square, reciprocal
+    case neg, exp, log, sqrt, abs, tanh, sigmoid, relu, sin, cos, erf, sign, square
     /// c · max(x, 0): the homework's scaled ReLU.
     case scaledRelu(Double)
     /// c · 1[x > 0]: the derivative of a (scaled) ReLU.
@@ -46,7 +46,6 @@ package enum Kernels {
         case .positiveIndicator(let c): let k = S(c); for i in 0..<n { y[i] = x[i] > 0 ? k : 0 }
         case .square: mapVector(x, y, n, { $0 * $0 }, { $0 * $0 })
         case .sqrt: mapVector(x, y, n, { $0.squareRoot() }, { $0.squareRoot() })
-        case .reciprocal: mapVector(x, y, n, { 1 / $0 }, { 1 / $0 })
         case .sign:
             for i in 0..<n { let v = x[i]; y[i] = v > 0 ? 1 : (v < 0 ? -1 : (v.isNaN ? v : 0)) }
         case .clamp(let lo, let hi):
@@ -154,13 +153,6 @@ package enum Kernels {
     static func power<S: TensorScalar>(_ a: S, _ b: S) -> S {
         if a < 0, let k = Int(exactly: b), Swift.abs(k) < 1 << 30 { return S.pow(a, k) }
         return S.pow(a, b)
-    }
-
-    /// y += x over n elements.
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    static func addInPlace<S: TensorScalar>(_ y: UnsafeMutablePointer<S>, _ x: UnsafePointer<S>, _ n: Int) {
-        zip(UnsafePointer(y), 1, x, 1, y, n, { $0 + $1 }, { $0 + $1 })
     }
 
     /// y = a * x + y over n elements.

@@ -5,9 +5,7 @@
 extension Tensor {
     static func binary(_ name: String, _ op: BinaryOp, _ a: Tensor, _ b: Tensor,
                        vjp: VJP<Scalar>? = nil) -> Tensor {
-        guard let outShape = Shape.broadcast(a.shape, b.shape) else {
-            preconditionFailure("\(name): shapes \(a.shape) and \(b.shape) cannot be broadcast together")
-        }
+        let outShape = ShapeRule.check { try ShapeRule.broadcast(name, a.shape, b.shape) }
         let storage = TensorStorage<Scalar>.make(uninitializedCount: Shape.count(outShape))
         Kernels.broadcastBinary(op, a.base, a.shape, b.base, b.shape, storage.base, outShape)
         guard let vjp else { return Tensor(storage: storage, shape: outShape) }

@@ -10,17 +10,10 @@ extension Tensor {
     ///
     ///   dx = g W,   dW = gᵀ x,   db = Σ_batch g
     package static func affine(_ x: Tensor, weight w: Tensor, bias b: Tensor?) -> Tensor {
-        precondition(w.rank == 2, "linear: weight must have shape [out, in], got \(w.shape)")
-        precondition(x.rank == 1 || x.rank == 2, "linear: input must have shape [batch, in] or [in], got \(x.shape)")
+        let outShape = ShapeRule.check { try ShapeRule.linear(input: x.shape, weight: w.shape, bias: b?.shape) }
+        precondition(x.rank <= 2, "internal: affine of an input of shape \(x.shape); linear flattens batch axes first")
         let (outFeatures, inFeatures) = (w.shape[0], w.shape[1])
         let rows = x.rank == 2 ? x.shape[0] : 1
-        let xFeatures = x.shape[x.rank - 1]
-        precondition(xFeatures == inFeatures,
-                     "linear: input \(x.shape) x weight \(w.shape)ᵀ: input has \(xFeatures) features, weight expects \(inFeatures)")
-        if let b {
-            precondition(b.shape == [outFeatures], "linear: bias shape \(b.shape) does not match weight \(w.shape); expected [\(outFeatures)]")
-        }
-        let outShape = x.rank == 2 ? [rows, outFeatures] : [outFeatures]
         let storage = TensorStorage<Scalar>.make(uninitializedCount: rows * outFeatures)
         if let b {
             for r in 0..<rows { (storage.base + r * outFeatures).update(from: b.base, count: outFeatures) }

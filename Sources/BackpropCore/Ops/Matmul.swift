@@ -44,9 +44,8 @@ extension Tensor {
 /// let y = matmul(w, x)   // [2, 3] x [3] -> [2]
 /// ```
 public func matmul<S: TensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S> {
-    precondition(a.rank >= 1 && b.rank >= 1, "matmul: both operands need at least one axis, got \(a.shape) x \(b.shape)")
-    let k1 = a.shape[a.rank - 1], k2 = b.rank == 1 ? b.shape[0] : b.shape[b.rank - 2]
-    precondition(k1 == k2, "matmul: \(a.shape) x \(b.shape): inner dimensions \(k1) and \(k2) differ")
+    let outShape = ShapeRule.check { try ShapeRule.matmul(a.shape, b.shape) }
+    let k1 = a.shape[a.rank - 1]
     switch (a.rank, b.rank) {
     case (1, 1): return Tensor.mm(a.unsqueezed(axis: 0), b.unsqueezed(axis: 1)).reshaped(to: [])
     case (2, 1): return Tensor.mm(a, b.unsqueezed(axis: 1)).squeezed(axis: 1)
@@ -56,17 +55,11 @@ public func matmul<S: TensorScalar>(_ a: Tensor<S>, _ b: Tensor<S>) -> Tensor<S>
         // Batch axes: broadcast, flatten to one, multiply, restore.
         let a2 = a.rank == 1 ? a.unsqueezed(axis: 0) : a
         let b2 = b.rank == 1 ? b.unsqueezed(axis: 1) : b
-        let batchA = Array(a2.shape.dropLast(2)), batchB = Array(b2.shape.dropLast(2))
-        guard let batch = Shape.broadcast(batchA, batchB) else {
-            preconditionFailure("matmul: batch shapes \(batchA) and \(batchB) of \(a.shape) x \(b.shape) cannot be broadcast")
-        }
+        let batch = Array(outShape.prefix(max(a.rank, b.rank) - 2))   // the broadcast batch axes
         let m = a2.shape[a2.rank - 2], n = b2.shape[b2.rank - 1]
         let ae = a2.expanded(to: batch + Array(a2.shape.suffix(2))).reshaped(to: [-1, m, k1])
         let be = b2.expanded(to: batch + Array(b2.shape.suffix(2))).reshaped(to: [-1, k1, n])
-        var out = Tensor.mm(ae, be).reshaped(to: batch + [m, n])
-        if a.rank == 1 { out = out.squeezed(axis: -2) }
-        if b.rank == 1 { out = out.squeezed(axis: -1) }
-        return out
+        return Tensor.mm(ae, be).reshaped(to: outShape)
     }
 }
 

@@ -12,18 +12,12 @@ import BackpropCore
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 public func linear<S: TensorScalar>(_ x: Tensor<S>, weight: Tensor<S>, bias: Tensor<S>? = nil) -> Tensor<S> {
-    precondition(weight.rank == 2, "linear: weight must be [out, in], got shape \(weight.shape)")
-    let (outputSize, inputSize) = (weight.shape[0], weight.shape[1])
-    precondition(x.rank >= 1 && x.shape[x.rank - 1] == inputSize,
-                 "linear: input of shape \(x.shape) does not match weight of shape \(weight.shape) (expected last axis \(inputSize))")
-    if let bias {
-        precondition(bias.shape == [outputSize], "linear: bias of shape \(bias.shape) does not match weight of shape \(weight.shape)")
-    }
-    if x.rank <= 2 { return Tensor.affine(x, weight: weight, bias: bias) }
-    let rows = x.reshaped(to: [-1, inputSize])
+    if x.rank <= 2 { return Tensor.affine(x, weight: weight, bias: bias) }   // checks the shapes itself
+    let outShape = ShapeRule.check { try ShapeRule.linear(input: x.shape, weight: weight.shape, bias: bias?.shape) }
+    let rows = x.reshaped(to: [-1, weight.shape[1]])
     var y = Tensor.mm(rows, weight, transposeB: true)
     if let bias { y = y + bias }
-    return y.reshaped(to: Array(x.shape.dropLast()) + [outputSize])
+    return y.reshaped(to: outShape)
 }
 
 /// A fully connected layer: y = W x + b, W of shape [out, in].
@@ -71,10 +65,7 @@ public final class Linear<Scalar: TensorScalar>: Module {
 
     /// A layer with the given values (copied; the copies require gradients).
     public init(weight: Tensor<Scalar>, bias: Tensor<Scalar>? = nil) {
-        precondition(weight.rank == 2, "Linear: weight must be [out, in], got shape \(weight.shape)")
-        if let bias {
-            precondition(bias.shape == [weight.shape[0]], "Linear: bias of shape \(bias.shape) does not match weight of shape \(weight.shape)")
-        }
+        _ = ShapeRule.check { try ShapeRule.linearParameters(weight: weight.shape, bias: bias?.shape) }
         self.weight = Tensor(shape: weight.shape, scalars: weight.scalars, requiresGrad: true)
         self.bias = bias.map { Tensor(shape: $0.shape, scalars: $0.scalars, requiresGrad: true) }
     }

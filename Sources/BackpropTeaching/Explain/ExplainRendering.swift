@@ -156,7 +156,7 @@ extension ExplainReport {
     /// - `gradients`: an object keyed by state_dict names ("0.weight", ...);
     /// - `jacobians`: an object keyed by "da1/ds1", ..., "dC/dy~", "dy~/dx";
     /// - and `dtype`, `layers`, `x`, `y`, `parameters`, `output_gradients`,
-    ///   `input_gradient`, `step` (with `--step`), `notes`.
+    ///   `input_gradient`, `step` (with a learning rate), `notes`.
     ///
     /// ```swift
     /// let json = report.json()   // {"dtype": "float64", "layers": [...], ...}
@@ -211,7 +211,7 @@ public func explainFile(at path: String, json: Bool = false, learningRate: Doubl
         throw ExplainError(path, !exists ? "no such file" : isDirectory.boolValue ? "is a directory, not a JSON file" : "cannot be read")
     }
     if let learningRate, !learningRate.isFinite {
-        throw ExplainError("--step", "expected a finite learning rate, got \(learningRate)")
+        throw ValueError(.learningRate, "learning rate must be a finite number, got \(learningRate)")
     }
     let problem = try ExplainProblem(json: data, source: path)
     let report = try problem.explain(dtype: dtype, learningRate: learningRate)

@@ -2,9 +2,10 @@ import BackpropCore
 import BackpropNN
 import BackpropData
 import BackpropTraining
-/// Parses the values of a program's variables, as given to `--at`:
-/// `name=value` items separated by commas, where a value is a number or a
-/// nested bracketed list. Commas inside brackets belong to the value.
+/// Parses the values of a program's variables: `name=value` items separated
+/// by commas, where a value is a number or a nested bracketed list. Commas
+/// inside brackets belong to the value. Errors are ``ExpressionError``s with
+/// the subject ``ExpressionError/Subject/values(_:)`` and the column in `text`.
 ///
 /// ```swift
 /// let at = try parseBindings("W=[[1,2],[3,4]],x=[1,1],c=-0.5")
@@ -13,7 +14,7 @@ import BackpropTraining
 /// ```
 public func parseBindings(_ text: String) throws -> [(name: String, value: Tensor<Double>)] {
     func error(_ message: String, _ location: SourcePosition) -> ExpressionError {
-        ExpressionError("--at \"\(text)\", column \(location.column): \(message)")
+        ExpressionError(message, at: SourcePosition(line: 1, column: location.column), subject: .values(text))
     }
     let tokens: [Token]
     do { tokens = try Lexer.tokenize(text) } catch let e as ExpressionError {

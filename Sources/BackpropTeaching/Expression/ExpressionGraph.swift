@@ -10,7 +10,7 @@ import BackpropTraining
 
 /// What a node of an ``ExpressionGraph`` computes.
 public enum ExpressionOperation: Equatable, Sendable {
-    /// A variable given a value from outside (`--at`).
+    /// A variable given a value from outside the program.
     case input
     /// A number or tensor literal of the program.
     case constant
@@ -216,8 +216,8 @@ public struct ExpressionGraph {
     }
 }
 
-/// Builds nodes statement by statement; checks shapes before each op runs,
-/// because core ops stop the program on a mismatch.
+/// Builds nodes statement by statement; checks shapes before each op runs
+/// with the op's own ``ShapeRule``, because core ops stop the program on a mismatch.
 struct GraphBuilder {
     var nodes: [ExpressionGraph.Node] = []
     var named: [(name: String, node: Int)] = []
@@ -248,7 +248,7 @@ struct GraphBuilder {
             let id = try evaluate(statement.expression)
             if let name = statement.name {
                 if bindings[name] != nil {
-                    let how = inputNames.contains(name) ? "is given a value with --at" : "is already assigned"
+                    let how = inputNames.contains(name) ? "is given a value" : "is already assigned"
                     throw ExpressionError("'\(name)' \(how); each name is one node of the graph", at: statement.location)
                 }
                 bindings[name] = id
@@ -270,8 +270,8 @@ struct GraphBuilder {
         case .variable(let name):
             guard let id = bindings[name] else {
                 let known = bindings.keys.sorted().joined(separator: ", ")
-                throw ExpressionError("unbound variable '\(name)'; give it a value with --at \(name)=..." +
-                                      (known.isEmpty ? "" : " (defined: \(known))"), at: e.location)
+                throw ExpressionError("unbound variable '\(name)'" + (known.isEmpty ? "" : " (defined: \(known))"),
+                                      at: e.location, subject: .unboundVariable(name))
             }
             return id
         case .negate(let operand):
@@ -286,34 +286,22 @@ struct GraphBuilder {
                 return add(.power(p), [b], Self.apply(.power(p), [nodes[b].value]), text: e.text)
             }
             let p = try evaluate(exponent)
-            try checkBroadcast("^", nodes[b].value.shape, nodes[p].value.shape, at: e.location)
+            try checkShapes(.power, nodes[b].value.shape, nodes[p].value.shape, at: e.location)
             return add(.binary(.power), [b, p], Self.apply(.binary(.power), [nodes[b].value, nodes[p].value]), text: e.text)
         case .binary(let op, let lhs, let rhs):
             let a = try evaluate(lhs), b = try evaluate(rhs)
             let sa = nodes[a].value.shape, sb = nodes[b].value.shape
-            if op == .matmul { try checkMatmul(sa, sb, at: e.location) } else { try checkBroadcast(String(op.rawValue), sa, sb, at: e.location) }
+            try checkShapes(op, sa, sb, at: e.location)
             return add(.binary(op), [a, b], Self.apply(.binary(op), [nodes[a].value, nodes[b].value]), text: e.text)
         }
     }
 
-    func checkBroadcast(_ op: String, _ a: [Int], _ b: [Int], at location: SourcePosition) throws {
-        guard Shape.broadcast(a, b) != nil else {
-            throw ExpressionError("shape mismatch: '\(op)' of shapes \(a) and \(b), which do not broadcast", at: location)
-        }
-    }
-
-    func checkMatmul(_ a: [Int], _ b: [Int], at location: SourcePosition) throws {
-        guard !a.isEmpty && !b.isEmpty else {
-            throw ExpressionError("shape mismatch: '@' needs operands with at least one axis, got \(a) and \(b); use '*' for scalars",
-                                  at: location)
-        }
-        let k1 = a[a.count - 1], k2 = b.count == 1 ? b[0] : b[b.count - 2]
-        guard k1 == k2 else {
-            throw ExpressionError("shape mismatch: '@' of shapes \(a) and \(b): inner dimensions \(k1) and \(k2) differ", at: location)
-        }
-        let batchA = Array(a.dropLast(2)), batchB = Array(b.dropLast(2))
-        guard Shape.broadcast(batchA, batchB) != nil else {
-            throw ExpressionError("shape mismatch: '@' of shapes \(a) and \(b): batch shapes do not broadcast", at: location)
+    /// The op's own shape rule (the one its precondition uses), thrown at the op's position.
+    func checkShapes(_ op: BinaryOperator, _ a: [Int], _ b: [Int], at location: SourcePosition) throws {
+        do {
+            _ = try op == .matmul ? ShapeRule.matmul(a, b) : ShapeRule.broadcast(ExpressionOperation.binary(op).name, a, b)
+        } catch {
+            throw ExpressionError(error.message, at: location)
         }
     }
 

@@ -42,7 +42,8 @@ public struct ExpressionJacobian {
     public init(program: ExpressionProgram, wrt: String, at values: [(name: String, value: Tensor<Double>)]) throws {
         guard let point = values.first(where: { $0.name == wrt })?.value else {
             let given = values.map(\.name).joined(separator: ", ")
-            throw ExpressionError("--wrt \(wrt): no such variable; the variables given with --at are: \(given.isEmpty ? "none" : given)")
+            throw ExpressionError("no variable '\(wrt)' to differentiate with respect to; the variables given values are: \(given.isEmpty ? "none" : given)",
+                                  subject: .wrt(wrt))
         }
         let order = values.map(\.name)
         var constants: [String: Tensor<Double>] = [:]

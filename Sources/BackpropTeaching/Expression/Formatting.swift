@@ -13,7 +13,7 @@ import Foundation
 /// formatNumber(104)        // "104"
 /// formatNumber(1.0 / 3)    // "0.333333"
 /// ```
-public func formatNumber(_ v: Double) -> String {
+package func formatNumber(_ v: Double) -> String {
     if v.isNaN { return "nan" }
     if v.isInfinite { return v > 0 ? "inf" : "-inf" }
     if v == v.rounded() && Swift.abs(v) < 1e15 { return String(Int64(v)) }
@@ -21,7 +21,7 @@ public func formatNumber(_ v: Double) -> String {
 }
 
 /// A tensor as nested brackets of ``formatNumber(_:)``: `[[1, 2], [3, 4]]`; a scalar as a number.
-public func formatTensor(_ t: Tensor<Double>) -> String {
+package func formatTensor(_ t: Tensor<Double>) -> String {
     nested(t.scalars, t.shape[...])
 }
 

@@ -38,14 +38,6 @@ extension Activation {
     }
 }
 
-/// A bad value for a teaching tool (softmax values or β).
-public struct ActivationSpecError: Error, CustomStringConvertible, Sendable {
-    /// The whole message, naming the text that was given.
-    public let message: String
-    /// The message.
-    public var description: String { message }
-}
-
 /// Points for a plot: `count` evenly spaced values over `range`, both ends included.
 public func samplePoints(_ range: ClosedRange<Double>, count: Int) -> [Double] {
     Tensor<Double>.linspace(range.lowerBound, range.upperBound, count: max(2, count)).scalars

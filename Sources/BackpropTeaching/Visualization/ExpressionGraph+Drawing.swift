@@ -53,9 +53,9 @@ extension ExpressionGraph {
         func lines(_ node: Node) -> [String] {
             [node.label, "value " + formatTensor(node.value), "grad " + (node.gradient.map(formatTensor) ?? "-")]
         }
-        func opRadius(_ node: Node) -> Double { max(15, estimatedTextWidth(node.operation.symbol, fontSize: fontSize) / 2 + 7) }
+        func opRadius(_ node: Node) -> Double { max(15, SVG.estimatedTextWidth(node.operation.symbol, fontSize: fontSize) / 2 + 7) }
         for node in nodes {
-            let w = lines(node).map { estimatedTextWidth($0, fontSize: fontSize) }.max()! + 16
+            let w = lines(node).map { SVG.estimatedTextWidth($0, fontSize: fontSize) }.max()! + 16
             layout.vertices[2 * node.id] = .init(width: w, height: 3 * (fontSize + 4) + 10)
             if !node.inputs.isEmpty {
                 let r = opRadius(node)

@@ -122,8 +122,8 @@ public struct LinePlot: Sendable {
         let log = panel.yScale == .logarithmic
         let points = panel.series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite && (!log || $0.y > 0) }
         let xs = points.map(\.x), ys = points.map { log ? Foundation.log10($0.y) : $0.y }
-        let xTicks = niceTicks(xs.min() ?? 0, xs.max() ?? 1)
-        let yTicks = log ? logTicks(ys.min() ?? 0, ys.max() ?? 1) : niceTicks(ys.min() ?? 0, ys.max() ?? 1)
+        let xTicks = Self.niceTicks(xs.min() ?? 0, xs.max() ?? 1)
+        let yTicks = log ? Self.logTicks(ys.min() ?? 0, ys.max() ?? 1) : Self.niceTicks(ys.min() ?? 0, ys.max() ?? 1)
         let (x0, x1) = (xTicks.first!, xTicks.last!), (y0, y1) = (yTicks.first!, yTicks.last!)
         func px(_ x: Double) -> Double { left + (x - x0) / (x1 - x0) * (right - left) }
         func py(_ y: Double) -> Double { bottom - ((log ? Foundation.log10(y) : y) - y0) / (y1 - y0) * (bottom - top) }
@@ -136,11 +136,11 @@ public struct LinePlot: Sendable {
         var grid: [SVGElement] = []
         for t in xTicks {
             grid.append(.line(x1: px(t), y1: top, x2: px(t), y2: bottom, ["class": "grid"]))
-            grid.append(.text(tickLabel(t, ticks: xTicks), x: px(t), y: bottom + 15, anchor: "middle", ["class": "tick"]))
+            grid.append(.text(Self.tickLabel(t, ticks: xTicks), x: px(t), y: bottom + 15, anchor: "middle", ["class": "tick"]))
         }
         for t in yTicks {
             grid.append(.line(x1: left, y1: pyRaw(t), x2: right, y2: pyRaw(t), ["class": "grid"]))
-            let label = log ? formatNumber(Foundation.pow(10, t)) : tickLabel(t, ticks: yTicks)
+            let label = log ? formatNumber(Foundation.pow(10, t)) : Self.tickLabel(t, ticks: yTicks)
             grid.append(.text(label, x: left - 6, y: pyRaw(t) + 4, anchor: "end", ["class": "tick"]))
         }
         children.append(.group(grid, ["class": "grid-lines"]))
@@ -155,7 +155,7 @@ public struct LinePlot: Sendable {
         if !panel.yLabel.isEmpty {
             let cx = ox + 12, cy = (top + bottom) / 2
             children.append(.text(panel.yLabel, x: cx, y: cy, anchor: "middle",
-                                  ["class": "axis-label", "transform": "rotate(-90 \(svgNumber(cx)) \(svgNumber(cy)))"]))
+                                  ["class": "axis-label", "transform": "rotate(-90 \(SVG.number(cx)) \(SVG.number(cy)))"]))
         }
         var legend: [SVGElement] = []
         for (k, series) in panel.series.enumerated() {
@@ -177,7 +177,7 @@ public struct LinePlot: Sendable {
             legend.append(.text(series.label, x: left + 37, y: ly + 4, ["class": "legend"]))
         }
         if !legend.isEmpty {
-            let width = (panel.series.map { estimatedTextWidth($0.label, fontSize: 11) }.max() ?? 0) + 46
+            let width = (panel.series.map { SVG.estimatedTextWidth($0.label, fontSize: 11) }.max() ?? 0) + 46
             legend.insert(.rect(x: left + 4, y: top, width: width, height: Double(panel.series.count) * 16 + 2,
                                 ["fill": "white", "fill-opacity": "0.85", "stroke": "#ccc"]), at: 0)
             children.append(.group(legend, ["class": "legend-box"]))
@@ -186,49 +186,52 @@ public struct LinePlot: Sendable {
     }
 }
 
-/// Tick positions at nice numbers (1, 2 or 5 times a power of ten) covering
-/// `lo...hi`, about five of them; the first and last bound the axis.
-///
-/// ```swift
-/// niceTicks(-4, 4)      // [-4, -2, 0, 2, 4]
-/// niceTicks(0, 0.93)    // [0, 0.2, 0.4, 0.6, 0.8, 1]
-/// ```
-public func niceTicks(_ lo: Double, _ hi: Double, count: Int = 5) -> [Double] {
-    var (lo, hi) = (min(lo, hi), max(lo, hi))
-    if hi - lo < 1e-12 * max(1, Swift.abs(hi)) { lo -= 1; hi += 1 }
-    let (mantissa, exponent) = niceStep((hi - lo) / Double(max(1, count - 1)))
-    // A tick is k * mantissa * 10^exponent; dividing by a power of ten (rather
-    // than multiplying by 0.1) makes 3 * 0.2 print as 0.6.
-    func tick(_ k: Int) -> Double {
-        exponent >= 0 ? Double(k * mantissa) * Foundation.pow(10, Double(exponent))
-                      : Double(k * mantissa) / Foundation.pow(10, Double(-exponent))
+// Axis ticks.
+extension LinePlot {
+    /// Tick positions at nice numbers (1, 2 or 5 times a power of ten) covering
+    /// `lo...hi`, about five of them; the first and last bound the axis.
+    ///
+    /// ```swift
+    /// LinePlot.niceTicks(-4, 4)      // [-4, -2, 0, 2, 4]
+    /// LinePlot.niceTicks(0, 0.93)    // [0, 0.2, 0.4, 0.6, 0.8, 1]
+    /// ```
+    public static func niceTicks(_ lo: Double, _ hi: Double, count: Int = 5) -> [Double] {
+        var (lo, hi) = (min(lo, hi), max(lo, hi))
+        if hi - lo < 1e-12 * max(1, Swift.abs(hi)) { lo -= 1; hi += 1 }
+        let (mantissa, exponent) = niceStep((hi - lo) / Double(max(1, count - 1)))
+        // A tick is k * mantissa * 10^exponent; dividing by a power of ten (rather
+        // than multiplying by 0.1) makes 3 * 0.2 print as 0.6.
+        func tick(_ k: Int) -> Double {
+            exponent >= 0 ? Double(k * mantissa) * Foundation.pow(10, Double(exponent))
+                          : Double(k * mantissa) / Foundation.pow(10, Double(-exponent))
+        }
+        let step = tick(1)
+        let first = Int((lo / step).rounded(.down)), last = Int((hi / step).rounded(.up))
+        return (first...last).map(tick)
     }
-    let step = tick(1)
-    let first = Int((lo / step).rounded(.down)), last = Int((hi / step).rounded(.up))
-    return (first...last).map(tick)
-}
 
-/// Heckbert's nice step: 1, 2 or 5 times a power of ten near `x`, as (mantissa, exponent).
-func niceStep(_ x: Double) -> (Int, Int) {
-    let exponent = Int(Foundation.floor(Foundation.log10(x)))
-    let fraction = x / Foundation.pow(10, Double(exponent))
-    if fraction < 1.5 { return (1, exponent) }
-    if fraction < 3 { return (2, exponent) }
-    if fraction < 7 { return (5, exponent) }
-    return (1, exponent + 1)
-}
+    /// Heckbert's nice step: 1, 2 or 5 times a power of ten near `x`, as (mantissa, exponent).
+    static func niceStep(_ x: Double) -> (Int, Int) {
+        let exponent = Int(Foundation.floor(Foundation.log10(x)))
+        let fraction = x / Foundation.pow(10, Double(exponent))
+        if fraction < 1.5 { return (1, exponent) }
+        if fraction < 3 { return (2, exponent) }
+        if fraction < 7 { return (5, exponent) }
+        return (1, exponent + 1)
+    }
 
-/// Ticks at whole powers of ten, in log10 units.
-func logTicks(_ lo: Double, _ hi: Double) -> [Double] {
-    let a = Foundation.floor(lo), b = Swift.max(Foundation.ceil(hi), a + 1)
-    return Array(stride(from: a, through: b, by: 1))
-}
+    /// Ticks at whole powers of ten, in log10 units.
+    static func logTicks(_ lo: Double, _ hi: Double) -> [Double] {
+        let a = Foundation.floor(lo), b = Swift.max(Foundation.ceil(hi), a + 1)
+        return Array(stride(from: a, through: b, by: 1))
+    }
 
-/// A tick label with as many decimals as the tick spacing needs.
-func tickLabel(_ v: Double, ticks: [Double]) -> String {
-    let step = ticks.count > 1 ? Swift.abs(ticks[1] - ticks[0]) : 1
-    let decimals = max(0, Int(-Foundation.floor(Foundation.log10(step) + 1e-9)))
-    if Swift.abs(v) >= 1e5 || (Swift.abs(v) > 0 && Swift.abs(v) < 1e-4) { return String(format: "%.0e", v) }
-    let s = String(format: "%.\(decimals)f", v)
-    return s == "-0" ? "0" : s.hasPrefix("-0") && Double(s) == 0 ? String(s.dropFirst()) : s
+    /// A tick label with as many decimals as the tick spacing needs.
+    static func tickLabel(_ v: Double, ticks: [Double]) -> String {
+        let step = ticks.count > 1 ? Swift.abs(ticks[1] - ticks[0]) : 1
+        let decimals = max(0, Int(-Foundation.floor(Foundation.log10(step) + 1e-9)))
+        if Swift.abs(v) >= 1e5 || (Swift.abs(v) > 0 && Swift.abs(v) < 1e-4) { return String(format: "%.0e", v) }
+        let s = String(format: "%.\(decimals)f", v)
+        return s == "-0" ? "0" : s.hasPrefix("-0") && Double(s) == 0 ? String(s.dropFirst()) : s
+    }
 }

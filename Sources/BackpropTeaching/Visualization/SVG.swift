@@ -48,20 +48,20 @@ public struct SVGElement: Sendable {
     /// A rectangle: `.rect(x: 0, y: 0, width: 10, height: 5, ["fill": "red"])`.
     public static func rect(x: Double, y: Double, width: Double, height: Double,
                             _ attributes: KeyValuePairs<String, String> = [:]) -> SVGElement {
-        SVGElement("rect", [("x", svgNumber(x)), ("y", svgNumber(y)), ("width", svgNumber(width)), ("height", svgNumber(height))]
+        SVGElement("rect", [("x", SVG.number(x)), ("y", SVG.number(y)), ("width", SVG.number(width)), ("height", SVG.number(height))]
                    + attributes.map { ($0.key, $0.value) })
     }
 
     /// A straight line segment: `.line(x1: 0, y1: 0, x2: 10, y2: 0, ["class": "axis"])`.
     public static func line(x1: Double, y1: Double, x2: Double, y2: Double,
                             _ attributes: KeyValuePairs<String, String> = [:]) -> SVGElement {
-        SVGElement("line", [("x1", svgNumber(x1)), ("y1", svgNumber(y1)), ("x2", svgNumber(x2)), ("y2", svgNumber(y2))]
+        SVGElement("line", [("x1", SVG.number(x1)), ("y1", SVG.number(y1)), ("x2", SVG.number(x2)), ("y2", SVG.number(y2))]
                    + attributes.map { ($0.key, $0.value) })
     }
 
     /// A circle: `.circle(cx: 5, cy: 5, r: 4)`.
     public static func circle(cx: Double, cy: Double, r: Double, _ attributes: KeyValuePairs<String, String> = [:]) -> SVGElement {
-        SVGElement("circle", [("cx", svgNumber(cx)), ("cy", svgNumber(cy)), ("r", svgNumber(r))]
+        SVGElement("circle", [("cx", SVG.number(cx)), ("cy", SVG.number(cy)), ("r", SVG.number(r))]
                    + attributes.map { ($0.key, $0.value) })
     }
 
@@ -73,7 +73,7 @@ public struct SVGElement: Sendable {
     /// Text at (x, y); `anchor` is `start`, `middle` or `end`.
     public static func text(_ string: String, x: Double, y: Double, anchor: String = "start",
                             _ attributes: KeyValuePairs<String, String> = [:]) -> SVGElement {
-        var attrs = [("x", svgNumber(x)), ("y", svgNumber(y))]
+        var attrs = [("x", SVG.number(x)), ("y", SVG.number(y))]
         if anchor != "start" { attrs.append(("text-anchor", anchor)) }
         return SVGElement("text", attrs + attributes.map { ($0.key, $0.value) }, text: string)
     }
@@ -84,10 +84,10 @@ public struct SVGElement: Sendable {
     func render(into out: inout String, indent: Int) {
         let pad = String(repeating: "  ", count: indent)
         out += pad + "<" + name
-        for (k, v) in attributes { out += " \(k)=\"\(xmlEscape(v))\"" }
+        for (k, v) in attributes { out += " \(k)=\"\(SVG.escape(v))\"" }
         if children.isEmpty && text == nil { out += "/>\n"; return }
         out += ">"
-        if let text { out += xmlEscape(text) }
+        if let text { out += SVG.escape(text) }
         if !children.isEmpty {
             out += "\n"
             for child in children { child.render(into: &out, indent: indent + 1) }
@@ -121,8 +121,8 @@ public struct SVGDocument: Sendable {
     /// The document as XML text.
     public func render() -> String {
         var out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        out += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(svgNumber(width))\" height=\"\(svgNumber(height))\""
-        out += " viewBox=\"0 0 \(svgNumber(width)) \(svgNumber(height))\">\n"
+        out += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(SVG.number(width))\" height=\"\(SVG.number(height))\""
+        out += " viewBox=\"0 0 \(SVG.number(width)) \(SVG.number(height))\">\n"
         if let style { SVGElement("style", text: style).render(into: &out, indent: 1) }
         for e in elements { e.render(into: &out, indent: 1) }
         return out + "</svg>\n"
@@ -143,7 +143,7 @@ public struct SVGPath: Sendable {
 
     private mutating func command(_ c: String, _ values: [Double]) {
         if !data.isEmpty { data += " " }
-        data += c + values.map(svgNumber).joined(separator: " ")
+        data += c + values.map(SVG.number).joined(separator: " ")
     }
 
     /// Starts a subpath at (x, y).
@@ -158,35 +158,46 @@ public struct SVGPath: Sendable {
     public mutating func close() { command("Z", []) }
 }
 
-/// Escapes the five XML special characters.
-public func xmlEscape(_ s: String) -> String {
-    var out = ""
-    out.reserveCapacity(s.count)
-    for c in s {
-        switch c {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        case "'": out += "&apos;"
-        default: out.append(c)
+/// The text helpers of SVG writing: escaping and number formatting.
+public enum SVG {
+    /// Escapes the five XML special characters.
+    ///
+    /// ```swift
+    /// SVG.escape("a < b & c")   // "a &lt; b &amp; c"
+    /// ```
+    public static func escape(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.count)
+        for c in s {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&apos;"
+            default: out.append(c)
+            }
         }
+        return out
     }
-    return out
-}
 
-/// A coordinate with at most two decimals and no trailing zeros: `12`, `3.5`, `-0.25`.
-public func svgNumber(_ v: Double) -> String {
-    guard v.isFinite else { return "0" }
-    let r = (v * 100).rounded() / 100
-    if r == r.rounded() { return String(Int(r)) }
-    var s = String(r)
-    if s.contains("e") { s = String(Int(r)) }
-    return s
-}
+    /// A coordinate with at most two decimals and no trailing zeros: `12`, `3.5`, `-0.25`.
+    ///
+    /// ```swift
+    /// SVG.number(3.14159)   // "3.14"
+    /// ```
+    public static func number(_ v: Double) -> String {
+        guard v.isFinite else { return "0" }
+        let r = (v * 100).rounded() / 100
+        if r == r.rounded() { return String(Int(r)) }
+        var s = String(r)
+        if s.contains("e") { s = String(Int(r)) }
+        return s
+    }
 
-/// An approximate text width for layout, without font metrics: about 0.6 em
-/// per character for the sans-serif fonts browsers pick.
-func estimatedTextWidth(_ s: String, fontSize: Double) -> Double {
-    Double(s.count) * fontSize * 0.6
+    /// An approximate text width for layout, without font metrics: about 0.6 em
+    /// per character for the sans-serif fonts browsers pick.
+    static func estimatedTextWidth(_ s: String, fontSize: Double) -> Double {
+        Double(s.count) * fontSize * 0.6
+    }
 }

@@ -10,14 +10,17 @@ import Foundation
 /// note on their limits as β grows (what libraries call "softmax" is
 /// the softargmax; the smooth maximum is the homework's "softmax").
 ///
+/// Throws a ``ValueError`` with the field ``ValueError/Field/values`` or
+/// ``ValueError/Field/betas`` when there are no values, no β or a β of 0.
+///
 /// ```swift
 /// print(try softmaxReport(values: [1, 2, 3], betas: [1, 10]))
 /// ```
 public func softmaxReport(values: [Double], betas: [Double]) throws -> String {
-    guard !values.isEmpty else { throw ActivationSpecError(message: "softmax: no values given") }
-    guard !betas.isEmpty else { throw ActivationSpecError(message: "--beta: no β given") }
+    guard !values.isEmpty else { throw ValueError(.values, "softmax: no values given") }
+    guard !betas.isEmpty else { throw ValueError(.betas, "no β given") }
     if let zero = betas.first(where: { $0 == 0 || !$0.isFinite }) {
-        throw ActivationSpecError(message: "--beta \(formatNumber(zero)): β must be a finite number other than 0 (the smooth maximum divides by β)")
+        throw ValueError(.betas, "β must be a finite number other than 0, got \(formatNumber(zero)) (the smooth maximum divides by β)")
     }
     let e = Tensor<Double>(values)
     let n = values.count
@@ -46,4 +49,11 @@ public func softmaxReport(values: [Double], betas: [Double]) throws -> String {
     lines.append("")
     lines.append("As β grows, softargmax_β(e) tends to \(limit) (a soft argmax: what libraries call \"softmax\"), and (1/β) log Σ exp(β e_n) tends to max(e) = \(formatNumber(maxValue)) from above, within log(N)/β (a soft maximum; with the 1/N inside the log it is shifted down by log(N)/β).")
     return lines.joined(separator: "\n") + "\n"
+}
+
+extension ValueError.Field {
+    /// The values e of ``softmaxReport(values:betas:)``.
+    public static let values = ValueError.Field("values")
+    /// The inverse temperatures β of ``softmaxReport(values:betas:)``.
+    public static let betas = ValueError.Field("β")
 }

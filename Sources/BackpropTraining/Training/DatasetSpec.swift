@@ -1,7 +1,7 @@
 import BackpropCore
 import BackpropNN
 import BackpropData
-/// A dataset named on the command line: `digits`, `spirals[:K]`, `moons`,
+/// A dataset, with a short text form: `digits`, `spirals[:K]`, `moons`,
 /// `sine`, `blobs[:K]`, `mnist:FOLDER` (also Fashion-MNIST), `csv:FILE`.
 ///
 /// ```swift
@@ -29,8 +29,8 @@ public enum DatasetSpec: Equatable, Sendable, CustomStringConvertible {
 
     /// Parses one of ``forms`` (names are case-insensitive; `spiral`, `two_moons`, `sin`
     /// and `fashion-mnist` are accepted too). `spirals` and `blobs` default to 3 classes.
-    /// Throws a ``DataError`` naming `--dataset` for an unknown name, a class count
-    /// below 2, or a missing path.
+    /// Throws a ``ValueError`` with the field ``ValueError/Field/dataset`` that names
+    /// the text, for an unknown name, a class count below 2, or a missing path.
     ///
     /// ```swift
     /// let spec = try DatasetSpec(parsing: "blobs:4")   // .blobs(classes: 4)
@@ -43,11 +43,13 @@ public enum DatasetSpec: Equatable, Sendable, CustomStringConvertible {
         }()
         func classes(_ default: Int) throws -> Int {
             guard let a = argument else { return `default` }
-            guard let k = Int(a), k >= 2 else { throw DataError(path: "--dataset \(text)", "the class count must be an integer >= 2") }
+            guard let k = Int(a), k >= 2 else {
+                throw ValueError(.dataset, "dataset \(text): the class count must be an integer >= 2, got \(a)")
+            }
             return k
         }
         func path() throws -> String {
-            guard let a = argument, !a.isEmpty else { throw DataError(path: "--dataset \(text)", "needs a path: \(name):PATH") }
+            guard let a = argument, !a.isEmpty else { throw ValueError(.dataset, "dataset \(text): needs a path: \(name):PATH") }
             return a
         }
         switch name.lowercased() {
@@ -59,7 +61,7 @@ public enum DatasetSpec: Equatable, Sendable, CustomStringConvertible {
         case "mnist", "fashion-mnist", "fashion_mnist": self = .mnist(folder: try path())
         case "csv": self = .csv(path: try path())
         default:
-            throw DataError(path: "--dataset \(text)", "unknown dataset; use one of \(DatasetSpec.forms.joined(separator: ", "))")
+            throw ValueError(.dataset, "unknown dataset \(text); use one of \(DatasetSpec.forms.joined(separator: ", "))")
         }
     }
 
@@ -101,7 +103,7 @@ public enum DatasetSpec: Equatable, Sendable, CustomStringConvertible {
         case .mnist(let folder): return try MNIST.load(folder: folder, split: purpose == .training ? .train : .test)
         case .csv(let path):
             guard let target = options.target else {
-                throw DataError(path: path, "a CSV dataset needs --target COLUMN (a header name or a 0-based index)")
+                throw ValueError(.target, "the CSV dataset \(path) needs a target column (a header name or a 0-based index)")
             }
             return try TensorDataset.csv(path: path, target: target, features: options.features, task: options.task)
         }
@@ -138,4 +140,9 @@ public struct DatasetOptions: Sendable {
         self.features = features
         self.task = task
     }
+}
+
+extension ValueError.Field {
+    /// A dataset's text form, read by ``DatasetSpec/init(parsing:)``.
+    public static let dataset = ValueError.Field("dataset")
 }

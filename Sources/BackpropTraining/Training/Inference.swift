@@ -1,8 +1,8 @@
 import BackpropCore
 import BackpropNN
 import BackpropData
-/// What `backprop eval` and `backprop predict` do, as library calls that
-/// return the text the commands print.
+/// Scoring a checkpoint on a dataset and predicting with it, as library calls
+/// that return text (what `backprop eval` and `backprop predict` print).
 public enum Inference {
     /// Which part of a dataset `eval` scores.
     public enum Split: String, Sendable, CaseIterable {
@@ -21,9 +21,12 @@ public enum Inference {
     /// Loss, accuracy and a confusion matrix of a checkpoint on a dataset (`nil`: the one it was trained on).
     ///
     /// ```swift
-    /// print(try Inference.evaluate(checkpoint: "digits.safetensors", dataset: "digits"))
+    /// print(try Inference.evaluate(checkpoint: "digits.safetensors", dataset: .digits))
     /// ```
-    public static func evaluate(checkpoint path: String, dataset: String? = nil, target: String? = nil,
+    ///
+    /// Asking for the training or validation split of another dataset than
+    /// the one trained on is a ``ValueError`` with the field ``ValueError/Field/split``.
+    public static func evaluate(checkpoint path: String, dataset: DatasetSpec? = nil, target: String? = nil,
                                 split: Split = .auto, batchSize: Int = 512) throws -> String {
         let checkpoint = try Checkpoint.load(path: path)
         let (part, spec, label) = try examples(for: checkpoint, path: path, dataset: dataset, target: target, split: split)
@@ -50,13 +53,18 @@ public enum Inference {
     /// let checkpoint = try Checkpoint.load(path: "digits.safetensors")
     /// let (data, _, label) = try Inference.examples(for: checkpoint, path: "digits.safetensors")
     /// ```
-    public static func examples(for checkpoint: Checkpoint, path: String, dataset: String? = nil, target: String? = nil,
+    public static func examples(for checkpoint: Checkpoint, path: String, dataset: DatasetSpec? = nil, target: String? = nil,
                                 split: Split = .auto) throws -> (data: TensorDataset<Float>, dataset: DatasetSpec, label: String) {
         let info = checkpoint.training
-        guard let dataset = dataset ?? info?["dataset"]?.stringValue else {
-            throw DataError(path: path, "the checkpoint records no dataset; name one")
+        let spec: DatasetSpec
+        if let dataset {
+            spec = dataset
+        } else {
+            guard let recorded = info?["dataset"]?.stringValue else {
+                throw DataError(path: path, "the checkpoint records no dataset; name one")
+            }
+            spec = try DatasetSpec(parsing: recorded)
         }
-        let spec = try DatasetSpec(parsing: dataset)
         let trainedOn = info?["dataset"]?.stringValue
         var options = DatasetOptions(seed: UInt64(info?["seed"]?.intValue ?? 1))
         options.samples = info?["samples"]?.intValue ?? 1000
@@ -75,7 +83,7 @@ public enum Inference {
         let resolved: Split = split == .auto ? (sameData && fraction > 0 ? .validation : .all) : split
         if resolved == .validation || resolved == .train {
             guard sameData else {
-                throw DataError(path: path, "--split \(resolved.rawValue) needs the dataset the checkpoint was trained on (\(trainedOn ?? "unknown"))")
+                throw ValueError(.split, "the \(resolved.rawValue) split needs the dataset the checkpoint \(path) was trained on (\(trainedOn ?? "unknown")), not \(spec)")
             }
             let (train, validation) = data.trainValidationSplit(validationFraction: fraction, seed: options.seed)
             part = resolved == .validation ? validation : train
@@ -120,18 +128,24 @@ public enum Inference {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Predictions for one input given as `1,2,3`.
+    /// Predictions for one input given as `1,2,3`. A value that is not a
+    /// number, or the wrong number of values, is a ``ValueError`` with the
+    /// field ``ValueError/Field/input``.
+    ///
+    /// ```swift
+    /// print(try Inference.predict(checkpoint: "moons.safetensors", input: "0.5,-0.2"))
+    /// ```
     public static func predict(checkpoint path: String, input: String) throws -> String {
         let checkpoint = try Checkpoint.load(path: path)
         var values: [Float] = []
         for (i, item) in input.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
             guard let v = parseNumber(String(item)) else {
-                throw DataError(path: "--input", "value \(i + 1) '\(item)' is not a number")
+                throw ValueError(.input, "input \(input): value \(i + 1) '\(item)' is not a number")
             }
             values.append(Float(v))
         }
         guard values.count == checkpoint.spec.inputFeatures! else {
-            throw DataError(path: "--input", "\(values.count) values, but the model in \(path) takes \(checkpoint.spec.inputFeatures!) features")
+            throw ValueError(.input, "input \(input): \(values.count) values, but the model in \(path) takes \(checkpoint.spec.inputFeatures!) features")
         }
         return predictionsCSV(checkpoint, features: Tensor(shape: [1, values.count], scalars: values))
     }
@@ -164,4 +178,11 @@ public enum Inference {
     static func csvField(_ s: String) -> String {
         s.contains(",") || s.contains("\"") ? "\"" + s.replacing("\"", with: "\"\"") + "\"" : s
     }
+}
+
+extension ValueError.Field {
+    /// The input values of ``Inference/predict(checkpoint:input:)``.
+    public static let input = ValueError.Field("input")
+    /// The split of ``Inference/evaluate(checkpoint:dataset:target:split:batchSize:)``.
+    public static let split = ValueError.Field("split")
 }

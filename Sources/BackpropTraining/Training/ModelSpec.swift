@@ -3,7 +3,7 @@ import BackpropNN
 import BackpropData
 
 /// A network and its training loss: the layers of a `Sequential`, described by ``LayerSpec``s, in a
-/// form that a checkpoint stores (so a model can be rebuilt from the file alone), that `--model` files
+/// form that a checkpoint stores (so a model can be rebuilt from the file alone), that model files
 /// hold, and that prints as the PyTorch code of the same `nn.Sequential`.
 ///
 /// Its JSON form lists the layers as PyTorch names them, and also accepts the shorthand of a multilayer

@@ -228,17 +228,41 @@ public final class Trainer {
     }
 }
 
-/// The optimizers `backprop train` can use.
+/// The optimizers a ``TrainingSession`` can use, by their PyTorch names in lower case.
+///
+/// ```swift
+/// let optimizer = OptimizerKind.adamw.make(parameters: model.parameters(), learningRate: 1e-3, momentum: 0)
+/// ```
 public enum OptimizerKind: String, Sendable, CaseIterable {
-    /// ``SGD``, ``Adam``, ``AdamW`` and ``RMSprop``; the raw values are the `--optimizer` names.
+    /// ``SGD``, ``Adam``, ``AdamW`` and ``RMSprop``.
     case sgd, adam, adamw, rmsprop
 
+    /// The learning rate used when none is given: 1e-3, PyTorch's default for
+    /// Adam and AdamW, and a safe start for SGD and RMSprop on standardised data.
+    public static let defaultLearningRate = 1e-3
+
+    /// PyTorch's default weight decay of each optimizer: 0.01 for AdamW, 0 for the others.
+    ///
+    /// ```swift
+    /// OptimizerKind.adamw.defaultWeightDecay   // 0.01
+    /// ```
+    public var defaultWeightDecay: Double { self == .adamw ? 0.01 : 0 }
+
     /// An optimizer over `parameters`. `momentum` applies to SGD and RMSprop.
-    public func make(parameters: [Tensor<Float>], learningRate: Double, momentum: Double, weightDecay: Double) -> any Optimizer {
+    /// `weightDecay` is used as given (0 means none, for AdamW too); `nil`
+    /// uses ``defaultWeightDecay``.
+    ///
+    /// ```swift
+    /// let adamw = OptimizerKind.adamw.make(parameters: ps, learningRate: 1e-3, momentum: 0)                  // λ = 0.01
+    /// let plain = OptimizerKind.adamw.make(parameters: ps, learningRate: 1e-3, momentum: 0, weightDecay: 0)  // λ = 0
+    /// ```
+    public func make(parameters: [Tensor<Float>], learningRate: Double, momentum: Double,
+                     weightDecay: Double? = nil) -> any Optimizer {
+        let weightDecay = weightDecay ?? defaultWeightDecay
         switch self {
         case .sgd: return SGD(parameters: parameters, learningRate: learningRate, momentum: momentum, weightDecay: weightDecay)
         case .adam: return Adam(parameters: parameters, learningRate: learningRate, weightDecay: weightDecay)
-        case .adamw: return AdamW(parameters: parameters, learningRate: learningRate, weightDecay: weightDecay == 0 ? 0.01 : weightDecay)
+        case .adamw: return AdamW(parameters: parameters, learningRate: learningRate, weightDecay: weightDecay)
         case .rmsprop: return RMSprop(parameters: parameters, learningRate: learningRate, weightDecay: weightDecay, momentum: momentum)
         }
     }

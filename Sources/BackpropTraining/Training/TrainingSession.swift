@@ -12,8 +12,8 @@ import BackpropData
 /// result.final?.validationAccuracy         // e.g. 0.96
 /// ```
 public struct TrainingOptions: Sendable {
-    /// The dataset to train on, in a ``DatasetSpec`` form such as `digits`, `spirals:4` or `csv:FILE`.
-    public var dataset = "digits"
+    /// The dataset to train on (``DatasetSpec/init(parsing:)`` reads the text forms `digits`, `spirals:4`, `csv:FILE`).
+    public var dataset: DatasetSpec = .digits
     /// The target column of a `csv:FILE` dataset (a header name or a 0-based index); an error for other datasets.
     public var target: String?
     /// The feature columns of a `csv:FILE` dataset; `nil` uses every column but the target.
@@ -38,12 +38,13 @@ public struct TrainingOptions: Sendable {
     public var modelPath: String?
     /// The optimizer to train with.
     public var optimizer: OptimizerKind = .adam
-    /// The optimizer's learning rate; must be positive.
-    public var learningRate = 1e-3
+    /// The optimizer's learning rate; must be positive. Defaults to ``OptimizerKind/defaultLearningRate``.
+    public var learningRate = OptimizerKind.defaultLearningRate
     /// Momentum for SGD and RMSprop (ignored by Adam and AdamW).
     public var momentum = 0.9
-    /// Weight decay (L2 penalty) passed to the optimizer; AdamW uses 0.01 when this is 0.
-    public var weightDecay = 0.0
+    /// Weight decay passed to the optimizer (L2 for SGD, Adam and RMSprop, decoupled for AdamW);
+    /// `nil` for the optimizer's PyTorch default, ``OptimizerKind/defaultWeightDecay`` (0.01 for AdamW, else 0).
+    public var weightDecay: Double?
     /// `nil` picks per dataset.
     public var epochs: Int?
     /// Examples per mini-batch; must be positive.
@@ -63,7 +64,7 @@ public struct TrainingOptions: Sendable {
     ///
     /// ```swift
     /// var options = TrainingOptions()
-    /// options.dataset = "moons"
+    /// options.dataset = .moons
     /// options.hidden = [16, 16]
     /// ```
     public init() {}
@@ -99,7 +100,7 @@ public struct TrainingResult {
 ///
 /// ```swift
 /// var options = TrainingOptions()
-/// options.dataset = "spirals:3"
+/// options.dataset = .spirals(classes: 3)
 /// let result = try TrainingSession.run(options) { print($0, terminator: "") }
 /// ```
 public enum TrainingSession {
@@ -122,22 +123,16 @@ public enum TrainingSession {
     @discardableResult
     public static func run(_ o: TrainingOptions, output: (String) -> Void,
                            shouldStop: () -> Bool = { false }) throws -> TrainingResult {
-        let dataSpec = try DatasetSpec(parsing: o.dataset)
+        try o.validate()
+        let dataSpec = o.dataset
         let defaults = defaults(dataSpec)
-        guard o.batchSize > 0 else { throw DataError(path: "--batch-size", "must be positive, got \(o.batchSize)") }
-        guard o.validationSplit >= 0 && o.validationSplit < 1 else {
-            throw DataError(path: "--validation-split", "must be in [0, 1), got \(o.validationSplit)")
-        }
-        guard o.learningRate > 0 && o.learningRate.isFinite else { throw DataError(path: "--lr", "must be positive, got \(o.learningRate)") }
         let epochs = o.epochs ?? defaults.epochs
-        guard epochs >= 1 else { throw DataError(path: "--epochs", "must be at least 1, got \(epochs)") }
-        if case .csv = dataSpec {} else if o.target != nil {
-            throw DataError(path: "--target", "only applies to csv:FILE datasets")
-        }
 
         let data = try dataSpec.load(.training, options: datasetOptions(o))
         let (trainRaw, validationRaw) = data.trainValidationSplit(validationFraction: o.validationSplit, seed: o.seed)
-        guard trainRaw.count > 0 else { throw DataError(path: o.dataset, "no training examples after the validation split") }
+        guard trainRaw.count > 0 else {
+            throw ValueError(.validationSplit, "no training examples in \(dataSpec) after a validation split of \(o.validationSplit)")
+        }
         // Standardising helps every dataset here but MNIST, whose many all-zero border pixels gain nothing from it.
         let standardize = o.standardize ?? { if case .mnist = dataSpec { return false }; return true }()
         let standardizer = standardize ? Standardizer(fitting: trainRaw.features) : nil
@@ -152,17 +147,21 @@ public enum TrainingSession {
             let widths = o.layers ?? ([data.featureSize] + (o.hidden ?? defaults.hidden) + [outputSize])
             let loss = o.loss ?? (data.isClassification ? .crossEntropy : .mse)
             spec = ModelSpec(widths: widths, activation: o.activation, dropout: o.dropout, loss: loss)
-            try spec.validate(source: "--layers/--activation")
+            try spec.validate(source: "model")
         }
-        let source = o.modelPath ?? "--layers"
+        // A model file is named by its path; a model from the options by the option.
+        func mismatch(_ field: ValueError.Field, _ message: String) -> any Error {
+            o.modelPath.map { DataError(path: $0, message) } ?? ValueError(field, message)
+        }
+        let given = o.modelPath == nil ? o.layers.map { " of the layers \($0)" } ?? "" : ""
         guard spec.inputFeatures == data.featureSize else {
-            throw DataError(path: source, "the first width \(spec.inputFeatures!) does not match the \(data.featureSize) input features of \(dataSpec)")
+            throw mismatch(.layers, "the first width \(spec.inputFeatures!)\(given) does not match the \(data.featureSize) input features of \(dataSpec)")
         }
         guard spec.outputFeatures == outputSize else {
-            throw DataError(path: source, "the last width \(spec.outputFeatures!) does not match the \(outputSize) \(data.isClassification ? "classes" : "target values") of \(dataSpec)")
+            throw mismatch(.layers, "the last width \(spec.outputFeatures!)\(given) does not match the \(outputSize) \(data.isClassification ? "classes" : "target values") of \(dataSpec)")
         }
         guard spec.loss.isClassification == data.isClassification else {
-            throw DataError(path: o.modelPath ?? "--loss", "loss \(spec.loss.rawValue) does not fit \(dataSpec), a \(data.isClassification ? "classification" : "regression") task")
+            throw mismatch(.loss, "loss \(spec.loss.rawValue) does not fit \(dataSpec), a \(data.isClassification ? "classification" : "regression") task")
         }
 
         // Fail now, not after training, when an output cannot be written.
