@@ -26,6 +26,9 @@ public struct BenchCommand: ParsableCommand {
     @Option(help: "Comma-separated sgemm sizes; 'none' to skip.")
     var sgemm: String = "256,512,1024,2048"
 
+    @Option(help: "Under mpirun: time the all-reduce of this many floats (comma-separated), nothing else.")
+    var allreduce: String?
+
     @Flag(help: .hidden)
     var allowDebug = false
 
@@ -37,6 +40,7 @@ public struct BenchCommand: ParsableCommand {
         if _isDebugAssertConfiguration() && !allowDebug {
             throw CLIError("bench: this is a debug build, whose numbers mean nothing; run `swift run -c release backprop bench`")
         }
+        if let allreduce { return try runAllReduce(allreduce) }
         let workloads: [TrainingWorkload]
         if let workload {
             guard let w = TrainingWorkload(rawValue: workload) else {

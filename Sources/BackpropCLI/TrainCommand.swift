@@ -129,17 +129,23 @@ public struct TrainCommand: ParsableCommand {
 
     /// Trains with ``TrainingSession``, printing progress unbuffered; Ctrl-C stops after the
     /// current batch, still saves the outputs, and exits with status 130.
+    ///
+    /// Under `mpirun` with several processes the ranks train together (see
+    /// ``DistributedRun``): only rank 0 prints and writes files.
     public func run() throws {
         let options = options()
-        if let plot { try FileIO.checkWritable(plot) }   // fail now, not after training
+        let group = try DistributedRun.group()
         let interrupt = InterruptFlag.install()
         defer { interrupt.uninstall() }
-        let result = try naming(Self.flags) {
-            try TrainingSession.run(options, output: { text in
-                writeUnbuffered(text, to: STDOUT_FILENO)
-            }, shouldStop: { interrupt.isSet })
+        let result = try DistributedRun.stoppingAllRanksOnError(group) {
+            if let plot, group.rank == 0 { try FileIO.checkWritable(plot) }   // fail now, not after training
+            return try naming(Self.flags) {
+                try TrainingSession.run(options, output: { text in
+                    writeUnbuffered(text, to: STDOUT_FILENO)
+                }, shouldStop: { interrupt.isSet }, in: group)
+            }
         }
-        if let plot, !result.history.epochs.isEmpty {
+        if let plot, !result.history.epochs.isEmpty, group.rank == 0 {
             let curves = LinePlot.trainingCurves(result.history.epochs, title: "backprop train --dataset \(options.dataset)")
             try FileIO.writeText(curves.svg(), to: plot)
             writeUnbuffered("plot: \(plot)\n", to: STDOUT_FILENO)

@@ -61,6 +61,9 @@ public struct TrainingHistory: Sendable {
     public var seconds = 0.0
     /// Examples processed, over all epochs.
     public var samples = 0
+    /// Set when a collective operation of a distributed run failed (a process
+    /// was lost, or the ranks disagree); training stopped there.
+    public var failure: DistributedError?
 }
 
 /// Loss, accuracy and confusion matrix of a model on a dataset.
@@ -98,6 +101,9 @@ public final class Trainer {
     public let optimizer: any Optimizer
     /// Stepped once per epoch, if set.
     public var schedule: (any LearningRateSchedule)?
+    /// The processes training this model together (data parallel); ``ProcessGroup/single`` by
+    /// default. See `Trainer+Distributed.swift` for what changes with several processes.
+    public var processGroup: ProcessGroup = .single
 
     /// A trainer for `model`; `optimizer` must have been built over `model.parameters()`.
     ///
@@ -124,6 +130,13 @@ public final class Trainer {
                      "Trainer.fit: loss \(loss.rawValue) does not fit a \(train.isClassification ? "classification" : "regression") dataset")
         let loader = DataLoader(train, batchSize: batchSize, shuffle: true, seed: seed)
         var history = TrainingHistory()
+        let group = processGroup
+        if group.isDistributed {
+            do { try startDistributed(train: train, epochs: epochs, batchSize: batchSize, seed: seed) } catch {
+                history.failure = error
+                return history
+            }
+        }
         let clock = ContinuousClock()
         let start = clock.now
         func seconds(since t: ContinuousClock.Instant) -> Double {
@@ -135,24 +148,37 @@ public final class Trainer {
             let epochStart = clock.now
             var lossSum = 0.0, correct = 0, seen = 0, batchIndex = 0
             var stopped = false
-            for batch in loader.batches(epoch: epoch - 1) {
-                let output = model(batch.features)               // 1. predict
-                let l = loss(output, batch)                       // 2. loss
-                optimizer.zeroGrad()                              // 3. clear gradients
-                l.backward()                                      // 4. backward
-                optimizer.step()                                  // 5. update
+            for indices in loader.batchIndices(epoch: epoch - 1) {
+                if group.isDistributed {   // see Trainer+Distributed.swift
+                    do {
+                        let step = try distributedStep(train: train, globalBatch: indices, stopping: shouldStop)
+                        seen += step.count; lossSum += step.lossSum; correct += step.correct
+                        stopped = step.stop
+                    } catch {
+                        history.failure = error
+                        break
+                    }
+                } else {
+                    let batch = train.batch(at: indices)
+                    let output = model(batch.features)               // 1. predict
+                    let l = loss(output, batch)                       // 2. loss
+                    optimizer.zeroGrad()                              // 3. clear gradients
+                    l.backward()                                      // 4. backward
+                    optimizer.step()                                  // 5. update
+                    seen += batch.count
+                    lossSum += Double(l.item) * Double(batch.count)
+                    if loss.isClassification { correct += Trainer.correctCount(output, batch.classIndices) }
+                }
                 batchIndex += 1
-                seen += batch.count
-                lossSum += Double(l.item) * Double(batch.count)
-                if loss.isClassification { correct += Trainer.correctCount(output, batch.classIndices) }
                 onEvent(.batch(BatchProgress(epoch: epoch, epochs: epochs, batch: batchIndex, batchCount: loader.batchCount,
                                              samples: seen, loss: lossSum / Double(seen),
                                              accuracy: loss.isClassification ? Double(correct) / Double(seen) : nil,
                                              epochSeconds: seconds(since: epochStart), totalSeconds: seconds(since: start))))
-                if shouldStop() { stopped = true; break }   // asked once per batch
+                if group.isDistributed ? stopped : shouldStop() { stopped = true; break }   // asked once per batch
             }
             history.samples += seen
             history.batchesInLastEpoch = batchIndex
+            if history.failure != nil { break }
             if stopped && batchIndex < loader.batchCount {
                 history.interrupted = true
                 break

@@ -120,9 +120,16 @@ public enum TrainingSession {
     /// Runs training; `output` receives text with its own line endings
     /// (`\r` redraws on a terminal). `shouldStop` is checked after every
     /// batch; when it returns `true` the run stops there and still saves.
+    ///
+    /// With a `group` of several processes (``ProcessGroup/world`` under
+    /// `mpirun`), every rank trains one share of each batch (see
+    /// ``Trainer/processGroup``); the ranks first check that their options,
+    /// model and data agree; only rank 0 calls `output` and writes the plot and
+    /// the checkpoint.
     @discardableResult
-    public static func run(_ o: TrainingOptions, output: (String) -> Void,
-                           shouldStop: () -> Bool = { false }) throws -> TrainingResult {
+    public static func run(_ o: TrainingOptions, output rankOutput: (String) -> Void,
+                           shouldStop: () -> Bool = { false }, in group: ProcessGroup = .single) throws -> TrainingResult {
+        func output(_ text: String) { if group.rank == 0 { rankOutput(text) } }
         try o.validate()
         let dataSpec = o.dataset
         let defaults = defaults(dataSpec)
@@ -165,18 +172,28 @@ public enum TrainingSession {
         }
 
         // Fail now, not after training, when an output cannot be written.
-        for path in [o.checkpointPath].compactMap({ $0 }) { try FileIO.checkWritable(path) }
+        if group.rank == 0 { for path in [o.checkpointPath].compactMap({ $0 }) { try FileIO.checkWritable(path) } }
 
         let model = spec.makeModel(seed: o.seed)
         let optimizer = o.optimizer.make(parameters: model.parameters(), learningRate: o.learningRate,
                                          momentum: o.momentum, weightDecay: o.weightDecay)
         let trainer = Trainer(model: model, loss: spec.loss, optimizer: optimizer)
+        trainer.processGroup = group
+        if group.isDistributed {
+            try group.checkAgreement(agreementText(o, spec: spec, train: train, validation: validation),
+                                     what: "the training options, model or data")
+        }
         output("dataset \(dataSpec): \(train.count) training, \(validation.count) validation examples, "
                + plural(data.featureSize, "feature") + ", "
                + (data.classCount.map { plural($0, "class", "classes") } ?? plural(data.targetSize, "target value"))
                + (standardizer != nil ? ", standardised" : "") + "\n")
         output("model \(spec.pytorchCode) (\(model.parameterCount) parameters), loss \(spec.loss.rawValue), "
                + "\(o.optimizer.rawValue) lr \(o.learningRate), batch \(o.batchSize), \(epochs) epochs, seed \(o.seed)\n")
+        if group.isDistributed {
+            output("distributed: \(group.size) processes (Open MPI), \(o.batchSize / group.size)"
+                   + (o.batchSize % group.size == 0 ? "" : "-\(o.batchSize / group.size + 1)")
+                   + " examples of each batch per process\n")
+        }
 
         var lastDraw = -1.0
         let history = trainer.fit(train: train, validation: validation.count > 0 ? validation : nil, epochs: epochs,
@@ -193,6 +210,7 @@ public enum TrainingSession {
             default: break
             }
         }, shouldStop: shouldStop)
+        if let failure = history.failure { throw failure }
 
         if history.interrupted {
             if o.progress == .bar { output("\r\u{1B}[K") }
@@ -202,7 +220,7 @@ public enum TrainingSession {
         let finalValidation = validation.count > 0 ? trainer.evaluate(validation) : nil
         output(summary(history: history, train: finalTrain, validation: finalValidation))
 
-        if let checkpointPath = o.checkpointPath {
+        if let checkpointPath = o.checkpointPath, group.rank == 0 {
             var info: [(String, JSON)] = [
                 ("dataset", .string(dataSpec.description)), ("seed", .number(Double(o.seed))),
                 ("validation_split", .number(o.validationSplit)), ("epochs", .number(Double(history.epochs.count))),
@@ -226,6 +244,24 @@ public enum TrainingSession {
             output("checkpoint: \(checkpointPath)\n")
         }
         return TrainingResult(history: history, spec: spec, model: model, trainCount: train.count, validationCount: validation.count)
+    }
+
+    /// What every rank of a distributed run must agree on: the options that
+    /// shape training (not the progress style or output paths, which only rank 0
+    /// uses), the model, and a hash of the training and validation data.
+    static func agreementText(_ o: TrainingOptions, spec: ModelSpec, train: TensorDataset<Float>,
+                              validation: TensorDataset<Float>) -> String {
+        var shared = o
+        shared.progress = .none
+        shared.checkpointPath = nil
+        var data = ""
+        for t in [train.features, train.targets, validation.features, validation.targets] {
+            let h = t.withUnsafeBufferPointer { b in
+                ProcessGroup.stableHash(bytes: UnsafeRawBufferPointer(b))
+            }
+            data += "\(t.shape):\(h) "
+        }
+        return "\(shared) | \(spec.json.compactText) | data \(data)"
     }
 
     static func plural(_ n: Int, _ one: String, _ many: String? = nil) -> String {

@@ -1,0 +1,62 @@
+import ArgumentParser
+import Backprop
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// How a command behaves when `mpirun` starts it as several processes.
+///
+/// - ``group()`` is ``ProcessGroup/world``: ``ProcessGroup/single`` outside
+///   `mpirun` (libmpi is then never loaded).
+/// - An error on any rank is printed as `error: rank R of N: ...` and stops
+///   the whole job (`MPI_Abort`): the other ranks may be waiting in a
+///   collective operation for this one, and would otherwise hang.
+/// - When `mpirun` stops the job because another rank died, the surviving
+///   ranks say so on the way out (`mpirun` itself names the lost rank).
+enum DistributedRun {
+    /// The processes of this run; under `mpirun` an unloadable libmpi is an error.
+    static func group() throws -> ProcessGroup {
+        do {
+            let group = try ProcessGroup.world
+            if group.isDistributed { installTerminationMessage(rank: group.rank, size: group.size) }
+            return group
+        } catch {
+            throw CLIError("mpirun: \(error)")
+        }
+    }
+
+    /// Runs `body`; in a distributed run, an error is printed with the rank and
+    /// stops every process of the job with status 1.
+    static func stoppingAllRanksOnError<R>(_ group: ProcessGroup, _ body: () throws -> R) throws -> R {
+        guard group.isDistributed else { return try body() }
+        do {
+            return try body()
+        } catch let code as ExitCode {
+            throw code   // Ctrl-C (130): every rank stopped at the same batch and exits normally
+        } catch {
+            let text = String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " ")
+            writeUnbuffered("error: rank \(group.rank) of \(group.size): \(text)\n", to: STDERR_FILENO)
+            signal(SIGTERM, SIG_DFL)   // this rank is the one that failed: no "stopped by mpirun" line for it
+            group.abort(code: 1)
+        }
+    }
+
+    /// `mpirun` ends the remaining ranks with SIGTERM when one rank dies or
+    /// aborts; each says why it stops, in one line, instead of vanishing.
+    private static func installTerminationMessage(rank: Int, size: Int) {
+        let text = Array("error: rank \(rank) of \(size): stopped by mpirun because another process of the job failed or was lost (see mpirun's message)\n".utf8)
+        let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: text.count)   // kept for the life of the process
+        _ = buffer.initialize(from: text)
+        terminationMessage = UnsafeBufferPointer(buffer)
+        signal(SIGTERM) { _ in
+            // Only async-signal-safe calls here: write(2) of a prepared buffer, then _exit(2).
+            _ = write(STDERR_FILENO, terminationMessage.baseAddress, terminationMessage.count)
+            _exit(143)   // 128 + SIGTERM
+        }
+    }
+}
+
+// Set once before the SIGTERM handler is installed, then only read by it.
+nonisolated(unsafe) private var terminationMessage = UnsafeBufferPointer<UInt8>(start: nil, count: 0)

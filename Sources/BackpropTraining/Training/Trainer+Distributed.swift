@@ -1,0 +1,77 @@
+import BackpropCore
+import BackpropNN
+import BackpropData
+/// Data-parallel training: what ``Trainer/fit(train:validation:epochs:batchSize:seed:onEvent:shouldStop:)``
+/// does when ``Trainer/processGroup`` has several processes (PyTorch's `DistributedDataParallel`).
+///
+/// - At the start, the ranks check that they agree on the model's parameter
+///   names and shapes, the loss, the optimizer, the training set's size and
+///   the loop's settings (a mismatch stops every rank with a ``DistributedError``
+///   instead of hanging), then take rank 0's parameters.
+/// - `batchSize` is the *global* batch. Every rank computes the same seeded
+///   shuffle of each epoch and takes its own contiguous share of each global
+///   batch (`batchSize / size` examples, the remainder spread over the last
+///   ranks), so the ranks read disjoint shards that together are the batch a
+///   single process would read.
+/// - After `backward()`, one all-reduce sums every gradient weighted by the
+///   rank's share of the batch (the same buffer carries the loss sum, the
+///   correct count and the Ctrl-C flag), so the update is that of one process
+///   with the whole batch, up to float rounding, even for a short last batch.
+/// - The reported loss and accuracy are over the global batch; validation
+///   runs on every rank (their models are equal).
+/// - Layers that keep statistics of the batch they see (batch norm) see the
+///   local batch only, as in PyTorch's DDP without `SyncBatchNorm`; their
+///   running statistics then differ between ranks, and rank 0's are the ones
+///   that a checkpoint written by rank 0 keeps.
+/// - Dropout draws its masks on each rank independently.
+///
+/// ```swift
+/// let trainer = Trainer(model: model, loss: .crossEntropy, optimizer: optimizer)
+/// trainer.processGroup = try ProcessGroup.world       // mpirun -np 4: each rank gets 16 of 64
+/// let history = trainer.fit(train: train, epochs: 10, batchSize: 64, seed: 1)
+/// if let failure = history.failure { throw failure }
+/// ```
+extension Trainer {
+    /// Agreement check, then rank 0's parameters everywhere.
+    func startDistributed(train: TensorDataset<Float>, epochs: Int, batchSize: Int, seed: UInt64) throws(DistributedError) {
+        let parameters = model.namedParameters().map { "\($0.name)\($0.tensor.shape)" }.joined(separator: " ")
+        let settings = "parameters \(parameters); loss \(loss.rawValue); optimizer \(type(of: optimizer)); "
+            + "train \(train.count) x \(train.featureShape); epochs \(epochs); batch \(batchSize); seed \(seed)"
+        try processGroup.checkAgreement(settings, what: "Trainer.fit's model, loss, optimizer, training set size or settings")
+        try broadcastParameters(of: model, in: processGroup)
+    }
+
+    /// Rank `rank`'s contiguous share of one global batch: `count / size`
+    /// examples or one more (the later ranks get the extra ones).
+    static func shard(_ indices: [Int], rank: Int, size: Int) -> [Int] {
+        let n = indices.count
+        return Array(indices[(rank * n / size)..<((rank + 1) * n / size)])
+    }
+
+    /// One step on this rank's share of `globalBatch`; the loss sum, correct
+    /// count and stop flag are those of the whole global batch.
+    func distributedStep(train: TensorDataset<Float>, globalBatch: [Int],
+                         stopping: () -> Bool) throws(DistributedError) -> (count: Int, lossSum: Double, correct: Int, stop: Bool) {
+        let group = processGroup
+        let local = Trainer.shard(globalBatch, rank: group.rank, size: group.size)
+        optimizer.zeroGrad()
+        // Loss sum, correct count, stop flag, and the share's size (the shares must add up to the batch).
+        var extras: [Float] = [0, 0, stopping() ? 1 : 0, Float(local.count)]
+        if !local.isEmpty {   // a short last batch can leave a rank nothing: it still takes part, with zeros
+            let batch = train.batch(at: local)
+            let output = model(batch.features)
+            let l = loss(output, batch)
+            l.backward()
+            extras[0] = l.item * Float(local.count)
+            if loss.isClassification { extras[1] = Float(Trainer.correctCount(output, batch.classIndices)) }
+        }
+        // Local losses are means over the local share: weight by its size, divide by the global size.
+        let sums = try reduceGradients(model.parameters(), in: group, scaleBefore: Float(local.count),
+                                       scaleAfter: 1 / Float(globalBatch.count), extras: extras)
+        guard Int(sums[3]) == globalBatch.count else {
+            throw DistributedError("the ranks' shares of a batch of \(globalBatch.count) add up to \(Int(sums[3])) examples")
+        }
+        optimizer.step()
+        return (globalBatch.count, Double(sums[0]), Int(sums[1].rounded()), sums[2] > 0)
+    }
+}
