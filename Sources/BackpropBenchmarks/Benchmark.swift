@@ -40,7 +40,9 @@ public struct Benchmark: Sendable {
         let previous = Parallelism.threadCount
         Parallelism.threadCount = threads
         defer { Parallelism.threadCount = previous }
-        if !json {
+        if json {
+            emit(JSON.object([("kernel", .string(kernelDescription)), ("threads", .number(Double(threads)))]).text(.line))
+        } else {
             emit("backprop bench: \(threads) thread\(threads == 1 ? "" : "s"), GEMM kernel \(kernelDescription), float32, SGD lr 0.01")
             emit("")
             emit("workload  network                     batch  median µs/step  steps")
