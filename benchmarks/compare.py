@@ -6,6 +6,7 @@
     python3 benchmarks/compare.py --threads 1 --peak-rss
     python3 benchmarks/compare.py --threads 1 --rounds 3 \
         --backprop before=/work/old/.build/release/backprop --backprop after=.build/release/backprop
+    python3 benchmarks/compare.py --threads 2 --isa avx2
 
 Workloads (float32, plain SGD lr 0.01, random inputs; one step = forward, loss,
 zero_grad, backward, step):
@@ -15,6 +16,9 @@ zero_grad, backward, step):
   mnist  Linear(784,256) -> ReLU -> Linear(256,10), cross-entropy mean, batch 128
   wide   Linear(1024,1024) -> ReLU -> Linear(1024,1024) -> ReLU -> Linear(1024,10),
          cross-entropy mean, batch 256
+  cnn    Conv2d(1,32,3) -> ReLU -> MaxPool2d(2) -> Conv2d(32,64,3) -> ReLU ->
+         MaxPool2d(2) -> Flatten -> Linear(1600,10), cross-entropy mean,
+         batch 64 of 1x28x28 (PyTorch and Backprop only; JAX skips it)
 plus numpy float32 matmul (sgemm) GFLOP/s at n = 256, 512, 1024, 2048.
 
 Each figure is the median of per-step wall times, after a warm-up, over at
@@ -36,9 +40,26 @@ are imported, torch.set_num_threads(N) is called, and the Python process is
 pinned to N CPUs (sched_setaffinity) so JAX/XLA's own thread pool is held to N
 cores too. The Backprop child gets the full CPU set and --threads N.
 
-OPENBLAS_CORETYPE is removed from the environment (this script re-executes
-itself without it): forcing a core type such as Haswell on a newer CPU makes
-OpenBLAS use slower kernels, which would understate numpy.
+Instruction set (--isa):
+  native  (default) every library uses the best kernels for this CPU.
+          OPENBLAS_CORETYPE is removed from the environment (this script
+          re-executes itself without it): forcing a core type such as Haswell
+          on a newer CPU makes OpenBLAS use slower kernels, which would
+          understate numpy. BACKPROP_KERNEL is removed for the Backprop child.
+  avx2    hold every side to AVX2 + FMA, to measure on an AVX-512 machine what
+          an AVX2 machine would run: BACKPROP_KERNEL=avx2 (Backprop),
+          OPENBLAS_CORETYPE=Haswell (numpy), ATEN_CPU_CAPABILITY=avx2,
+          MKL_ENABLE_INSTRUCTIONS=AVX2, DNNL_MAX_CPU_ISA=AVX2 (PyTorch) and
+          XLA_FLAGS=--xla_cpu_max_isa=AVX2 (JAX). The kernels each side then
+          reports are printed (OpenBLAS core name, PyTorch CPU capability, the
+          ISA lines of MKL_VERBOSE / ONEDNN_VERBOSE, Backprop's GEMM kernel).
+
+FMA peak: benchmarks/fma_peak.c is compiled at run time with cc (or gcc /
+clang) and run on 1..N threads: a loop of nothing but FMAs on 10 independent
+chains of ymm (avx2) or zmm (native, when the CPU has AVX-512) registers. It is
+printed beside the tables, with each sgemm figure as a share of it. Its
+figure counts each thread's CPU time, so a busy machine does not lower it;
+the sgemm figures are wall time.
 """
 import argparse
 import json
@@ -49,6 +70,15 @@ import sys
 import time
 
 _CLEAN_MARK = "BACKPROP_COMPARE_CLEAN_ENV"
+
+# Environment that holds each library to AVX2 + FMA (--isa avx2).
+AVX2_ENV = {
+    "OPENBLAS_CORETYPE": "Haswell",
+    "ATEN_CPU_CAPABILITY": "avx2",
+    "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+    "DNNL_MAX_CPU_ISA": "AVX2",
+    "XLA_FLAGS": "--xla_cpu_max_isa=AVX2",
+}
 
 
 def clean_env_and_reexec():
@@ -68,8 +98,11 @@ def parse_args():
                          "(default: .build/release/backprop)")
     ap.add_argument("--rounds", type=int, default=1,
                     help="run the backprop binaries this many times, alternating; keep each best median")
+    ap.add_argument("--isa", choices=["native", "avx2"], default="native",
+                    help="native: each library's best kernels; avx2: hold every side to AVX2 + FMA")
+    ap.add_argument("--no-peak", action="store_true", help="do not measure the FMA peak")
     ap.add_argument("--seconds", type=float, default=1.0, help="minimum timing per workload")
-    ap.add_argument("--workloads", default="tiny,tiny-ops,mnist,wide")
+    ap.add_argument("--workloads", default="tiny,tiny-ops,mnist,wide,cnn")
     ap.add_argument("--sgemm-sizes", default="256,512,1024,2048")
     ap.add_argument("--no-jax", action="store_true")
     ap.add_argument("--json-out", help="also write all results to this JSON file")
@@ -125,6 +158,7 @@ WORKLOADS = {
     "tiny-ops": ([3, 32, 2], 3.0, "mse_sum", 1),
     "mnist": ([784, 256, 10], 1.0, "ce_mean", 128),
     "wide": ([1024, 1024, 1024, 10], 1.0, "ce_mean", 256),
+    "cnn": ([784, 1600, 10], 1.0, "ce_mean", 64),
 }
 
 
@@ -148,8 +182,11 @@ def torch_workload(name):
             layers.append(ScaledReLU())
     g = torch.Generator().manual_seed(0)
     torch.manual_seed(0)
+    if name == "cnn":
+        layers = [nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2),
+                  nn.Flatten(), nn.Linear(1600, 10)]
     model = nn.Sequential(*layers).float()
-    x = torch.randn(batch, sizes[0], generator=g)
+    x = torch.randn(batch, 1, 28, 28, generator=g) if name == "cnn" else torch.randn(batch, sizes[0], generator=g)
     if loss_kind == "mse_sum":
         y = torch.randn(batch, sizes[-1], generator=g)
         loss_fn = lambda out: F.mse_loss(out, y, reduction="sum")  # noqa: E731
@@ -221,6 +258,8 @@ def bench_jax(names, seconds):
     jax.config.update("jax_platforms", "cpu")
     res = {}
     for name in names:
+        if name == "cnn":
+            continue
         sizes, scale, loss_kind, batch = WORKLOADS[name]
         key = jax.random.PRNGKey(0)
         params = []
@@ -326,21 +365,26 @@ def best_of(runs):
     return res, note
 
 
-def bench_backprop(path, threads):
+def bench_backprop(path, threads, isa):
     if not (os.path.isfile(path) and os.access(path, os.X_OK)):
         return None, f"backprop binary not found at {path}: skipped"
     reset = None
     if ALL_CPUS is not None:
         cpus = ALL_CPUS
         reset = lambda: os.sched_setaffinity(0, cpus)  # noqa: E731
+    env = dict(os.environ)
+    if isa == "avx2":
+        env["BACKPROP_KERNEL"] = "avx2"
+    else:
+        env.pop("BACKPROP_KERNEL", None)
     try:
         p = subprocess.run([path, "bench", "--json", "--threads", str(threads)],
-                           capture_output=True, text=True, timeout=1800, preexec_fn=reset)
+                           capture_output=True, text=True, timeout=1800, preexec_fn=reset, env=env)
         rc, out, err = p.returncode, p.stdout, p.stderr
     except subprocess.TimeoutExpired as e:
         rc, out, err = "timeout", e.stdout or "", "timed out after 1800 s"
         out = out.decode() if isinstance(out, bytes) else out
-    work, sgemm = {}, {}
+    work, sgemm, kernel = {}, {}, None
     for line in out.splitlines():
         line = line.strip()
         if not line.startswith("{"):
@@ -353,10 +397,105 @@ def bench_backprop(path, threads):
             work[obj["workload"]] = obj
         elif "sgemm" in obj and "gflops" in obj:
             sgemm[int(obj["sgemm"])] = obj
-    note = f"{path} bench --json --threads {threads}: exit {rc}"
+        elif "kernel" in obj:
+            kernel = obj["kernel"]
+    prefix = "BACKPROP_KERNEL=avx2 " if isa == "avx2" else ""
+    note = f"{prefix}{path} bench --json --threads {threads}: exit {rc}"
+    if kernel:
+        note += f"; GEMM kernel {kernel}"
     if rc != 0:
         note += f"; stderr: {err.strip()[:300]}"
-    return {"workloads": work, "sgemm": sgemm}, note
+    return {"workloads": work, "sgemm": sgemm, "kernel": kernel}, note
+
+
+# -------------------------------------------------------------- FMA peak
+
+def fma_peak(isa, threads):
+    """{threads: {"gflops": .., "gflops_wall": ..}} from benchmarks/fma_peak.c, and a note."""
+    import shutil
+    import tempfile
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fma_peak.c")
+    cc = next((c for c in (os.environ.get("CC"), "cc", "gcc", "clang") if c and shutil.which(c)), None)
+    if cc is None:
+        return None, "FMA peak: no C compiler (cc, gcc, clang) found: skipped"
+    with tempfile.TemporaryDirectory() as tmp:
+        exe = os.path.join(tmp, "fma_peak")
+        p = subprocess.run([cc, "-O2", "-pthread", "-o", exe, src], capture_output=True, text=True)
+        if p.returncode != 0:
+            return None, f"FMA peak: {cc} failed: {p.stderr.strip()[:300]}"
+        p = subprocess.run([exe, isa, str(threads)], capture_output=True, text=True, timeout=600)
+    if p.returncode != 0:
+        return None, f"FMA peak: {p.stderr.strip()[:300]}"
+    res = {}
+    for line in p.stdout.splitlines():
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        res[int(obj["threads"])] = obj
+    reg = "zmm" if isa == "avx512" else "ymm"
+    return res, f"{cc} -O2 fma_peak.c; {isa}, 10 independent {reg} FMA chains, float32"
+
+
+# ------------------------------------------------------------ kernels used
+
+def torch_kernels():
+    """PyTorch's CPU capability and the ISA lines MKL and oneDNN print, from a
+    child process (the verbose switches must be set before they load)."""
+    code = ("import torch\n"
+            "print('capability', torch.backends.cpu.get_cpu_capability())\n"
+            "a = torch.randn(64, 64)\n"
+            "torch.nn.functional.linear(a, a)\n"
+            "torch.nn.functional.conv2d(torch.randn(1, 1, 8, 8), torch.randn(1, 1, 3, 3))\n")
+    env = dict(os.environ, MKL_VERBOSE="1", ONEDNN_VERBOSE="1", DNNL_VERBOSE="1")
+    try:
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                             env=env, timeout=300).stdout
+    except Exception as e:  # noqa: BLE001
+        return f"? ({e})"
+    cap, mkl, dnnl = "?", None, None
+    for line in out.splitlines():
+        if line.startswith("capability "):
+            cap = line.split(" ", 1)[1]
+        elif mkl is None and line.startswith("MKL_VERBOSE") and "processors" in line:
+            # "MKL_VERBOSE oneMKL 2024.0 ... Intel(R) AVX2 ... enabled processors, Lnx ..."
+            mkl = line.split(",")[0].replace("MKL_VERBOSE ", "")
+        elif dnnl is None and "isa:" in line:
+            dnnl = line.split("isa:", 1)[1].strip()
+    parts = [f"ATen CPU capability {cap}"]
+    if mkl:
+        parts.append(f"MKL: {mkl}")
+    if dnnl:
+        parts.append(f"oneDNN isa: {dnnl}")
+    return "; ".join(parts)
+
+
+def openblas_core():
+    """The OpenBLAS core type numpy's OpenBLAS chose (e.g. Haswell, Zen, SkylakeX)."""
+    try:
+        import ctypes
+        import glob
+        import numpy as np
+        libs = glob.glob(os.path.join(os.path.dirname(np.__file__), "..", "numpy.libs", "*openblas*"))
+        for path in libs:
+            lib = ctypes.CDLL(path)
+            for name in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename",
+                         "openblas_get_corename64_", "openblas_get_corename"):
+                fn = getattr(lib, name, None)
+                if fn is not None:
+                    fn.restype = ctypes.c_char_p
+                    return fn().decode()
+    except Exception:  # noqa: BLE001
+        pass
+    return "?"
+
+
+def cpu_has_avx512():
+    try:
+        with open("/proc/cpuinfo") as f:
+            return any(line.startswith("flags") and " avx512f" in line for line in f)
+    except Exception:  # noqa: BLE001
+        return False
 
 
 # ------------------------------------------------------------------- RSS
@@ -408,8 +547,11 @@ def fmt(v, digits=1):
 
 
 def main():
-    clean_env_and_reexec()
     args = parse_args()
+    if args.isa == "native":
+        clean_env_and_reexec()
+    else:
+        os.environ.update(AVX2_ENV)
     set_thread_env(args.threads)
     if args.rss_child:
         rss_child(args.threads, args.seconds)
@@ -429,8 +571,11 @@ def main():
     b_runs = {label: [] for label, _ in binaries}
     for _ in range(max(1, args.rounds)):
         for label, path in binaries:
-            b_runs[label].append(bench_backprop(path, args.threads))
+            b_runs[label].append(bench_backprop(path, args.threads, args.isa))
     b_all = {label: best_of(runs) for label, runs in b_runs.items()}
+    peak_isa = "avx512" if args.isa == "native" and cpu_has_avx512() else "avx2"
+    peak, peak_note = (None, "FMA peak: skipped (--no-peak)") if args.no_peak else fma_peak(peak_isa, args.threads)
+    torch_note = torch_kernels()
     import numpy as np
     import torch
 
@@ -447,7 +592,18 @@ def main():
     print(f"# Training-step benchmark, threads={args.threads}\n")
     print(f"- CPU: {cpu}; pinned to {args.threads} of {len(ALL_CPUS or [])} CPUs")
     print(f"- torch {torch.__version__}, numpy {np.__version__} ({numpy_blas_name()}), {j_note}")
-    print(f"- OPENBLAS_CORETYPE: {os.environ.get('OPENBLAS_CORETYPE', 'unset')}")
+    print(f"- instruction set: --isa {args.isa}"
+          + (" (" + ", ".join(f"{k}={v}" for k, v in AVX2_ENV.items()) + ", BACKPROP_KERNEL=avx2)"
+             if args.isa == "avx2" else ""))
+    print(f"- OPENBLAS_CORETYPE: {os.environ.get('OPENBLAS_CORETYPE', 'unset')}; "
+          f"OpenBLAS core in use: {openblas_core()}")
+    print(f"- PyTorch kernels: {torch_note}")
+    if peak:
+        figures = ", ".join(f"{t} thread{'s' if t > 1 else ''} {v['gflops']:.1f} GFLOP/s"
+                            f" (wall {v['gflops_wall']:.1f})" for t, v in sorted(peak.items()))
+        print(f"- FMA peak: {figures}; {peak_note}")
+    else:
+        print(f"- {peak_note}")
     if busy is not None:
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         warn = " — WARNING: other processes were using the CPUs; figures are unreliable" \
@@ -484,6 +640,10 @@ def main():
             row += f" {values[-1] / values[0]:.3f} |" if values[0] and values[-1] else " — |"
         print(row)
     print("\n(µs/step: lower is better; ratio > 1 means Backprop is slower.)\n")
+    top = peak.get(args.threads, {}).get("gflops") if peak else None
+
+    def share(v):
+        return f"{100 * v / top:.0f}%" if v and top else "—"
     head = "| sgemm n | numpy GFLOP/s |"
     rule = "|---:|---:|"
     for label in labels:
@@ -492,6 +652,8 @@ def main():
     if vs:
         head += f" {vs} |"
         rule += "---:|"
+    head += " numpy % of FMA peak | " + labels[-1] + " % of FMA peak |" if labels else ""
+    rule += "---:|---:|" if labels else ""
     print(head)
     print(rule)
     for n in sizes:
@@ -502,17 +664,21 @@ def main():
             row += f" {fmt(b)} | {f'{b / s:.2f}' if b else '—'} |"
         if vs:
             row += f" {values[-1] / values[0]:.3f} |" if values[0] and values[-1] else " — |"
+        if labels:
+            row += f" {share(s)} | {share(values[-1])} |"
         print(row)
-    print("\n(GFLOP/s: higher is better; ratio < 1 means Backprop is slower.)")
+    peak_text = f"{top:.1f} GFLOP/s on {args.threads} thread{'s' if args.threads > 1 else ''}" if top else "not measured"
+    print(f"\n(GFLOP/s: higher is better; ratio < 1 means Backprop is slower. FMA peak: {peak_text}.)")
 
     if args.json_out:
         with open(args.json_out, "w") as f:
-            json.dump({"threads": args.threads, "torch": t_res, "jax": j_res,
+            json.dump({"threads": args.threads, "isa": args.isa, "fma_peak": peak, "torch": t_res, "jax": j_res,
                        "numpy_sgemm": {str(k): v for k, v in s_res.items()},
                        "backprop": {label: res and {"workloads": res["workloads"],
                                                     "sgemm": {str(k): v for k, v in res["sgemm"].items()}}
                                     for label, (res, _) in b_all.items()},
-                       "notes": {"jax": j_note, "backprop": {label: note for label, (_, note) in b_all.items()}}},
+                       "notes": {"jax": j_note, "backprop": {label: note for label, (_, note) in b_all.items()},
+                                 "torch_kernels": torch_note, "openblas_core": openblas_core(), "fma_peak": peak_note}},
                       f, indent=1)
 
 

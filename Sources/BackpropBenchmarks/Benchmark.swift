@@ -40,7 +40,9 @@ public struct Benchmark: Sendable {
         let previous = Parallelism.threadCount
         Parallelism.threadCount = threads
         defer { Parallelism.threadCount = previous }
-        if !json {
+        if json {
+            emit(JSON.object([("kernel", .string(kernelDescription)), ("threads", .number(Double(threads)))]).text(.line))
+        } else {
             emit("backprop bench: \(threads) thread\(threads == 1 ? "" : "s"), GEMM kernel \(kernelDescription), float32, SGD lr 0.01")
             emit("")
             emit("workload  network                     batch  median µs/step  steps")
@@ -52,7 +54,7 @@ public struct Benchmark: Sendable {
                                   ("median_us_per_step", .number(rounded(r.medianMicrosecondsPerStep, places: 2))),
                                   ("steps", .number(Double(r.steps)))]).text(.line))
             } else {
-                let net = w.sizes.map(String.init).joined(separator: " -> ")
+                let net = w.networkDescription
                 emit(pad(w.rawValue, 10) + pad(net, 28) + pad(String(w.batchSize), 7)
                      + pad(String(format: "%.1f", r.medianMicrosecondsPerStep), 16) + String(r.steps))
             }

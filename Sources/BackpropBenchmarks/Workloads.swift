@@ -20,14 +20,23 @@ public enum TrainingWorkload: String, CaseIterable, Sendable {
     case mnist
     /// 1024 -> 1024 -> 1024 -> 10, ReLU, cross-entropy (mean), batch 256.
     case wide
+    /// Conv2d(1, 32, 3) -> ReLU -> MaxPool2d(2) -> Conv2d(32, 64, 3) -> ReLU ->
+    /// MaxPool2d(2) -> Flatten -> Linear(1600, 10) on [64, 1, 28, 28], cross-entropy (mean).
+    case cnn
 
-    /// Layer sizes.
+    /// Layer sizes (inputs, hidden widths, outputs; for `cnn`: 28·28 pixels, 1600 features, 10 classes).
     public var sizes: [Int] {
         switch self {
         case .tiny, .tinyOps: [3, 32, 2]
         case .mnist: [784, 256, 10]
         case .wide: [1024, 1024, 1024, 10]
+        case .cnn: [784, 1600, 10]
         }
+    }
+
+    /// The network in one short line, as `backprop bench` prints it.
+    public var networkDescription: String {
+        self == .cnn ? "conv32-pool-conv64-pool-10" : sizes.map(String.init).joined(separator: " -> ")
     }
 
     /// Examples per step (1, 128 or 256).
@@ -36,6 +45,7 @@ public enum TrainingWorkload: String, CaseIterable, Sendable {
         case .tiny, .tinyOps: 1
         case .mnist: 128
         case .wide: 256
+        case .cnn: 64
         }
     }
 
@@ -83,13 +93,19 @@ public enum TrainingWorkload: String, CaseIterable, Sendable {
     /// One step through the layers: `Sequential` of `Linear` and `ReLU`, the loss, `SGD`.
     private func layerStep(generator rng: inout SeededGenerator) -> () -> Float {
         var layers: [any Module<Float>] = []
-        for i in 0..<(sizes.count - 1) {
-            layers.append(Linear<Float>(sizes[i], sizes[i + 1], generator: &rng))
-            if i < sizes.count - 2 { layers.append(ReLU<Float>(scale: self == .tiny ? 3 : 1)) }
+        if self == .cnn {
+            layers = [Conv2d<Float>(1, 32, kernelSize: 3, generator: &rng), ReLU<Float>(), MaxPool2d<Float>(kernelSize: 2),
+                      Conv2d<Float>(32, 64, kernelSize: 3, generator: &rng), ReLU<Float>(), MaxPool2d<Float>(kernelSize: 2),
+                      Flatten<Float>(), Linear<Float>(1600, 10, generator: &rng)]
+        } else {
+            for i in 0..<(sizes.count - 1) {
+                layers.append(Linear<Float>(sizes[i], sizes[i + 1], generator: &rng))
+                if i < sizes.count - 2 { layers.append(ReLU<Float>(scale: self == .tiny ? 3 : 1)) }
+            }
         }
         let model = Sequential<Float>(layers)
         let optimizer = SGD(parameters: model.parameters(), learningRate: 0.01)
-        let x = Tensor<Float>.randomNormal([batchSize, sizes[0]], generator: &rng)
+        let x = Tensor<Float>.randomNormal(self == .cnn ? [batchSize, 1, 28, 28] : [batchSize, sizes[0]], generator: &rng)
         let classes = sizes.last!
         let yRegression = Tensor<Float>.randomNormal([batchSize, classes], generator: &rng)
         let yClasses = (0..<batchSize).map { _ in rng.nextInt(below: classes) }

@@ -8,14 +8,14 @@ import Foundation
 public struct BenchCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure training steps (tiny, tiny-ops, mnist, wide) and sgemm GFLOP/s. Needs the release build.",
+        abstract: "Measure training steps (tiny, tiny-ops, mnist, wide, cnn) and sgemm GFLOP/s. Needs the release build.",
         discussion: "Run it as: swift run -c release backprop bench [--threads N] [--workload NAME] [--json]"
     )
 
     @Option(help: "Threads for GEMM and large kernels (default: all available).")
     var threads: Int?
 
-    @Option(help: "Only this workload: tiny, tiny-ops, mnist or wide.")
+    @Option(help: "Only this workload: tiny, tiny-ops, mnist, wide or cnn.")
     var workload: String?
 
     @Flag(help: "Print one JSON object per line.")

@@ -15,7 +15,7 @@ public struct EvalCommand: ParsableCommand {
 
     @Argument(help: "A safetensors checkpoint written by `backprop train`.")
     var checkpoint: String
-    @Option(name: .long, help: "digits | spirals[:K] | moons | sine | blobs[:K] | mnist:FOLDER (test split) | csv:FILE (default: the dataset the checkpoint was trained on).",
+    @Option(name: .long, help: "digits | spirals[:K] | moons | sine | blobs[:K] | mnist:FOLDER | fashion-mnist[:FOLDER] (test split) | csv:FILE (default: the dataset the checkpoint was trained on).",
             transform: ArgumentParsers.dataset)
     var dataset: DatasetSpec?
     @Option(name: .long, parsing: .unconditional, help: "CSV target column, a name or a 0-based index, -1 the last (default: the one used in training).")

@@ -25,7 +25,7 @@ public struct TrainCommand: ParsableCommand {
     /// The library's defaults, which the flags' defaults show.
     private static let defaults = TrainingOptions()
 
-    @Option(name: .long, help: "digits | spirals[:K] | moons | sine | blobs[:K] | mnist:FOLDER | csv:FILE (default: \(defaults.dataset))",
+    @Option(name: .long, help: "digits | spirals[:K] | moons | sine | blobs[:K] | mnist:FOLDER | fashion-mnist[:FOLDER] | csv:FILE (default: \(defaults.dataset))",
             transform: ArgumentParsers.dataset)
     var dataset: DatasetSpec = defaults.dataset
     @Option(name: .long, parsing: .unconditional, help: "CSV target column: a header name or a 0-based index (-1: last).")

@@ -45,6 +45,9 @@ int bp_resolve_isa(int isa);
 
 void bp_skernel_generic(ptrdiff_t, const float *, const float *, float *, ptrdiff_t, float, float);
 void bp_dkernel_generic(ptrdiff_t, const double *, const double *, double *, ptrdiff_t, double, double);
+#if defined(__aarch64__)
+void bp_skernel_neon(ptrdiff_t, const float *, const float *, float *, ptrdiff_t, float, float);
+#endif
 #if BP_X86
 void bp_skernel_avx2(ptrdiff_t, const float *, const float *, float *, ptrdiff_t, float, float);
 void bp_dkernel_avx2(ptrdiff_t, const double *, const double *, double *, ptrdiff_t, double, double);
@@ -54,6 +57,11 @@ int bp_skernel_edge_avx512(int, int, ptrdiff_t, const float *, const float *, fl
 void bp_spack_a14_avx512(const float *src, ptrdiff_t lda, ptrdiff_t kc, float *dst);
 void bp_spack_b32_avx512(const float *src, ptrdiff_t ldb, ptrdiff_t kc, float *dst);
 void bp_spack_bt32_avx512(const float *src, ptrdiff_t ldb, int cols, ptrdiff_t kc, float *dst);
+int bp_skernel_edge_avx2(int, int, ptrdiff_t, const float *, const float *, float *, ptrdiff_t, float, float);
+void bp_spack_a6_avx2(const float *src, ptrdiff_t lda, ptrdiff_t kc, float *dst);
+void bp_spack_at6_avx2(const float *src, ptrdiff_t lda, ptrdiff_t mc, ptrdiff_t kc, float *dst);
+void bp_spack_b16_avx2(const float *src, ptrdiff_t ldb, ptrdiff_t kc, float *dst);
+void bp_spack_bt16_avx2(const float *src, ptrdiff_t ldb, int cols, ptrdiff_t kc, float *dst);
 #endif
 
 /* The k depth of the packed blocks for a product of depth k, given the

@@ -7,10 +7,16 @@
  * 32 KB on AVX-512) stays in L1; the packed A block (mc x kc, 170 KB) in L2;
  * the packed B block (kc x nc, 1 MB) in L2/L3 (nc = 1024 measured a little
  * faster than 4096 at n = 2048 on Zen 5, and mc = 168 a little faster than 336). */
+#if defined(__aarch64__)
+/* arm64: the NEON 8 x 12 kernel (NEON is baseline there). Blocking not tuned
+ * (no arm64 machine to measure on): B micro-panel 12 KB, A block 128 KB. */
+static const bp_sinfo s_generic = {8, 12, 256, 128, 2040, bp_skernel_neon};
+#else
 static const bp_sinfo s_generic = {4, 8, 256, 128, 2048, bp_skernel_generic};
+#endif
 static const bp_dinfo d_generic = {4, 4, 256, 64, 2048, bp_dkernel_generic};
 #if BP_X86
-static const bp_sinfo s_avx2 = {6, 16, 256, 144, 1024, bp_skernel_avx2};
+static const bp_sinfo s_avx2 = {6, 16, 256, 144, 1024, bp_skernel_avx2, bp_skernel_edge_avx2};
 static const bp_dinfo d_avx2 = {6, 8, 256, 72, 512, bp_dkernel_avx2};
 static const bp_sinfo s_avx512 = {14, 32, 256, 168, 1024, bp_skernel_avx512, bp_skernel_edge_avx512};
 static const bp_dinfo d_avx512 = {14, 16, 256, 168, 512, bp_dkernel_avx512};

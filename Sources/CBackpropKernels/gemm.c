@@ -27,11 +27,19 @@
 #define FAST_PACK_A14 bp_spack_a14_avx512
 #define FAST_PACK_B32 bp_spack_b32_avx512
 #define FAST_PACK_BT32 bp_spack_bt32_avx512
+#define FAST_PACK_A6 bp_spack_a6_avx2
+#define FAST_PACK_AT6 bp_spack_at6_avx2
+#define FAST_PACK_B16 bp_spack_b16_avx2
+#define FAST_PACK_BT16 bp_spack_bt16_avx2
 #endif
 #include "gemm_impl.h"
 #undef FAST_PACK_A14
 #undef FAST_PACK_B32
 #undef FAST_PACK_BT32
+#undef FAST_PACK_A6
+#undef FAST_PACK_AT6
+#undef FAST_PACK_B16
+#undef FAST_PACK_BT16
 #undef T
 #undef INFO
 #undef INFO_FOR

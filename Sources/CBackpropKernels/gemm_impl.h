@@ -17,6 +17,13 @@
 static inline __attribute__((always_inline)) void
 PACK_A_IMPL(int ta, const T *restrict a, ptrdiff_t lda, ptrdiff_t i0, ptrdiff_t mc,
             ptrdiff_t p0, ptrdiff_t kc, const int mr, T *restrict dst) {
+#ifdef FAST_PACK_AT6
+    /* mr == 6 only on the float AVX2 path: op(A) = A^T, the whole block at once. */
+    if (ta && mr == 6) {
+        FAST_PACK_AT6(a + p0 * lda + i0, lda, mc, kc, dst);
+        return;
+    }
+#endif
     for (ptrdiff_t ir = 0; ir < mc; ir += mr, dst += (ptrdiff_t)mr * kc) {
         int rows = (int)BP_MIN((ptrdiff_t)mr, mc - ir);
         if (!ta) {
@@ -28,6 +35,13 @@ PACK_A_IMPL(int ta, const T *restrict a, ptrdiff_t lda, ptrdiff_t i0, ptrdiff_t 
             /* mr == 14 only on the AVX-512 path. */
             if (mr == 14 && rows == 14) {
                 FAST_PACK_A14(src, lda, kc, dst);
+                continue;
+            }
+#endif
+#ifdef FAST_PACK_A6
+            /* mr == 6 only on the float AVX2 path. */
+            if (mr == 6 && rows == 6) {
+                FAST_PACK_A6(src, lda, kc, dst);
                 continue;
             }
 #endif
@@ -70,6 +84,13 @@ PACK_B_IMPL(int tb, const T *restrict b, ptrdiff_t ldb, ptrdiff_t p0, ptrdiff_t 
                 continue;
             }
 #endif
+#ifdef FAST_PACK_B16
+            /* nr == 16 only on the float AVX2 path. */
+            if (nr == 16 && cols == 16) {
+                FAST_PACK_B16(src, ldb, kc, dst);
+                continue;
+            }
+#endif
             if (cols == nr) {
                 for (ptrdiff_t p = 0; p < kc; p++)
                     for (int j = 0; j < nr; j++) dst[p * nr + j] = src[p * ldb + j];
@@ -84,6 +105,12 @@ PACK_B_IMPL(int tb, const T *restrict b, ptrdiff_t ldb, ptrdiff_t p0, ptrdiff_t 
 #ifdef FAST_PACK_BT32
             if (nr == 32) {
                 FAST_PACK_BT32(src, ldb, cols, kc, dst);
+                continue;
+            }
+#endif
+#ifdef FAST_PACK_BT16
+            if (nr == 16) {
+                FAST_PACK_BT16(src, ldb, cols, kc, dst);
                 continue;
             }
 #endif
@@ -102,6 +129,7 @@ static void PACK_A(int ta, const T *a, ptrdiff_t lda, ptrdiff_t i0, ptrdiff_t mc
                    ptrdiff_t p0, ptrdiff_t kc, int mr, T *dst) {
     switch (mr) {
     case 14: PACK_A_IMPL(ta, a, lda, i0, mc, p0, kc, 14, dst); break;
+    case 8: PACK_A_IMPL(ta, a, lda, i0, mc, p0, kc, 8, dst); break;
     case 6: PACK_A_IMPL(ta, a, lda, i0, mc, p0, kc, 6, dst); break;
     case 4: PACK_A_IMPL(ta, a, lda, i0, mc, p0, kc, 4, dst); break;
     default: PACK_A_IMPL(ta, a, lda, i0, mc, p0, kc, mr, dst); break;
@@ -113,6 +141,7 @@ static void PACK_B(int tb, const T *b, ptrdiff_t ldb, ptrdiff_t p0, ptrdiff_t kc
     switch (nr) {
     case 32: PACK_B_IMPL(tb, b, ldb, p0, kc, j0, nc, 32, dst); break;
     case 16: PACK_B_IMPL(tb, b, ldb, p0, kc, j0, nc, 16, dst); break;
+    case 12: PACK_B_IMPL(tb, b, ldb, p0, kc, j0, nc, 12, dst); break;
     case 8: PACK_B_IMPL(tb, b, ldb, p0, kc, j0, nc, 8, dst); break;
     case 4: PACK_B_IMPL(tb, b, ldb, p0, kc, j0, nc, 4, dst); break;
     default: PACK_B_IMPL(tb, b, ldb, p0, kc, j0, nc, nr, dst); break;
@@ -325,12 +354,17 @@ void GEMM_ENTRY(int ta, int tb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, T alpha,
     ptrdiff_t mp = (m + in->mr - 1) / in->mr;
     ptrdiff_t np = (n + in->nr - 1) / in->nr;
     /* Split the columns when C is short and wide, and also when it is at
-     * least as wide as tall with >= 256 columns per thread: then each thread
-     * runs the serial algorithm on its columns with no synchronisation at
-     * all, at the price of every thread packing all of A (measured on Zen 5,
-     * 2 threads: 6-16% faster than splitting rows at n = 512, 1024, 2048).
+     * least as wide as tall with >= 4 register panels per thread: then each
+     * thread runs the serial algorithm on its columns with no
+     * synchronisation at all, at the price of every thread packing all of A
+     * (measured on Zen 5, 2 threads: 6-16% faster than splitting rows at n =
+     * 512, 1024, 2048). For mnist's first layer (128 x 256 x 784) one
+     * thread's half by columns, 128 x 128 x 784 with all of A packed, ran as
+     * fast as a half by rows, 66 x 256 x 784 (102 GFLOP/s each, AVX2 and
+     * AVX-512 paths, Zen 4, thread CPU time), and the rows split adds a
+     * barrier per k block and shares out row chunks.
      * Otherwise split the rows and share the packing of B. */
-    g.split_m = !((n >= m && n >= 256 * (ptrdiff_t)nt) || (mp < 4 * nt && mp < np));
+    g.split_m = !((n >= m && np >= 4 * nt) || (mp < 4 * nt && mp < np));
     ptrdiff_t units = g.split_m ? mp : np;
     if (nt > units) nt = (int)units;
     if (nt > 1 && g.split_m) {
@@ -339,10 +373,19 @@ void GEMM_ENTRY(int ta, int tb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, T alpha,
     }
     bp_barrier_init(&g.barrier);
     /* About eight chunks per thread (so that the last one to finish holds
-     * the others up only briefly), at most mc rows each. */
+     * the others up only briefly), at most mc rows each, and a number of
+     * chunks that the threads share evenly where a smaller chunk allows it
+     * (m = 128 on the AVX2 path: 22 chunks of one panel, not 11 of two, of
+     * which one thread would run 6 while the other waits after 5). */
     ptrdiff_t chunk_panels = (mp + 8 * nt - 1) / (8 * nt);
     if (chunk_panels > in->mc / in->mr) chunk_panels = in->mc / in->mr;
     if (chunk_panels < 1) chunk_panels = 1;
+    for (ptrdiff_t cp = chunk_panels; cp > 0 && cp * 2 >= chunk_panels; cp--) {
+        if (((mp + cp - 1) / cp) % nt == 0) {
+            chunk_panels = cp;
+            break;
+        }
+    }
     g.chunk_rows = chunk_panels * in->mr;
     atomic_store(&g.next_chunk[0], 0);
     atomic_store(&g.next_chunk[1], 0);

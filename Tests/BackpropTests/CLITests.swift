@@ -58,7 +58,7 @@ struct CLITests {
         (["train", "--optimizer", "nope"], 64,
          "error: The value 'nope' is invalid for '--optimizer <optimizer>'. Please provide one of 'sgd', 'adam', 'adamw' or 'rmsprop'. (see 'backprop help train')"),
         (["train", "--dataset", "nope"], 64,
-         "error: The value 'nope' is invalid for '--dataset <dataset>': unknown dataset nope; use one of digits, spirals[:K], moons, sine, blobs[:K], mnist:FOLDER, csv:FILE (see 'backprop help train')"),
+         "error: The value 'nope' is invalid for '--dataset <dataset>': unknown dataset nope; use one of digits, spirals[:K], moons, sine, blobs[:K], mnist:FOLDER, fashion-mnist[:FOLDER], csv:FILE (see 'backprop help train')"),
         (["train", "--progress", "nope"], 64,
          "error: The value 'nope' is invalid for '--progress <progress>'. Please provide one of 'auto', 'bar', 'lines' or 'none'. (see 'backprop help train')"),
         // the library's checks of the options, named by the flag

@@ -290,7 +290,7 @@ struct ExplainTests {
     static let expectedMessages = [
         "layers[2].weight: expected 2 x 3, got 3 x 2",
         "layers[2].bias: expected 2 values (weight is 2 x 3), got 3",
-        "layers[1].type: unknown layer type 'foo' (expected one of linear, dropout, relu, leaky_relu, tanh, sigmoid, softplus, gelu, elu, silu, identity, softmax, log_softmax)",
+        "layers[1].type: unknown layer type 'foo' (expected one of linear, dropout, conv1d, conv2d, max_pool2d, avg_pool2d, adaptive_avg_pool2d, flatten, batch_norm1d, batch_norm2d, layer_norm, relu, leaky_relu, tanh, sigmoid, softplus, gelu, elu, silu, identity, softmax, log_softmax)",
         "layers[1]: unknown key 'slope' for a relu layer (expected type, scale)",
         "layers[1].scale: expected a number, got a string",
         "loss: missing key 'type'",

@@ -216,7 +216,12 @@ struct GEMMTests {
         let before = KernelPath.current
         KernelPath.current = .generic
         #expect(KernelPath.current == .generic)
+        // 4 x 8 portable C; 8 x 12 NEON on arm64.
+        #if arch(arm64)
+        #expect(kernelDescription == "generic 8x12")
+        #else
         #expect(kernelDescription == "generic 4x8")
+        #endif
         var c: [Float] = [.nan, .nan]
         GEMM.sgemm(transA: false, transB: true, m: 1, n: 2, k: 3, alpha: 2, a: [1, 2, 3], lda: 3,
                    b: [1, 1, 1, 0, 1, 0], ldb: 3, beta: 0, c: &c, ldc: 2)
@@ -250,6 +255,34 @@ struct GEMMTests {
             let v: [(threads: Int, flags: Int32)] = [(2, GEMM.forceThreads)]
             #expect(check(Float.self, cs, paths: [best], variants: v, rng: &rng, gemm: sgemmCall) == nil)
             #expect(check(Double.self, cs, paths: [best], variants: v, rng: &rng, gemm: dgemmCall) == nil)
+        }
+    }
+
+    @Test("Packing edges, k tails and thread splits on every path")
+    func packingAndSplitsOnEveryPath() {
+        // Float on the AVX2 path packs with 8 x 8 register transposes: k not a
+        // multiple of 8 (tails loaded masked), 6-row panels of A that are
+        // full and partial, 16-column panels of op(B) with fewer than 8 and
+        // between 8 and 16 real columns; k deeper than one kc block (two
+        // blocks of 152 for k = 300). m = 128 splits rows into 22 one-panel
+        // chunks on two threads; n >= 512 splits columns.
+        var rng = SeededGenerator(seed: 123)
+        let shapes: [(Int, Int, Int)] = [(6, 16, 8), (12, 5, 13), (7, 11, 300), (128, 40, 30), (19, 21, 263),
+                                         (30, 520, 7), (128, 26, 9)]
+        let v: [(threads: Int, flags: Int32)] = [(1, GEMM.forcePacked), (2, GEMM.forcePacked | GEMM.forceThreads)]
+        for (idx, s) in shapes.enumerated() {
+            for tA in [false, true] {
+                for tB in [false, true] {
+                    let cs = Case(m: s.0, n: s.1, k: s.2, transA: tA, transB: tB,
+                                  padA: idx % 3, padB: (idx + 1) % 3, padC: idx % 2,
+                                  alpha: idx % 2 == 0 ? 1 : -0.5, beta: [0, 1, 0.25][idx % 3], nanC: idx % 3 == 0)
+                    if let failure = check(Float.self, cs, paths: KernelPath.supported, variants: v, rng: &rng,
+                                           gemm: sgemmCall) {
+                        Issue.record(Comment(rawValue: failure))
+                        return
+                    }
+                }
+            }
         }
     }
 }

@@ -1,7 +1,7 @@
 import CBackpropKernels
 
 /// A kernel path of the C micro-kernels (see `Sources/CBackpropKernels`).
-enum KernelPath: Int32, CaseIterable, Sendable {
+package enum KernelPath: Int32, CaseIterable, Sendable {
     case generic = 0   // BP_ISA_GENERIC
     case avx2 = 1      // BP_ISA_AVX2
     case avx512 = 2    // BP_ISA_AVX512

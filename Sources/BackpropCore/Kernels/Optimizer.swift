@@ -1,7 +1,31 @@
-// Update kernels for the optimizers: one pass over each parameter's buffers,
-// SIMD16 chunks with a padded last chunk, so that each rule is written once.
-// The formulas and their order follow PyTorch's single-tensor
-// (foreach=False) implementations, so trajectories agree to rounding.
+// Update kernels for the optimizers: one pass over each parameter's buffers.
+// Float and Double go to the C kernels of CBackpropKernels (optim.c), which are
+// compiled per instruction set and dispatched like the GEMM kernels: in a
+// build without target flags, Swift's SIMD16 square roots and divisions are
+// per-lane scalar code, which made Adam several times slower than the memory
+// traffic allows. The Swift loops below (SIMD16 chunks with a padded last
+// chunk) remain for any other scalar type and say the same thing; both
+// follow PyTorch's single-tensor (foreach=False) formulas and their order, so
+// trajectories agree to rounding (and the two implementations bit for bit:
+// the C side does not contract into FMAs).
+import CBackpropKernels
+
+@inline(__always) private func cast<S, T>(_ p: UnsafeMutablePointer<S>, _: T.Type) -> UnsafeMutablePointer<T> {
+    UnsafeMutableRawPointer(p).assumingMemoryBound(to: T.self)
+}
+
+@inline(__always) private func cast<S, T>(_ p: UnsafePointer<S>, _: T.Type) -> UnsafePointer<T> {
+    UnsafeRawPointer(p).assumingMemoryBound(to: T.self)
+}
+
+@inline(__always) private func cast<S, T>(_ p: UnsafeMutablePointer<S>?, _: T.Type) -> UnsafeMutablePointer<T>? {
+    p.map { cast($0, T.self) }
+}
+
+/// The C kernels' path argument: the given path, or the current one (`nil`).
+@inline(__always) private func isa(_ path: KernelPath?) -> Int32 { path.map { $0.rawValue } ?? -1 }
+
+@inline(__always) private func value<S: TensorScalar, T: BinaryFloatingPoint>(_ x: S, _: T.Type) -> T { T(x) }
 
 @inline(__always) private func load<S: TensorScalar>(_ p: UnsafePointer<S>, _ r: Int) -> SIMD16<S> {
     if r == 16 { return loadVector(p) }
@@ -54,12 +78,25 @@ extension Kernels {
     ///   b ← g (first step), else μ b + (1 - τ) g
     ///   g ← g + μ b (Nesterov), else b
     ///   p ← p - η g
+    /// `path` forces a kernel path (tests); `nil` uses the current one.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     package static func sgdStep<S: TensorScalar>(param p: UnsafeMutablePointer<S>, grad: UnsafePointer<S>,
                                          momentumBuffer buf: UnsafeMutablePointer<S>?, count n: Int,
                                          learningRate: S, momentum: S, dampening: S, nesterov: Bool,
-                                         weightDecay: S, firstStep: Bool) {
+                                         weightDecay: S, firstStep: Bool, path: KernelPath? = nil) {
+        if S.self == Float.self {
+            bp_ssgd_step(cast(p, Float.self), cast(grad, Float.self), cast(buf, Float.self), n,
+                         value(learningRate, Float.self), value(momentum, Float.self), value(dampening, Float.self),
+                         nesterov ? 1 : 0, value(weightDecay, Float.self), firstStep ? 1 : 0, isa(path))
+            return
+        }
+        if S.self == Double.self {
+            bp_dsgd_step(cast(p, Double.self), cast(grad, Double.self), cast(buf, Double.self), n,
+                         value(learningRate, Double.self), value(momentum, Double.self), value(dampening, Double.self),
+                         nesterov ? 1 : 0, value(weightDecay, Double.self), firstStep ? 1 : 0, isa(path))
+            return
+        }
         let lr = SIMD16<S>(repeating: learningRate), mu = SIMD16<S>(repeating: momentum)
         let keep = SIMD16<S>(repeating: 1 - dampening), wd = SIMD16<S>(repeating: weightDecay)
         chunks(n) { i, r in
@@ -80,13 +117,28 @@ extension Kernels {
     ///   g ← grad + λ p               (Adam, L2 decay)
     ///   m ← m + (1 - β1)(g - m);  v ← β2 v + (1 - β2) g²;  v̂ ← max(v̂, v) (AMSGrad)
     ///   p ← p - (η / (1 - β1ᵗ)) m / (√v / √(1 - β2ᵗ) + ε)
+    /// `path` forces a kernel path (tests); `nil` uses the current one.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     package static func adamStep<S: TensorScalar>(param p: UnsafeMutablePointer<S>, grad: UnsafePointer<S>,
                                           firstMoment m: UnsafeMutablePointer<S>, secondMoment v: UnsafeMutablePointer<S>,
                                           maxSecondMoment vmax: UnsafeMutablePointer<S>?, count n: Int,
                                           stepSize: S, biasCorrection2Sqrt: S, beta1: S, beta2: S, eps: S,
-                                          l2Decay: S, decoupledDecayFactor: S) {
+                                          l2Decay: S, decoupledDecayFactor: S, path: KernelPath? = nil) {
+        if S.self == Float.self {
+            bp_sadam_step(cast(p, Float.self), cast(grad, Float.self), cast(m, Float.self), cast(v, Float.self),
+                          cast(vmax, Float.self), n, value(stepSize, Float.self), value(biasCorrection2Sqrt, Float.self),
+                          value(beta1, Float.self), value(beta2, Float.self), value(eps, Float.self),
+                          value(l2Decay, Float.self), value(decoupledDecayFactor, Float.self), isa(path))
+            return
+        }
+        if S.self == Double.self {
+            bp_dadam_step(cast(p, Double.self), cast(grad, Double.self), cast(m, Double.self), cast(v, Double.self),
+                          cast(vmax, Double.self), n, value(stepSize, Double.self), value(biasCorrection2Sqrt, Double.self),
+                          value(beta1, Double.self), value(beta2, Double.self), value(eps, Double.self),
+                          value(l2Decay, Double.self), value(decoupledDecayFactor, Double.self), isa(path))
+            return
+        }
         let w1 = SIMD16<S>(repeating: 1 - beta1), b2 = SIMD16<S>(repeating: beta2), w2 = SIMD16<S>(repeating: 1 - beta2)
         let bc2 = SIMD16<S>(repeating: biasCorrection2Sqrt), epsv = SIMD16<S>(repeating: eps)
         let step = SIMD16<S>(repeating: -stepSize), wd = SIMD16<S>(repeating: l2Decay)
@@ -116,13 +168,27 @@ extension Kernels {
     ///   g ← grad + λ p;  s ← α s + (1 - α) g²
     ///   centered: ḡ ← ḡ + (1 - α)(g - ḡ), a ← √(s - ḡ²) + ε; else a ← √s + ε
     ///   momentum: b ← μ b + g / a, p ← p - η b; else p ← p - η g / a
+    /// `path` forces a kernel path (tests); `nil` uses the current one.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     package static func rmspropStep<S: TensorScalar>(param p: UnsafeMutablePointer<S>, grad: UnsafePointer<S>,
                                              squareAverage sq: UnsafeMutablePointer<S>,
                                              gradAverage ga: UnsafeMutablePointer<S>?,
                                              momentumBuffer buf: UnsafeMutablePointer<S>?, count n: Int,
-                                             learningRate: S, alpha: S, eps: S, momentum: S, weightDecay: S) {
+                                             learningRate: S, alpha: S, eps: S, momentum: S, weightDecay: S,
+                                             path: KernelPath? = nil) {
+        if S.self == Float.self {
+            bp_srmsprop_step(cast(p, Float.self), cast(grad, Float.self), cast(sq, Float.self), cast(ga, Float.self),
+                             cast(buf, Float.self), n, value(learningRate, Float.self), value(alpha, Float.self),
+                             value(eps, Float.self), value(momentum, Float.self), value(weightDecay, Float.self), isa(path))
+            return
+        }
+        if S.self == Double.self {
+            bp_drmsprop_step(cast(p, Double.self), cast(grad, Double.self), cast(sq, Double.self), cast(ga, Double.self),
+                             cast(buf, Double.self), n, value(learningRate, Double.self), value(alpha, Double.self),
+                             value(eps, Double.self), value(momentum, Double.self), value(weightDecay, Double.self), isa(path))
+            return
+        }
         let a = SIMD16<S>(repeating: alpha), wa = SIMD16<S>(repeating: 1 - alpha)
         let epsv = SIMD16<S>(repeating: eps), mu = SIMD16<S>(repeating: momentum)
         let lr = SIMD16<S>(repeating: learningRate), wd = SIMD16<S>(repeating: weightDecay)

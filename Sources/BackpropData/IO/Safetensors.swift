@@ -257,12 +257,20 @@ public enum Safetensors {
     /// with spaces to a multiple of 8 bytes as the reference implementation
     /// does, so the output is the same byte for byte on every run.
     ///
+    /// `dtypes` writes chosen tensors as another type: `F32`, `F64`, or `I64`
+    /// (whole numbers, such as batch norm's `num_batches_tracked`, which PyTorch keeps as int64).
+    ///
     /// ```swift
     /// let bytes = Safetensors.encode([("w", Tensor<Float>([1, 2]))], metadata: ["format": "pt"])
+    /// let counter = Safetensors.encode([("n", Tensor<Float>(3))], dtypes: ["n": .i64])
     /// ```
     public static func encode<Scalar: StorableScalar>(_ tensors: [(name: String, tensor: Tensor<Scalar>)],
+                                                   dtypes: [String: SafetensorsDType] = [:],
                                                    metadata: [String: String] = [:]) -> [UInt8] {
-        let dtype = SafetensorsDType.of(Scalar.self)
+        let defaultType = SafetensorsDType.of(Scalar.self)
+        for (name, t) in dtypes {
+            precondition([.f32, .f64, .i64].contains(t), "Safetensors.encode: \(name): cannot write \(t.rawValue) (F32, F64 and I64 are written)")
+        }
         var names = Set<String>()
         var members: [(String, JSON)] = []
         if !metadata.isEmpty {
@@ -272,6 +280,7 @@ public enum Safetensors {
         for (name, t) in tensors {
             precondition(name != "__metadata__" && names.insert(name).inserted,
                          "Safetensors.encode: duplicate or reserved tensor name \"\(name)\"")
+            let dtype = dtypes[name] ?? defaultType
             let size = t.count * dtype.byteCount
             members.append((name, .object([
                 ("dtype", .string(dtype.rawValue)),
@@ -286,8 +295,21 @@ public enum Safetensors {
         out.reserveCapacity(8 + header.count + offset)
         out.appendLittleEndian(UInt64(header.count))
         out.append(contentsOf: header)
-        for (_, t) in tensors {
-            t.withUnsafeBufferPointer { out.appendLittleEndian($0) }
+        for (name, t) in tensors {
+            let dtype = dtypes[name] ?? defaultType
+            t.withUnsafeBufferPointer { buf in
+                switch dtype {
+                case defaultType: out.appendLittleEndian(buf)   // the scalar's own bits, in bulk
+                case .f64: for v in buf { out.appendLittleEndian(Double(v).bitPattern) }
+                case .i64:
+                    for v in buf {
+                        let d = Double(v)
+                        precondition(d.rounded() == d && abs(d) < 0x1p63, "Safetensors.encode: \(name): \(d) is not an int64")
+                        out.appendLittleEndian(UInt64(bitPattern: Int64(d)))
+                    }
+                default: for v in buf { out.appendLittleEndian(Float(v).bitPattern) }
+                }
+            }
         }
         return out
     }
@@ -299,7 +321,8 @@ public enum Safetensors {
     /// try Safetensors.write(model.namedParameters(), metadata: ["format": "pt"], to: "model.safetensors")
     /// ```
     public static func write<Scalar: StorableScalar>(_ tensors: [(name: String, tensor: Tensor<Scalar>)],
+                                                  dtypes: [String: SafetensorsDType] = [:],
                                                   metadata: [String: String] = [:], to path: String) throws {
-        try FileIO.writeAtomically(encode(tensors, metadata: metadata), to: path)
+        try FileIO.writeAtomically(encode(tensors, dtypes: dtypes, metadata: metadata), to: path)
     }
 }

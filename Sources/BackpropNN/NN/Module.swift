@@ -86,6 +86,28 @@ extension Module {
         return result
     }
 
+    /// Buffers found by reflection over stored ``Buffer`` properties (named by
+    /// the buffer's own name), then those of ``namedChildren()`` with their
+    /// prefix, like PyTorch's `named_buffers()`.
+    ///
+    /// ```swift
+    /// BatchNorm2d<Float>(16).namedBuffers().map(\.name)
+    /// // ["running_mean", "running_var", "num_batches_tracked"]
+    /// ```
+    public func namedBuffers() -> [(name: String, buffer: Buffer<Scalar>)] {
+        var result: [(name: String, buffer: Buffer<Scalar>)] = []
+        var seen = Set<ObjectIdentifier>()
+        forEachStoredProperty(of: self) { _, value in
+            if let b = value as? Buffer<Scalar>, seen.insert(ObjectIdentifier(b)).inserted { result.append((b.name, b)) }
+        }
+        for (prefix, child) in namedChildren() {
+            for (name, b) in child.namedBuffers() where seen.insert(ObjectIdentifier(b)).inserted {
+                result.append(("\(prefix).\(name)", b))
+            }
+        }
+        return result
+    }
+
     /// The parameters, in the order of ``namedParameters()``: what an optimizer takes.
     ///
     /// ```swift
@@ -114,7 +136,7 @@ extension Module {
     /// Sets evaluation mode here and in every sub-module (``Dropout`` becomes the identity).
     public func eval() { train(false) }
 
-    /// The parameters by state_dict name, detached: later optimizer steps do
+    /// The parameters and buffers by state_dict name, detached: later optimizer steps do
     /// not change a state dict taken now.
     ///
     /// ```swift
@@ -123,10 +145,11 @@ extension Module {
     public func stateDict() -> [String: Tensor<Scalar>] {
         var dict: [String: Tensor<Scalar>] = [:]
         for (name, t) in namedParameters() { dict[name] = t.detached() }
+        for (name, b) in namedBuffers() { dict[name] = b.value.detached() }
         return dict
     }
 
-    /// Copies values into the parameters, in place (an optimizer holding them
+    /// Copies values into the parameters (and buffers), in place (an optimizer holding them
     /// sees the new values), like PyTorch's `load_state_dict`.
     ///
     /// A shape mismatch is always an error. With `strict` (the default), a
@@ -139,8 +162,9 @@ extension Module {
     /// ```
     public func loadStateDict(_ dict: [String: Tensor<Scalar>], strict: Bool = true) throws {
         let params = namedParameters()
+        let buffers = namedBuffers()
         var problems: [String] = []
-        for (name, t) in params {
+        for (name, t) in params + buffers.map({ ($0.name, $0.buffer.value) }) {
             if let v = dict[name] {
                 if v.shape != t.shape { problems.append("\(name): expected \(t.shape), got \(v.shape)") }
             } else if strict {
@@ -148,7 +172,7 @@ extension Module {
             }
         }
         if strict {
-            let known = Set(params.map(\.name))
+            let known = Set(params.map(\.name) + buffers.map(\.name))
             for key in dict.keys.sorted() where !known.contains(key) {
                 problems.append("\(key): unexpected key (the module has no such parameter)")
             }
@@ -159,6 +183,10 @@ extension Module {
             v.withUnsafeBufferPointer { src in
                 t.updateInPlace { dst, n in dst.update(from: src.baseAddress!, count: n) }
             }
+        }
+        for (name, b) in buffers {
+            guard let v = dict[name] else { continue }
+            b.value = Tensor(shape: v.shape, scalars: v.scalars)
         }
     }
 }

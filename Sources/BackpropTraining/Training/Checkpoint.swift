@@ -4,7 +4,8 @@ import BackpropData
 /// A trained model in one safetensors file that PyTorch reads with
 /// `safetensors.torch.load_file` and `nn.Sequential.load_state_dict`.
 ///
-/// Tensors: the model's state_dict (`0.weight`, `0.bias`, ...), F32.
+/// Tensors: the model's state_dict (`0.weight`, `0.bias`, ...), F32, with
+/// buffers (`1.running_mean`, ...; `num_batches_tracked` as I64).
 /// `__metadata__` (a string map, as the format requires):
 /// - `format`: `pt`, as PyTorch's own files;
 /// - `architecture`: the ``ModelSpec`` as JSON, so `backprop eval` and
@@ -65,8 +66,25 @@ public struct Checkpoint {
 
     /// The file's bytes (deterministic: same model, same bytes).
     public func encoded() -> [UInt8] {
-        Safetensors.encode(model.namedParameters().map { ($0.name, $0.tensor.detached()) }
-                           + optimizerState.map { (Checkpoint.optimizerPrefix + $0.name, $0.tensor) }, metadata: metadata)
+        Checkpoint.encodeState(of: model, metadata: metadata,
+                               extra: optimizerState.map { (Checkpoint.optimizerPrefix + $0.name, $0.tensor) })
+    }
+
+    /// A module's parameters (F32) and buffers (F32, or I64 for whole-number
+    /// buffers such as `num_batches_tracked`, as PyTorch stores them) as
+    /// safetensors bytes, in state_dict order: parameters, then buffers, then `extra`
+    /// (a checkpoint's optimizer state).
+    ///
+    /// ```swift
+    /// let bytes = Checkpoint.encodeState(of: Sequential<Float>(Conv2d(1, 4, kernelSize: 3), BatchNorm2d(4)))
+    /// ```
+    public static func encodeState<M: Module>(of model: M, metadata: [String: String] = [:],
+                                              extra: [(name: String, tensor: Tensor<M.Scalar>)] = []) -> [UInt8] where M.Scalar: StorableScalar {
+        let buffers = model.namedBuffers()
+        let tensors = model.namedParameters().map { ($0.name, $0.tensor.detached()) } + buffers.map { ($0.name, $0.buffer.value) } + extra
+        var dtypes: [String: SafetensorsDType] = [:]
+        for (name, b) in buffers where b.isInteger { dtypes[name] = .i64 }
+        return Safetensors.encode(tensors, dtypes: dtypes, metadata: metadata)
     }
 
     /// Writes the file atomically: an existing checkpoint at `path` is

@@ -2,7 +2,8 @@ import BackpropCore
 import BackpropNN
 import BackpropData
 /// A dataset, with a short text form: `digits`, `spirals[:K]`, `moons`,
-/// `sine`, `blobs[:K]`, `mnist:FOLDER` (also Fashion-MNIST), `csv:FILE`.
+/// `sine`, `blobs[:K]`, `mnist:FOLDER` (also Fashion-MNIST), `fashion-mnist` (the files of
+/// `apt-get install dataset-fashion-mnist`, see ``FashionMNIST``), `csv:FILE`.
 ///
 /// ```swift
 /// let spec = try DatasetSpec(parsing: "spirals:4")
@@ -25,7 +26,7 @@ public enum DatasetSpec: Equatable, Sendable, CustomStringConvertible {
     case csv(path: String)
 
     /// The forms accepted by ``init(parsing:)``.
-    public static let forms = ["digits", "spirals[:K]", "moons", "sine", "blobs[:K]", "mnist:FOLDER", "csv:FILE"]
+    public static let forms = ["digits", "spirals[:K]", "moons", "sine", "blobs[:K]", "mnist:FOLDER", "fashion-mnist[:FOLDER]", "csv:FILE"]
 
     /// Parses one of ``forms`` (names are case-insensitive; `spiral`, `two_moons`, `sin`
     /// and `fashion-mnist` are accepted too). `spirals` and `blobs` default to 3 classes.
@@ -58,7 +59,8 @@ public enum DatasetSpec: Equatable, Sendable, CustomStringConvertible {
         case "moons", "two_moons": self = .moons
         case "sine", "sin": self = .sine
         case "blobs": self = .blobs(classes: try classes(3))
-        case "mnist", "fashion-mnist", "fashion_mnist": self = .mnist(folder: try path())
+        case "mnist": self = .mnist(folder: try path())
+        case "fashion-mnist", "fashion_mnist": self = .mnist(folder: argument.flatMap { $0.isEmpty ? nil : $0 } ?? FashionMNIST.defaultFolder)
         case "csv": self = .csv(path: try path())
         default:
             throw ValueError(.dataset, "unknown dataset \(text); use one of \(DatasetSpec.forms.joined(separator: ", "))")
@@ -103,7 +105,10 @@ public enum DatasetSpec: Equatable, Sendable, CustomStringConvertible {
         case .moons: return Synthetic.twoMoons(count: options.samples, noise: options.noise ?? 0.1, seed: seed)
         case .sine: return Synthetic.sine(count: options.samples, noise: options.noise ?? 0.05, seed: seed)
         case .blobs(let k): return Synthetic.blobs(count: options.samples, classes: k, features: 2, std: options.noise ?? 1, seed: seed)
-        case .mnist(let folder): return try MNIST.load(folder: folder, split: purpose == .training ? .train : .test)
+        case .mnist(let folder):
+            let split: MNIST.Split = purpose == .training ? .train : .test
+            if folder == FashionMNIST.defaultFolder { return try FashionMNIST.load(split: split, layout: .flat) }
+            return try MNIST.load(folder: folder, split: split)
         case .csv(let path):
             guard let target = options.target else {
                 throw ValueError(.target, "the CSV dataset \(path) needs a target column (a header name or a 0-based index)")

@@ -61,6 +61,33 @@ void bp_dgemm(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
               const double *b, ptrdiff_t ldb,
               double beta, double *c, ptrdiff_t ldc, int isa, int threads, int flags);
 
+/* ---- Optimizer updates ----
+ * One pass over a parameter's n elements on path `isa` (BP_ISA_AUTO: the
+ * current one); buffers that an option does not use are NULL. Formulas and their order are PyTorch's
+ * single-tensor implementations:
+ * SGD: g = grad + wd p; buf = first ? g : momentum buf + (1 - dampening) g;
+ *      g = nesterov ? g + momentum buf : buf (when buf); p -= lr g.
+ * Adam/AdamW: p *= decoupled_decay_factor; g = grad + l2_decay p;
+ *      m += (1 - beta1)(g - m); v = beta2 v + (1 - beta2) g^2; vmax = max(vmax, v);
+ *      p += -step_size m / (sqrt(vmax or v) / bias_correction2_sqrt + eps).
+ * RMSprop: g = grad + wd p; sq = alpha sq + (1 - alpha) g^2;
+ *      avg = sqrt(sq - ga^2) (ga += (1 - alpha)(g - ga) first, when centered) or sqrt(sq), + eps;
+ *      buf = momentum buf + g / avg, p -= lr buf (when buf), else p -= lr g / avg. */
+void bp_ssgd_step(float *p, const float *g, float *buf, ptrdiff_t n, float lr, float momentum,
+                  float dampening, int nesterov, float weight_decay, int first_step, int isa);
+void bp_dsgd_step(double *p, const double *g, double *buf, ptrdiff_t n, double lr, double momentum,
+                  double dampening, int nesterov, double weight_decay, int first_step, int isa);
+void bp_sadam_step(float *p, const float *g, float *m, float *v, float *vmax, ptrdiff_t n,
+                   float step_size, float bias_correction2_sqrt, float beta1, float beta2, float eps,
+                   float l2_decay, float decoupled_decay_factor, int isa);
+void bp_dadam_step(double *p, const double *g, double *m, double *v, double *vmax, ptrdiff_t n,
+                   double step_size, double bias_correction2_sqrt, double beta1, double beta2,
+                   double eps, double l2_decay, double decoupled_decay_factor, int isa);
+void bp_srmsprop_step(float *p, const float *g, float *sq, float *ga, float *buf, ptrdiff_t n,
+                      float lr, float alpha, float eps, float momentum, float weight_decay, int isa);
+void bp_drmsprop_step(double *p, const double *g, double *sq, double *ga, double *buf, ptrdiff_t n,
+                      double lr, double alpha, double eps, double momentum, double weight_decay, int isa);
+
 /* ---- Thread pool ---- */
 
 /* Default thread count: the processors this process may run on. */
@@ -83,6 +110,21 @@ void bp_parallel_for(ptrdiff_t count, int threads, bp_index_fn fn, void *ctx);
 
 /* Monotonic clock in nanoseconds, for measurements. */
 unsigned long long bp_now_ns(void);
+
+/* Max pooling: for planes [plane_begin, plane_end) of x (each h x w), the
+ * flat index into x of the largest element of every window (the first of
+ * equal ones; NaN wins), written to out[plane * oh * ow + ...]. Windows are
+ * kh x kw taps with stride (sh, sw), padding (pt, pl) and dilation (dh, dw);
+ * padding is never chosen (every window must hold an image element).
+ * Written in C to keep the update branch-free (pooling.c says why). */
+void bp_maxpool2d_indices_f32(const float *x, ptrdiff_t plane_begin, ptrdiff_t plane_end,
+                              ptrdiff_t h, ptrdiff_t w, ptrdiff_t oh, ptrdiff_t ow,
+                              ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t sh, ptrdiff_t sw,
+                              ptrdiff_t pt, ptrdiff_t pl, ptrdiff_t dh, ptrdiff_t dw, ptrdiff_t *out);
+void bp_maxpool2d_indices_f64(const double *x, ptrdiff_t plane_begin, ptrdiff_t plane_end,
+                              ptrdiff_t h, ptrdiff_t w, ptrdiff_t oh, ptrdiff_t ow,
+                              ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t sh, ptrdiff_t sw,
+                              ptrdiff_t pt, ptrdiff_t pl, ptrdiff_t dh, ptrdiff_t dw, ptrdiff_t *out);
 
 #ifdef __cplusplus
 }
