@@ -318,20 +318,7 @@ public struct HTMLPage: Sendable {
 /// ```swift
 /// htmlEscape("a < b & \"c\"")   // a &lt; b &amp; &quot;c&quot;
 /// ```
-public func htmlEscape(_ s: String) -> String {
-    var out = ""
-    out.reserveCapacity(s.count)
-    for c in s {
-        switch c {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        default: out.append(c)
-        }
-    }
-    return out
-}
+public func htmlEscape(_ s: String) -> String { SVG.escape(s, apostrophe: nil) }
 
 extension JSON {
     /// A tensor in `Double` as nested arrays (``tensor(shape:scalars:)``).

@@ -165,7 +165,8 @@ public enum SVG {
     /// ```swift
     /// SVG.escape("a < b & c")   // "a &lt; b &amp; c"
     /// ```
-    public static func escape(_ s: String) -> String {
+    /// `apostrophe` replaces `'`; `nil` keeps it (HTML attributes in double quotes need no escape for it).
+    public static func escape(_ s: String, apostrophe: String? = "&apos;") -> String {
         var out = ""
         out.reserveCapacity(s.count)
         for c in s {
@@ -174,7 +175,7 @@ public enum SVG {
             case "<": out += "&lt;"
             case ">": out += "&gt;"
             case "\"": out += "&quot;"
-            case "'": out += "&apos;"
+            case "'": out += apostrophe ?? "'"
             default: out.append(c)
             }
         }
