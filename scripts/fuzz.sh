@@ -3,6 +3,7 @@
 # reads outside data: gzip, idx, safetensors, csv, json, npy, expression, model.
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     default: 60 seconds, all targets
+#   FUZZ_RUNS=1000000 scripts/fuzz.sh 36000 [TARGET...]   stop each target after that many executions
 #
 # Builds the package's library targets with -sanitize=fuzzer,address into
 # .build/fuzz (SwiftPM, so the module layout of Package.swift is followed),
@@ -51,7 +52,7 @@ for t in "${targets[@]}"; do
     log=$build/$t.log
     set +e
     # No Swift backtracer: its memory reader trips AddressSanitizer; libFuzzer prints the stack instead.
-    SWIFT_BACKTRACE=enable=no BACKPROP_FUZZ_TARGET=$t "$bin" "$work" "$seeds" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 \
+    SWIFT_BACKTRACE=enable=no BACKPROP_FUZZ_TARGET=$t "$bin" "$work" "$seeds" -max_total_time="$seconds" ${FUZZ_RUNS:+-runs=$FUZZ_RUNS} -timeout=10 -rss_limit_mb=4096 \
         -max_len=65536 -print_final_stats=1 -artifact_prefix="$build/crashes/$t/" > "$log" 2>&1
     rc=$?
     set -e
