@@ -115,9 +115,10 @@ let targets: [String: ([UInt8]) -> Void] = [
     "model": { bytes in
         run {
             let spec = try ModelSpec(json: String(decoding: bytes, as: UTF8.self), source: "fuzz model")
-            if let b = spec.parameterBytes, b < 1 << 20, let n = spec.inputFeatures, let out = spec.outputFeatures {
+            if let b = spec.parameterBytes, b < 1 << 20, let shape = spec.resolvedInputShape, let n = spec.inputFeatures,
+               n < 1 << 16, let out = spec.outputFeatures, out < 1 << 16 {
                 let model = spec.makeModel(seed: 1)
-                let x = Tensor<Float>.zeros([1, n])
+                let x = Tensor<Float>.zeros([1] + shape)
                 precondition(noGrad { model(x) }.shape == [1, out], "model output shape differs from outputFeatures")
             }
         }

@@ -102,12 +102,14 @@ public struct ExplainCommand: ParsableCommand {
         var features: [Double]
         var label: ExplainTarget? = try target.map { try Self.target($0) }
         var source: String
+        var featureScale: Double?   // what the dataset loader divided the stored values by
         if let example {
             let (data, spec, description) = try Inference.examples(for: loaded, path: path, dataset: dataset)
             guard example < data.count else {
                 throw CLIError("--example \(example): \(spec) has \(data.count) examples here (\(description)); use 0..<\(data.count)")
             }
             features = data.features[example].scalars.map(Double.init)
+            featureScale = data.featureScale
             if label == nil {
                 if data.isClassification {
                     label = .classIndices(shape: [], indices: [Int(data.targets[example].scalars[0])])
@@ -131,7 +133,7 @@ public struct ExplainCommand: ParsableCommand {
         }
         let problem: ExplainProblem
         do {
-            problem = try ExplainProblem(checkpoint: loaded, features: features, target: label)
+            problem = try ExplainProblem(checkpoint: loaded, features: features, target: label, featureScale: featureScale)
         } catch let e as ExplainError where e.path == "input" || e.path == "target" {
             throw CLIError("--\(e.path): \(e.message)")
         }

@@ -74,6 +74,10 @@ public struct TensorDataset<Scalar: TensorScalar>: Dataset {
     public var classNames: [String]?
     /// Names of the feature columns, when known (CSV headers).
     public var featureNames: [String]?
+    /// What the loader divided the stored values by: 255 for MNIST's bytes, 16 for the digits' 0...16
+    /// pixels; `nil` when the features are the file's values. A model trained on these features takes
+    /// the stored values divided by it, and its checkpoint records it (`Preprocessing.scale`).
+    public var featureScale: Double?
 
     /// A regression or classification dataset from tensors; `classCount`
     /// marks classification (targets of shape `[N]` holding 0..<classCount).

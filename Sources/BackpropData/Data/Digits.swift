@@ -62,8 +62,9 @@ public enum IDXDataset {
         let features = Tensor<Float>(shape: [n, d], scalars: images.bytes.map { Float($0) * inv })
         let targets = Tensor<Float>(shape: [n], scalars: labels.bytes.map { Float($0) })
         let k = max(10, maxLabel + 1)
-        return TensorDataset(features: features, targets: targets, classCount: k,
-                             classNames: (0..<k).map(String.init))
+        var data = TensorDataset(features: features, targets: targets, classCount: k, classNames: (0..<k).map(String.init))
+        data.featureScale = Double(scale)
+        return data
     }
 }
 

@@ -27,8 +27,9 @@ extension ExplainLoss {
 extension ExplainProblem {
     /// One forward and backward pass of a trained checkpoint on one input.
     ///
-    /// `features` are raw (as in the dataset or a CSV row); the checkpoint's preprocessing is applied
-    /// here, as `predict` applies it. `target` is the class index or the values the loss compares with;
+    /// `features` are one example's stored values (a CSV row, an image's pixels as in the file), or values
+    /// a dataset loader already divided by `featureScale`; the checkpoint's preprocessing is applied here,
+    /// as `predict` applies it, and the example is shaped as the model takes it (`[1, 28, 28]` for a CNN). `target` is the class index or the values the loss compares with;
     /// `nil` takes the model's own predicted class (for a classifier: the gradient that would reinforce
     /// its answer), and is an error for regression.
     ///
@@ -37,16 +38,18 @@ extension ExplainProblem {
     /// let problem = try ExplainProblem(checkpoint: checkpoint, features: pixels, target: .classIndices(shape: [], indices: [3]))
     /// let report = try problem.explain()
     /// ```
-    public init(checkpoint: Checkpoint, features: [Double], target: ExplainTarget? = nil) throws {
+    public init(checkpoint: Checkpoint, features: [Double], target: ExplainTarget? = nil, featureScale: Double? = nil) throws {
         let spec = checkpoint.spec
-        guard let n = spec.inputFeatures, features.count == n else {
-            throw ExplainError("input", "\(features.count) values, but the model takes \(spec.inputFeatures ?? 0) features")
+        guard let n = spec.inputFeatures, let inputShape = spec.resolvedInputShape, features.count == n else {
+            throw ExplainError("input", "\(features.count) values, but the model takes \(spec.inputFeatures ?? 0) features"
+                               + (spec.takesImages ? " (one example of shape \(spec.resolvedInputShape ?? []))" : ""))
         }
         if let k = features.firstIndex(where: { !$0.isFinite }) {
             throw ExplainError("input", "value \(k + 1) is \(features[k]), not a finite number")
         }
         let raw = Tensor<Float>(shape: [1, n], scalars: features.map { Float($0) })
-        let x = checkpoint.preprocessing.apply(raw).scalars.map(Double.init)
+        let modelInput = checkpoint.input(raw, featureScale: featureScale)
+        let x = modelInput.scalars.map(Double.init)
         let parameters = checkpoint.model.namedParameters().map { p in
             (name: p.name, value: ExplainValue(shape: p.tensor.shape, scalars: p.tensor.scalars.map(Double.init)))
         }
@@ -75,10 +78,10 @@ extension ExplainProblem {
             guard spec.loss.isClassification else {
                 throw ExplainError("target", "a regression model needs target values to compare with")
             }
-            let logits = noGrad { checkpoint.model(Tensor<Float>(shape: [1, n], scalars: x.map { Float($0) })) }
+            let logits = noGrad { checkpoint.model(modelInput) }
             resolved = .classIndices(shape: [], indices: [Trainer.predictedClasses(logits)[0]])
         }
         try self.init(layers: spec.layers, parameters: parameters, loss: loss,
-                      input: ExplainValue(shape: [n], scalars: x), target: resolved)
+                      input: ExplainValue(shape: inputShape, scalars: x), target: resolved)
     }
 }

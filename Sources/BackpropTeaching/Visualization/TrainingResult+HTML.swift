@@ -24,7 +24,8 @@ extension TrainingResult {
 
     /// The model's predicted classes for raw (unstandardised) features.
     func predictions(_ raw: Tensor<Float>) -> [Int] {
-        let x = standardizer.map { $0.apply(raw) } ?? raw
+        var x = standardizer.map { $0.apply(raw) } ?? raw
+        if spec.takesImages, let shape = spec.resolvedInputShape { x = x.reshaped(to: [x.shape[0]] + shape) }
         return noGrad { Trainer.predictedClasses(model(x)) }
     }
 

@@ -57,6 +57,19 @@ public struct Checkpoint {
         self.training = training
     }
 
+    /// The model's input for rows of stored values (or values already divided by `featureScale`):
+    /// ``preprocessing`` applied, then each example shaped as the model takes it (``ModelSpec/resolvedInputShape``).
+    ///
+    /// ```swift
+    /// let checkpoint = try Checkpoint.load(path: "fashion-cnn.safetensors")
+    /// let logits = checkpoint.model(checkpoint.input(Tensor<Float>(shape: [1, 784], scalars: pixels)))   // pixels 0...255
+    /// ```
+    public func input(_ features: Tensor<Float>, featureScale: Double? = nil) -> Tensor<Float> {
+        let x = preprocessing.apply(features, featureScale: featureScale)
+        guard let shape = spec.resolvedInputShape, Array(x.shape.dropFirst()) != shape else { return x }
+        return x.reshaped(to: [x.shape[0]] + shape)
+    }
+
     /// The metadata map written under `__metadata__`.
     public var metadata: [String: String] {
         var m = ["format": "pt", "architecture": spec.json.compactText, "preprocessing": preprocessing.json.compactText]
@@ -108,6 +121,7 @@ public struct Checkpoint {
         } ?? Preprocessing()
         let training = try file.metadata["training"].map { try JSON.parse($0, source: path + " __metadata__.training") }
         try spec.checkTensors(of: file)
+        try preprocessing.check(against: spec, source: path + " __metadata__.preprocessing")
         let model = spec.makeModel(seed: 0)
         let tensors: [String: Tensor<Float>] = try file.tensors()
         try loadWeights(into: model, from: tensors, path: path)
@@ -153,10 +167,22 @@ public struct Checkpoint {
 }
 
 /// What was done to the inputs before training, stored in a checkpoint so
-/// that `eval` and `predict` do the same.
+/// that `eval`, `predict` and PyTorch code do the same. From the stored values
+/// (an image's bytes, a CSV row) to the model's input, in this order:
+///
+///     x = stored / scale                  (scale: 255 for MNIST bytes, 16 for the digits)
+///     x = (x - mean) / std                (standardize, per feature of the flat row)
+///     x = x.reshape(N, *input_shape)      (input_shape: [1, 28, 28] for a conv model)
+///
+/// Each step only when its key is in the JSON.
 public struct Preprocessing: Equatable, Sendable {
+    /// What the stored values are divided by first; `nil` for none.
+    public var scale: Double?
     /// Standardisation fitted on the training split, if any.
     public var standardizer: Standardizer?
+    /// The shape each example's flat row is reshaped to last (no batch axis), for a model that takes
+    /// images; `nil` keeps rows.
+    public var inputShape: [Int]?
     /// Class names, in class-index order (classification).
     public var classNames: [String]?
     /// Feature (CSV column) names, in input order.
@@ -167,28 +193,61 @@ public struct Preprocessing: Equatable, Sendable {
     /// ```swift
     /// let p = Preprocessing(standardizer: Standardizer(mean: [5.8], std: [0.8]), featureNames: ["sepal_length"])
     /// let x = p.apply(Tensor<Float>([[6.6]]))   // ≈ [[1.0]]
+    /// let images = Preprocessing(scale: 255, inputShape: [1, 2, 2])
+    /// images.apply(Tensor<Float>([[0, 51, 255, 102]]))   // [[[[0.0, 0.2], [1.0, 0.4]]]], shape [1, 1, 2, 2]
     /// ```
-    public init(standardizer: Standardizer? = nil, classNames: [String]? = nil, featureNames: [String]? = nil) {
+    public init(scale: Double? = nil, standardizer: Standardizer? = nil, inputShape: [Int]? = nil,
+                classNames: [String]? = nil, featureNames: [String]? = nil) {
+        self.scale = scale
         self.standardizer = standardizer
+        self.inputShape = inputShape
         self.classNames = classNames
         self.featureNames = featureNames
     }
 
-    /// The inputs after preprocessing.
-    public func apply(_ features: Tensor<Float>) -> Tensor<Float> {
-        standardizer.map { $0.apply(features) } ?? features
+    /// The model's input for `features`, rows `[N, F]` (or any `[N, ...]` of F values each) of stored
+    /// values, or of values already divided by `featureScale` (a dataset's ``TensorDataset/featureScale``:
+    /// the digits loader has divided by 16, so a digits checkpoint, whose scale is 16, does not divide again).
+    public func apply(_ features: Tensor<Float>, featureScale: Double? = nil) -> Tensor<Float> {
+        let n = features.shape.first ?? 0
+        var x = features.reshaped(to: [n, features.count / max(n, 1)])
+        if let scale, featureScale == nil {
+            x = x / Float(scale)   // as PyTorch code divides: x / 255
+        } else if let featureScale, featureScale != (scale ?? 1) {
+            x = x * Float(featureScale / (scale ?? 1))
+        }
+        if let standardizer { x = standardizer.apply(x) }
+        if let inputShape { x = x.reshaped(to: [n] + inputShape) }
+        else if features.rank > 2 { x = x.reshaped(to: features.shape) }
+        return x
     }
 
-    /// The JSON stored in a checkpoint: `{"standardize":{"mean":[...],"std":[...]},"classes":[...],"features":[...]}`, each key only when set.
+    /// The JSON stored in a checkpoint:
+    /// `{"scale":255,"standardize":{"mean":[...],"std":[...]},"input_shape":[1,28,28],"classes":[...],"features":[...]}`,
+    /// each key only when set.
     public var json: JSON {
         var members: [(String, JSON)] = []
+        if let scale { members.append(("scale", .number(scale))) }
         if let s = standardizer {
             members.append(("standardize", .object([("mean", .array(s.mean.map { .number($0) })),
                                                      ("std", .array(s.std.map { .number($0) }))])))
         }
+        if let inputShape { members.append(("input_shape", .array(inputShape.map { .number(Double($0)) }))) }
         if let c = classNames { members.append(("classes", .array(c.map { .string($0) }))) }
         if let f = featureNames { members.append(("features", .array(f.map { .string($0) }))) }
         return .object(members)
+    }
+
+    /// Throws unless the steps fit `spec`: as many standardisation statistics as the model's input
+    /// features, and an input shape that is the model's.
+    func check(against spec: ModelSpec, source: String) throws {
+        let features = spec.inputFeatures ?? 0
+        if let s = standardizer, s.mean.count != features {
+            throw DataError(path: source, "standardize has \(s.mean.count) features, but the model takes \(features)")
+        }
+        if let inputShape, inputShape != spec.resolvedInputShape {
+            throw DataError(path: source, "input_shape \(inputShape) is not the model's input shape \(spec.resolvedInputShape ?? [])")
+        }
     }
 
     /// Reads the form written by ``json``; errors name `source` and the key that is wrong.
@@ -210,6 +269,19 @@ public struct Preprocessing: Equatable, Sendable {
             let mean = try numbers("mean"), std = try numbers("std")
             guard mean.count == std.count else { throw DataError(path: source, "standardize: \(mean.count) means but \(std.count) deviations") }
             standardizer = Standardizer(mean: mean, std: std)
+        }
+        if let value = v["scale"] {
+            guard let x = value.numberValue, x.isFinite, x > 0 else {
+                throw DataError(path: source, "scale must be a positive number, got \(value.kindName)")
+            }
+            scale = x
+        }
+        if let value = v["input_shape"] {
+            guard let items = value.arrayValue, !items.isEmpty, items.count <= 4,
+                  items.allSatisfy({ ($0.intValue ?? 0) > 0 }) else {
+                throw DataError(path: source, "input_shape must be an array of 1 to 4 positive integers")
+            }
+            inputShape = items.map { $0.intValue! }
         }
         classNames = try strings("classes")
         featureNames = try strings("features")

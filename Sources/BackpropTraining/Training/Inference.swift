@@ -31,7 +31,7 @@ public enum Inference {
         let checkpoint = try Checkpoint.load(path: path)
         let (part, spec, label) = try examples(for: checkpoint, path: path, dataset: dataset, target: target, split: split)
         guard part.count > 0 else { throw DataError(path: path, "nothing to evaluate: \(spec) gives \(label)") }
-        let x = checkpoint.preprocessing.apply(part.features)
+        let x = checkpoint.input(part.features, featureScale: part.featureScale)
         let e = Trainer.evaluate(model: checkpoint.model, loss: checkpoint.spec.loss, data: part.withFeatures(x), batchSize: batchSize)
         var lines = ["checkpoint \(path): \(checkpoint.spec.pytorchCode)",
                      "dataset \(spec): \(label)",
@@ -94,22 +94,25 @@ public enum Inference {
         if checkpoint.spec.loss.isClassification != part.isClassification {
             throw DataError(path: path, "the model's loss \(checkpoint.spec.loss.rawValue) does not fit \(spec), a \(part.isClassification ? "classification" : "regression") task")
         }
-        if part.isClassification, (part.classCount ?? 0) > checkpoint.spec.outputFeatures! {
-            throw DataError(path: path, "the model has \(checkpoint.spec.outputFeatures!) outputs but \(spec) has \(part.classCount!) classes")
+        if part.isClassification, (part.classCount ?? 0) > checkpoint.spec.outputFeatures ?? 0 {
+            throw DataError(path: path, "the model has \(checkpoint.spec.outputFeatures ?? 0) outputs but \(spec) has \(part.classCount!) classes")
         }
         return (part, spec, label)
     }
 
     static func checkFeatures(_ count: Int, _ checkpoint: Checkpoint, path: String, dataset: String) throws {
-        guard count == checkpoint.spec.inputFeatures! else {
-            throw DataError(path: path, "the model takes \(checkpoint.spec.inputFeatures!) features but \(dataset) has \(count)")
+        guard count == checkpoint.spec.inputFeatures else {
+            throw DataError(path: path, "the model takes \(checkpoint.spec.inputFeatures ?? 0) features"
+                            + (checkpoint.spec.takesImages ? " (input_shape \(checkpoint.spec.resolvedInputShape ?? []))" : "")
+                            + " but \(dataset) has \(count)")
         }
     }
 
     /// Predictions as CSV: a header `prediction,p_<class>...` (classification)
-    /// or `prediction` / `prediction_<k>` (regression), then one row per input.
-    public static func predictionsCSV(_ checkpoint: Checkpoint, features: Tensor<Float>) -> String {
-        let x = checkpoint.preprocessing.apply(features)
+    /// or `prediction` / `prediction_<k>` (regression), then one row per input. `features` are stored
+    /// values, or values a dataset loader already divided by `featureScale` (see ``Checkpoint/input(_:featureScale:)``).
+    public static func predictionsCSV(_ checkpoint: Checkpoint, features: Tensor<Float>, featureScale: Double? = nil) -> String {
+        let x = checkpoint.input(features, featureScale: featureScale)
         let y = noGrad { checkpoint.model(x) }
         let n = y.shape[0], k = y.shape[1]
         var lines: [String] = []
@@ -145,8 +148,8 @@ public enum Inference {
             }
             values.append(Float(v))
         }
-        guard values.count == checkpoint.spec.inputFeatures! else {
-            throw ValueError(.input, "input \(input): \(values.count) values, but the model in \(path) takes \(checkpoint.spec.inputFeatures!) features")
+        guard values.count == checkpoint.spec.inputFeatures else {
+            throw ValueError(.input, "input \(DataError.excerpt(input)): \(values.count) values, but the model in \(path) takes \(checkpoint.spec.inputFeatures ?? 0) features")
         }
         return predictionsCSV(checkpoint, features: Tensor(shape: [1, values.count], scalars: values))
     }
@@ -158,7 +161,7 @@ public enum Inference {
     public static func predict(checkpoint path: String, csv csvPath: String) throws -> String {
         let checkpoint = try Checkpoint.load(path: path)
         let table = try CSVTable(path: csvPath)
-        let inputs = checkpoint.spec.inputFeatures!
+        let inputs = checkpoint.spec.inputFeatures ?? 0
         var columns: [Int]
         if let header = table.header, let names = checkpoint.preprocessing.featureNames,
            names.allSatisfy({ header.contains($0) }) {

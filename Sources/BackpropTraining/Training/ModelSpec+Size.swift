@@ -16,6 +16,23 @@ extension ModelSpec {
         layers.enumerated().flatMap { i, layer in layer.parameterShapes.map { ("\(i).\($0.name)", $0.shape) } }
     }
 
+    /// The state_dict names and shapes of the buffers of the network ``makeModel(seed:)`` builds: a batch
+    /// norm's `running_mean` and `running_var` `[C]` and `num_batches_tracked` `[]`, as PyTorch names them.
+    ///
+    /// ```swift
+    /// ModelSpec(layers: [.batchNorm1d(numFeatures: 4)], inputShape: [4]).bufferShapes.map(\.name)
+    /// // ["0.running_mean", "0.running_var", "0.num_batches_tracked"]
+    /// ```
+    public var bufferShapes: [(name: String, shape: [Int])] {
+        layers.enumerated().flatMap { i, layer -> [(name: String, shape: [Int])] in
+            switch layer {
+            case let .batchNorm1d(c, _, _), let .batchNorm2d(c, _, _):
+                return [("\(i).running_mean", [c]), ("\(i).running_var", [c]), ("\(i).num_batches_tracked", [])]
+            default: return []
+            }
+        }
+    }
+
     /// Bytes of the Float parameters; `nil` when the count overflows `Int`.
     ///
     /// ```swift
@@ -36,7 +53,7 @@ extension ModelSpec {
     /// these shapes: checked before the model is built, so that a file whose
     /// metadata describes a network its tensors do not match allocates nothing.
     func checkTensors(of file: SafetensorsFile) throws {
-        let expected = parameterShapes
+        let expected = parameterShapes + bufferShapes
         var problems: [String] = []
         let byName = Dictionary(file.entries.map { ($0.name, $0.shape) }, uniquingKeysWith: { a, _ in a })
         for (name, shape) in expected {

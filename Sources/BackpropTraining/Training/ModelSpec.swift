@@ -16,20 +16,36 @@ import BackpropData
 ///     {"type": "leaky_relu", "negative_slope": 0.1}, {"type": "linear", "in_features": 128, "out_features": 10}]}"#)
 /// let model = spec.makeModel(seed: 1)   // Sequential<Float>, named 0.weight, 0.bias, 2.weight, 2.bias
 /// ```
+///
+/// A model whose first layers do not fix the input's shape (a convolution fixes the channels, not the
+/// height and width) names it with `input_shape`, one example's shape without the batch axis:
+///
+/// ```swift
+/// let cnn = try ModelSpec(json: #"{"input_shape": [1, 28, 28], "layers": [
+///     {"type": "conv2d", "in_channels": 1, "out_channels": 8, "kernel_size": 3}, {"type": "relu"},
+///     {"type": "max_pool2d", "kernel_size": 2}, {"type": "flatten"},
+///     {"type": "linear", "in_features": 1352, "out_features": 10}]}"#)
+/// try cnn.shapes()   // [[1, 28, 28], [8, 26, 26], [8, 26, 26], [8, 13, 13], [1352], [10]]
+/// ```
 public struct ModelSpec: Equatable, Sendable {
     /// The layers, in order, as in `nn.Sequential`.
     public var layers: [LayerSpec]
     /// The training loss.
     public var loss: LossKind
+    /// The shape of one example's input (no batch axis), as the model file gives it (`input_shape`);
+    /// `nil` when the first layer fixes it (a dense model: `[in_features]` of its first linear layer).
+    /// See ``resolvedInputShape``.
+    public var inputShape: [Int]?
 
     /// A network from its layers.
     ///
     /// ```swift
     /// let spec = ModelSpec(layers: [.linear(inFeatures: 2, outFeatures: 1), .activation(.sigmoid)], loss: .mse)
     /// ```
-    public init(layers: [LayerSpec], loss: LossKind = .crossEntropy) {
+    public init(layers: [LayerSpec], loss: LossKind = .crossEntropy, inputShape: [Int]? = nil) {
         self.layers = layers
         self.loss = loss
+        self.inputShape = inputShape
     }
 
     /// A multilayer perceptron: `Linear` layers between consecutive widths, each hidden one followed by
@@ -52,23 +68,84 @@ public struct ModelSpec: Equatable, Sendable {
         if widths.count == 1 { self.layers = [.linear(inFeatures: widths[0], outFeatures: widths[0])] }
     }
 
-    /// The number of input features: those of the first layer that fixes them.
-    public var inputFeatures: Int? {
-        for layer in layers { if case let .linear(i, _, _) = layer { return i } }
+    /// One example's input shape: ``inputShape`` when given, else `[in_features]` of a first linear layer
+    /// (after any activations or dropout, which keep shapes), else `[num_features]` of a first
+    /// `batch_norm1d`; `nil` when the layers do not fix it (a convolution first, with no `input_shape`).
+    ///
+    /// ```swift
+    /// ModelSpec(widths: [64, 128, 10]).resolvedInputShape   // [64]
+    /// ```
+    public var resolvedInputShape: [Int]? {
+        if let inputShape { return inputShape }
+        for layer in layers {
+            switch layer {
+            case let .linear(i, _, _): return [i]
+            case let .batchNorm1d(c, _, _): return [c]
+            case .activation, .dropout: continue
+            default: return nil
+            }
+        }
         return nil
+    }
+
+    /// The number of scalars in one example's input (the product of ``resolvedInputShape``).
+    public var inputFeatures: Int? {
+        resolvedInputShape.flatMap { MemoryBudget.bytes($0, elementSize: 1) }
+    }
+
+    /// The shape of one example's output, or `nil` when the layers do not fit together.
+    public var resolvedOutputShape: [Int]? {
+        guard let input = resolvedInputShape else { return nil }
+        return try? outputShape(for: input)
     }
 
     /// The number of outputs for one example, or `nil` when the layers do not fit together.
     public var outputFeatures: Int? {
-        guard let n = inputFeatures else { return nil }
-        return (try? outputShape(for: [n]))?.last
+        resolvedOutputShape.map { $0.reduce(1, *) }
     }
+
+    /// `true` when the model takes each example as an image or a sequence (an input shape of rank > 1,
+    /// such as `[1, 28, 28]`), not as a row of features.
+    public var takesImages: Bool { (resolvedInputShape?.count ?? 1) > 1 }
 
     /// The shape of one example's output for one example's input shape; errors name the layer (`layers[2]`).
     public func outputShape(for input: [Int]) throws -> [Int] {
-        var shape = input
-        for (i, layer) in layers.enumerated() { shape = try layer.outputShape(for: shape, path: "layers[\(i)]") }
-        return shape
+        try shapes(for: input).last!
+    }
+
+    /// The shape of one example (no batch axis) before the first layer and after each one, from
+    /// ``resolvedInputShape``: `count + 1` shapes. Errors are ``SpecError``s naming the layer
+    /// (`layers[6]`) and the shapes that led there.
+    ///
+    /// ```swift
+    /// try ModelSpec(widths: [4, 8, 3]).shapes()   // [[4], [8], [8], [3]]
+    /// ```
+    public func shapes() throws -> [[Int]] {
+        guard let input = resolvedInputShape else {
+            throw SpecError("input_shape", "the first layer (\(layers.first?.summary ?? "none")) does not fix the input's shape: "
+                            + "give one example's shape, e.g. \"input_shape\": [1, 28, 28] for 28 x 28 grey images")
+        }
+        return try shapes(for: input)
+    }
+
+    /// The shape of one example before the first layer (`input`) and after each one.
+    public func shapes(for input: [Int]) throws -> [[Int]] {
+        var result = [input]
+        for (i, layer) in layers.enumerated() {
+            do {
+                let shape = try layer.outputShape(for: result.last!, path: "layers[\(i)]")
+                // Checked before the next layer multiplies the sizes (flatten), and before anything is allocated.
+                if let problem = MemoryBudget.refusal(bytes: MemoryBudget.bytes(shape, elementSize: MemoryLayout<Float>.stride)) {
+                    throw SpecError("layers[\(i)]", "one example's output of shape \(shape) \(problem)")
+                }
+                result.append(shape)
+            } catch let e as SpecError {
+                // Say where the shape came from: the input shape and what each layer before made of it.
+                let trace = zip(result.indices, result).map { k, shape in k == 0 ? "input \(shape)" : "layers[\(k - 1)] \(shape)" }
+                throw SpecError(e.path, e.message + " (shapes: " + trace.suffix(4).joined(separator: " -> ") + ")")
+            }
+        }
+        return result
     }
 
     /// The number of parameters of the model it builds.
@@ -80,10 +157,14 @@ public struct ModelSpec: Equatable, Sendable {
         do {
             guard !layers.isEmpty else { throw SpecError("layers", "expected at least one layer") }
             for (i, layer) in layers.enumerated() { try layer.validate(path: "layers[\(i)]") }
-            guard let n = inputFeatures else {
-                throw SpecError("layers", "no linear layer: the input size is not known")
+            if let shape = inputShape {
+                guard !shape.isEmpty, shape.count <= 4, shape.allSatisfy({ $0 > 0 }) else {
+                    throw SpecError("input_shape", "expected 1 to 4 positive sizes (one example, no batch axis), got \(shape)")
+                }
+                guard let n = MemoryBudget.bytes(shape, elementSize: MemoryLayout<Float>.stride), MemoryBudget.refusal(bytes: n) == nil else {
+                    throw SpecError("input_shape", "one example of shape \(shape) would not fit in memory")
+                }
             }
-            _ = try outputShape(for: [n])
             // Sizes that could never be allocated are refused here, before a model is built.
             var total = 0
             for layer in layers {
@@ -98,6 +179,7 @@ public struct ModelSpec: Equatable, Sendable {
                     total = sum
                 }
             }
+            _ = try shapes()
         } catch let error as SpecError {
             throw DataError(path: source, error.description)
         }
@@ -111,7 +193,8 @@ public struct ModelSpec: Equatable, Sendable {
     /// The spec as JSON, layers as PyTorch names them:
     /// `{"layers":[{"type":"linear","in_features":64,"out_features":128},{"type":"relu"},...],"loss":"cross_entropy"}`.
     public var json: JSON {
-        .object([("layers", .array(layers.map { try! JSON(encoding: $0) })), ("loss", .string(loss.rawValue))])
+        .object((inputShape.map { [("input_shape", JSON.array($0.map { .number(Double($0)) }))] } ?? [])
+                + [("layers", .array(layers.map { try! JSON(encoding: $0) })), ("loss", .string(loss.rawValue))])
     }
 
     /// Parses JSON text (a file's contents); `source` names it in errors.
@@ -131,7 +214,7 @@ public struct ModelSpec: Equatable, Sendable {
             throw fail("layers", "expected an array of layers ([{\"type\": \"linear\", ...}, ...]) or of widths ([64, 128, 10])")
         }
         let isShorthand = items.first.map { if case .number = $0 { return true } else { return false } } ?? false
-        let known = isShorthand ? ["layers", "activation", "dropout", "loss"] : ["layers", "loss"]
+        let known = isShorthand ? ["layers", "activation", "dropout", "loss", "input_shape"] : ["input_shape", "layers", "loss"]
         if let unknown = members.first(where: { !known.contains($0.0) }) {
             throw fail("", "unknown key \"\(SpecError.clip(unknown.0))\" (known: \(known.joined(separator: ", ")))")
         }
@@ -141,6 +224,17 @@ public struct ModelSpec: Equatable, Sendable {
                 throw fail("loss", "expected one of \(LossKind.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             loss = k
+        }
+        var inputShape: [Int]?
+        if let shape = v["input_shape"] {
+            guard let items = shape.arrayValue else {
+                throw fail("input_shape", "expected one example's shape as an array of sizes, such as [1, 28, 28], got \(shape.kindName)")
+            }
+            inputShape = []
+            for (i, item) in items.enumerated() {
+                guard let n = item.intValue, n > 0 else { throw fail("input_shape[\(i)]", "expected a positive integer size") }
+                inputShape!.append(n)
+            }
         }
         if isShorthand {
             var widths: [Int] = []
@@ -162,6 +256,7 @@ public struct ModelSpec: Equatable, Sendable {
                 dropout = x
             }
             self.init(widths: widths, activation: activation, dropout: dropout, loss: loss)
+            self.inputShape = inputShape
         } else {
             var layers: [LayerSpec] = []
             for (i, item) in items.enumerated() {
@@ -171,7 +266,7 @@ public struct ModelSpec: Equatable, Sendable {
                     throw fail(e.path, e.message)
                 }
             }
-            self.init(layers: layers, loss: loss)
+            self.init(layers: layers, loss: loss, inputShape: inputShape)
         }
         try validate(source: source)
     }

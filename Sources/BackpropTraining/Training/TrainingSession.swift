@@ -186,8 +186,8 @@ public enum TrainingSession {
         // Standardising helps every dataset here but MNIST, whose many all-zero border pixels gain nothing from it.
         let standardize = o.standardize ?? { if case .mnist = dataSpec { return false }; return true }()
         let standardizer = standardize ? Standardizer(fitting: trainRaw.features) : nil
-        let train = standardizer.map { trainRaw.withFeatures($0.apply(trainRaw.features)) } ?? trainRaw
-        let validation = standardizer.map { validationRaw.withFeatures($0.apply(validationRaw.features)) } ?? validationRaw
+        var train = standardizer.map { trainRaw.withFeatures($0.apply(trainRaw.features)) } ?? trainRaw
+        var validation = standardizer.map { validationRaw.withFeatures($0.apply(validationRaw.features)) } ?? validationRaw
 
         let outputSize = data.classCount ?? data.targetSize
         var spec: ModelSpec
@@ -206,14 +206,29 @@ public enum TrainingSession {
             o.modelPath.map { DataError(path: $0, message) } ?? ValueError(field, message)
         }
         let given = o.modelPath == nil ? o.layers.map { " of the layers \($0)" } ?? "" : ""
+        // The model against the data, before anything is allocated: one example's values, then the outputs.
+        let inputShape = try spec.resolvedInputShape ?? { throw mismatch(.layers, "the input shape is not known") }()
         guard spec.inputFeatures == data.featureSize else {
-            throw mismatch(.layers, "the first width \(spec.inputFeatures!)\(given) does not match the \(data.featureSize) input features of \(dataSpec)")
+            throw mismatch(.layers, (spec.inputShape.map { "input_shape \($0) (\(spec.inputFeatures ?? 0) values)" }
+                                     ?? "the first width \(spec.inputFeatures ?? 0)\(given)")
+                           + " does not match the \(data.featureSize) input features of \(dataSpec)"
+                           + (data.featureShape.count > 1 ? " (examples of shape \(data.featureShape))" : ""))
         }
         guard spec.outputFeatures == outputSize else {
-            throw mismatch(.layers, "the last width \(spec.outputFeatures!)\(given) does not match the \(outputSize) \(data.isClassification ? "classes" : "target values") of \(dataSpec)")
+            let output = spec.resolvedOutputShape ?? []
+            throw mismatch(.layers, (spec.takesImages ? "the output shape \(output) (after layers[\(spec.layers.count - 1)])"
+                                                      : "the last width \(spec.outputFeatures ?? 0)\(given)")
+                           + " does not match the \(outputSize) \(data.isClassification ? "classes" : "target values") of \(dataSpec)")
         }
         guard spec.loss.isClassification == data.isClassification else {
             throw mismatch(.loss, "loss \(spec.loss.rawValue) does not fit \(dataSpec), a \(data.isClassification ? "classification" : "regression") task")
+        }
+
+        // A model that takes images gets each flat row (row-major pixels) as [C, H, W], after standardisation.
+        let imageShape: [Int]? = spec.takesImages ? inputShape : nil
+        if let imageShape {
+            train = train.withFeatures(train.features.reshaped(to: [train.count] + imageShape))
+            validation = validation.withFeatures(validation.features.reshaped(to: [validation.count] + imageShape))
         }
 
         if o.earlyStoppingPatience != nil && validation.count == 0 {
@@ -246,7 +261,8 @@ public enum TrainingSession {
         let previousThreads = Parallelism.threadCount
         if let threads = o.threads { Parallelism.threadCount = threads }
         defer { if o.threads != nil { Parallelism.threadCount = previousThreads } }
-        let preprocessing = Preprocessing(standardizer: standardizer, classNames: data.classNames, featureNames: data.featureNames)
+        let preprocessing = Preprocessing(scale: data.featureScale, standardizer: standardizer, inputShape: imageShape,
+                                          classNames: data.classNames, featureNames: data.featureNames)
         /// The checkpoint of the model as it stands, with everything needed to resume.
         func checkpoint(_ scores: [(String, JSON)]) -> Checkpoint {
             var info: [(String, JSON)] = [
@@ -286,7 +302,7 @@ public enum TrainingSession {
                                      what: "the training options, model or data")
         }
         output("dataset \(dataSpec): \(train.count) training, \(validation.count) validation examples, "
-               + plural(data.featureSize, "feature") + ", "
+               + plural(data.featureSize, "feature") + (imageShape.map { " as \($0) images" } ?? "") + ", "
                + (data.classCount.map { plural($0, "class", "classes") } ?? plural(data.targetSize, "target value"))
                + (standardizer != nil ? ", standardised" : "") + "\n")
         output("model \(spec.pytorchCode) (\(model.parameterCount) parameters), loss \(spec.loss.rawValue), "
@@ -345,7 +361,15 @@ public enum TrainingSession {
         }
         let finalTrain = trainer.evaluate(train)
         let finalValidation = validation.count > 0 ? trainer.evaluate(validation) : nil
-        output(summary(history: history, train: finalTrain, validation: finalValidation))
+        // A dataset with an official test split (MNIST, Fashion-MNIST) is also scored on it, preprocessed as in training.
+        var finalTest: Evaluation?
+        if case .mnist = dataSpec {
+            let test = try dataSpec.load(.evaluation, options: datasetOptions(o))
+            var x = standardizer.map { $0.apply(test.features) } ?? test.features
+            if let imageShape { x = x.reshaped(to: [test.count] + imageShape) }
+            if test.count > 0 { finalTest = trainer.evaluate(test.withFeatures(x)) }
+        }
+        output(summary(history: history, train: finalTrain, validation: finalValidation, test: finalTest))
 
         if let checkpointPath = o.checkpointPath, group.rank == 0 {
             guard isFinite(model) else {
@@ -357,6 +381,10 @@ public enum TrainingSession {
             if let v = finalValidation {
                 info.append(("validation_loss", .number(v.loss)))
                 if let a = v.accuracy { info.append(("validation_accuracy", .number(a))) }
+            }
+            if let t = finalTest {
+                info.append(("test_loss", .number(t.loss)))
+                if let a = t.accuracy { info.append(("test_accuracy", .number(a))) }
             }
             try checkpoint(info).save(to: checkpointPath)
             lastGood = nil
@@ -406,11 +434,12 @@ public enum TrainingSession {
         return s
     }
 
-    static func summary(history: TrainingHistory, train: Evaluation, validation: Evaluation?) -> String {
+    static func summary(history: TrainingHistory, train: Evaluation, validation: Evaluation?, test: Evaluation? = nil) -> String {
         let rate = Double(history.samples) / max(history.seconds, 1e-9)
         var lines = ["trained \(history.epochs.count) epoch\(history.epochs.count == 1 ? "" : "s") in \(TrainingText.fixed(history.seconds, 2)) s (\(TrainingText.grouped(Int(rate))) samples/s)"]
         lines.append("train:      " + scoreText(train))
         if let v = validation { lines.append("validation: " + scoreText(v)) }
+        if let t = test { lines.append("test:       " + scoreText(t)) }
         return lines.joined(separator: "\n") + "\n"
     }
 }
