@@ -40,6 +40,16 @@ struct ModelSpecInputShapeTests {
         #expect(shorthand.outputFeatures == 10)
     }
 
+    @Test func shippedFashionCNN() throws {
+        let path = DataTestSupport.repositoryRoot + "/examples/fashion-cnn.json"
+        let spec = try ModelSpec(json: FileIO.readText(path: path), source: path)
+        #expect(try spec.shapes() == [[1, 28, 28], [32, 26, 26], [32, 26, 26], [32, 26, 26], [32, 13, 13],
+                                                 [64, 11, 11], [64, 11, 11], [64, 11, 11], [64, 5, 5], [1600], [10]])
+        #expect(spec.parameterCount == 35018)
+        #expect(spec.pytorchCode == "nn.Sequential(nn.Conv2d(1, 32, kernel_size=3), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(kernel_size=2), "
+                + "nn.Conv2d(32, 64, kernel_size=3), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(kernel_size=2), nn.Flatten(), nn.Linear(1600, 10))")
+    }
+
     @Test func errorsNameThePathAndTheLayer() throws {
         func message(_ text: String) -> String {
             do { _ = try ModelSpec(json: text, source: "cnn.json"); return "no error" } catch { return "\(error)" }

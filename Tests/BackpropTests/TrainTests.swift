@@ -154,12 +154,12 @@ struct TrainTests {
             (#"{"layers": [2, 3], "activation": "softplus:-2"}"#, "spec.json: activation 'softplus:-2': softplus's beta must be positive, got -2"),
             (#"{"layers": [{"type": "linear", "in_features": 2, "out_features": 3}, {"type": "softplus", "beta": -1}]}"#, "spec.json: layers[1].beta: softplus's beta must be positive, got -1"),
             (#"{"layers": [{"type": "linear", "in_features": 2, "out_features": 3}, {"type": "swish"}]}"#, "spec.json: layers[1].type: unknown layer type 'swish' (expected one of linear, dropout, conv1d, conv2d, max_pool2d, avg_pool2d, adaptive_avg_pool2d, flatten, batch_norm1d, batch_norm2d, layer_norm, relu, leaky_relu, tanh, sigmoid, softplus, gelu, elu, silu, identity, softmax, log_softmax)"),
-            (#"{"layers": [{"type": "linear", "in_features": 2, "out_features": 3}, {"type": "linear", "in_features": 4, "out_features": 1}]}"#, "spec.json: layers[1]: linear takes 4 input features, but its input has shape [3]"),
+            (#"{"layers": [{"type": "linear", "in_features": 2, "out_features": 3}, {"type": "linear", "in_features": 4, "out_features": 1}]}"#, "spec.json: layers[1]: linear takes 4 input features, but its input has shape [3] (shapes: input [2] -> layers[0] [3])"),
             (#"{"layers": [{"type": "linear", "in_features": 2, "out_features": "3"}]}"#, "spec.json: layers[0].out_features: expected a number, got a string"),
             (#"{"layers": [{"type": "relu", "slope": 2}]}"#, "spec.json: layers[0]: unknown key 'slope' for a relu layer (expected type, scale)"),
             (#"{"layers": [64, 1000000000000, 10]}"#, "spec.json: layers: the network would have more than 2147483648 parameters (linear 64 -> 1000000000000 alone: 64000000000000)"),
-            (#"{"layers": [2, 3], "lr": 1}"#, "spec.json: unknown key \"lr\" (known: layers, activation, dropout, loss)"),
-            (#"{"layers": [{"type": "linear", "in_features": 2, "out_features": 3}], "activation": "relu"}"#, "spec.json: unknown key \"activation\" (known: layers, loss)"),
+            (#"{"layers": [2, 3], "lr": 1}"#, "spec.json: unknown key \"lr\" (known: layers, activation, dropout, loss, input_shape)"),
+            (#"{"layers": [{"type": "linear", "in_features": 2, "out_features": 3}], "activation": "relu"}"#, "spec.json: unknown key \"activation\" (known: input_shape, layers, loss)"),
             (#"[2, 3]"#, "spec.json: the spec is an array, not a JSON object"),
         ]
         for (text, message) in cases {
