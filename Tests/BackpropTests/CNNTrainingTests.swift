@@ -96,6 +96,8 @@ struct ModelSpecInputShapeTests {
         #expect(p.apply(Tensor<Float>([[0, 0.2, 1, 0.4]]), featureScale: 255).scalars == [0, 0.2, 1, 0.4])
         // Values divided by 16 for a model that takes values divided by 32 are halved.
         #expect(Preprocessing(scale: 32).apply(Tensor<Float>([[1, 0.5]]), featureScale: 16).scalars == [0.5, 0.25])
+        // A checkpoint that records no scale (written before it was recorded) takes features as given.
+        #expect(Preprocessing().apply(Tensor<Float>([[0.5, 1]]), featureScale: 16).scalars == [0.5, 1])
         #expect(p.json.compactText == #"{"scale":255,"input_shape":[1,2,2]}"#)
         #expect(try Preprocessing(jsonValue: p.json, source: "p") == p)
         #expect(throws: DataError.self) { try Preprocessing(jsonValue: JSON.parse(#"{"scale": 0}"#), source: "p") }

@@ -211,10 +211,11 @@ public struct Preprocessing: Equatable, Sendable {
     public func apply(_ features: Tensor<Float>, featureScale: Double? = nil) -> Tensor<Float> {
         let n = features.shape.first ?? 0
         var x = features.reshaped(to: [n, features.count / max(n, 1)])
+        // Without a recorded scale (a checkpoint from before it was recorded), features are taken as given.
         if let scale, featureScale == nil {
             x = x / Float(scale)   // as PyTorch code divides: x / 255
-        } else if let featureScale, featureScale != (scale ?? 1) {
-            x = x * Float(featureScale / (scale ?? 1))
+        } else if let scale, let featureScale, featureScale != scale {
+            x = x * Float(featureScale / scale)
         }
         if let standardizer { x = standardizer.apply(x) }
         if let inputShape { x = x.reshaped(to: [n] + inputShape) }
