@@ -29,7 +29,7 @@ def fashion_cnn(c1=32, c2=64):
     """examples/fashion-cnn.json in PyTorch, as in the README."""
     return nn.Sequential(nn.Conv2d(1, c1, 3), nn.BatchNorm2d(c1), nn.ReLU(), nn.MaxPool2d(2),
                          nn.Conv2d(c1, c2, 3), nn.BatchNorm2d(c2), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Flatten(), nn.Linear(c2 * 5 * 5, 10))
+                         nn.Flatten(), nn.Dropout(0.25), nn.Linear(c2 * 5 * 5, 10))
 
 
 def images(folder, split):

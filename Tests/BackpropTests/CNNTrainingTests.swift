@@ -17,7 +17,7 @@ struct ModelSpecInputShapeTests {
                     {"type": "batch_norm2d", "num_features": 4}, {"type": "relu"}, {"type": "max_pool2d", "kernel_size": 2},
                     {"type": "conv2d", "in_channels": 4, "out_channels": 8, "kernel_size": 3},
                     {"type": "batch_norm2d", "num_features": 8}, {"type": "relu"}, {"type": "max_pool2d", "kernel_size": 2},
-                    {"type": "flatten"}, {"type": "linear", "in_features": 200, "out_features": 10}]}
+                    {"type": "flatten"}, {"type": "dropout", "p": 0.25}, {"type": "linear", "in_features": 200, "out_features": 10}]}
         """#
 
     @Test func shapesThroughEveryLayer() throws {
@@ -25,7 +25,7 @@ struct ModelSpecInputShapeTests {
         #expect(spec.inputShape == [1, 28, 28] && spec.takesImages)
         // 28 - 2 = 26, pooled 13, 13 - 2 = 11, pooled 5 (floor): 8 x 5 x 5 = 200.
         #expect(try spec.shapes() == [[1, 28, 28], [4, 26, 26], [4, 26, 26], [4, 26, 26], [4, 13, 13],
-                                      [8, 11, 11], [8, 11, 11], [8, 11, 11], [8, 5, 5], [200], [10]])
+                                      [8, 11, 11], [8, 11, 11], [8, 11, 11], [8, 5, 5], [200], [200], [10]])
         #expect(spec.inputFeatures == 784 && spec.outputFeatures == 10)
         #expect(spec.bufferShapes.map(\.name) == ["1.running_mean", "1.running_var", "1.num_batches_tracked",
                                                   "5.running_mean", "5.running_var", "5.num_batches_tracked"])
@@ -44,10 +44,10 @@ struct ModelSpecInputShapeTests {
         let path = DataTestSupport.repositoryRoot + "/examples/fashion-cnn.json"
         let spec = try ModelSpec(json: FileIO.readText(path: path), source: path)
         #expect(try spec.shapes() == [[1, 28, 28], [32, 26, 26], [32, 26, 26], [32, 26, 26], [32, 13, 13],
-                                                 [64, 11, 11], [64, 11, 11], [64, 11, 11], [64, 5, 5], [1600], [10]])
+                                                 [64, 11, 11], [64, 11, 11], [64, 11, 11], [64, 5, 5], [1600], [1600], [10]])
         #expect(spec.parameterCount == 35018)
         #expect(spec.pytorchCode == "nn.Sequential(nn.Conv2d(1, 32, kernel_size=3), nn.BatchNorm2d(32), nn.ReLU(), nn.MaxPool2d(kernel_size=2), "
-                + "nn.Conv2d(32, 64, kernel_size=3), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(kernel_size=2), nn.Flatten(), nn.Linear(1600, 10))")
+                + "nn.Conv2d(32, 64, kernel_size=3), nn.BatchNorm2d(64), nn.ReLU(), nn.MaxPool2d(kernel_size=2), nn.Flatten(), nn.Dropout(p=0.25), nn.Linear(1600, 10))")
     }
 
     @Test func errorsNameThePathAndTheLayer() throws {
@@ -59,8 +59,8 @@ struct ModelSpecInputShapeTests {
         #expect(noShape.hasPrefix("cnn.json: input_shape: the first layer (conv2d 1 -> 4, kernel 3x3) does not fix the input's shape"), "\(noShape)")
         // 32 x 32 images give 8 x 6 x 6 = 288 values at the linear layer, which takes 200.
         let wrong = message(Self.cnnJSON.replacing("[1, 28, 28]", with: "[1, 32, 32]"))
-        #expect(wrong == "cnn.json: layers[9]: linear takes 200 input features, but its input has shape [288] "
-                + "(shapes: layers[5] [8, 13, 13] -> layers[6] [8, 13, 13] -> layers[7] [8, 6, 6] -> layers[8] [288])", "\(wrong)")
+        #expect(wrong == "cnn.json: layers[10]: linear takes 200 input features, but its input has shape [288] "
+                + "(shapes: layers[6] [8, 13, 13] -> layers[7] [8, 6, 6] -> layers[8] [288] -> layers[9] [288])", "\(wrong)")
         let channels = message(Self.cnnJSON.replacing("[1, 28, 28]", with: "[3, 28, 28]"))
         #expect(channels.hasPrefix("cnn.json: layers[0]: conv2d takes [1, height, width] examples, but its input has shape [3, 28, 28]"), "\(channels)")
         #expect(message(Self.cnnJSON.replacing("[1, 28, 28]", with: "[1, 0, 28]")) == "cnn.json: input_shape[1]: expected a positive integer size")
@@ -185,7 +185,7 @@ struct CNNTrainingTests {
             _ = try Self.train(epochs: 1, checkpoint: nil, model: tenfold)
             Issue.record("no error")
         } catch let e as DataError {
-            #expect(e.message.hasPrefix("the output shape [3] (after layers[9]) does not match the 10 classes"), "\(e)")
+            #expect(e.message.hasPrefix("the output shape [3] (after layers[10]) does not match the 10 classes"), "\(e)")
         }
     }
 }
