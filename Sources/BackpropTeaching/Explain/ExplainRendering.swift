@@ -48,6 +48,7 @@ extension ExplainValue {
 private struct Table {
     var header: [String]
     var rows: [[[String]]] = []   // rows of cells, each cell a list of lines
+    var isEmpty: Bool { rows.isEmpty }
 
     mutating func add(_ cells: [String], _ last: [String]) { rows.append(cells.map { [$0] } + [last]) }
 
@@ -119,18 +120,28 @@ extension ExplainReport {
         out += upstream.render()
         out.append("")
 
+        let described = rows.filter { !$0.details.isEmpty }
+        if !described.isEmpty {
+            out.append("What the conv, pooling and normalization layers did")
+            for row in described {
+                out.append("  \(row.index) \(row.layer.summary)\(row.isTraining ? " (training mode)" : ""): \(row.formula)")
+                out += row.details.map { "    " + $0 }
+            }
+            out.append("")
+        }
+
         out.append("Local Jacobians\(isBatch ? ", per point" : "")")
         var local = Table(header: ["Jacobian", "shape", "value"])
         for j in jacobians where j.name != "dy~/dx" {
-            local.add([j.name + (j.name == "dC/dy~" ? (isBatch ? " (row n: point n)" : " (row vector)") : ""), j.value.shapeText], j.value.lines())
+            local.add([j.name + (j.name == "dC/dy~" ? (isBatch ? " (row n: point n)" : " (row vector)") : ""), j.value.shapeText], jacobianLines(j))
         }
         out += local.render()
         out.append("")
 
         out.append("Jacobian of the network output with respect to x\(isBatch ? ", per point" : "")")
         var whole = Table(header: ["Jacobian", "shape", "value"])
-        for j in jacobians where j.name == "dy~/dx" { whole.add([j.name, j.value.shapeText], j.value.lines()) }
-        out += whole.render()
+        for j in jacobians where j.name == "dy~/dx" { whole.add([j.name, j.value.shapeText], jacobianLines(j)) }
+        out += whole.isEmpty ? ["  (not per point: see the notes)"] : whole.render()
 
         if let step {
             out.append("")
@@ -149,13 +160,47 @@ extension ExplainReport {
         return out.joined(separator: "\n") + "\n"
     }
 
+    /// The most entries a Jacobian shows in the text; a larger one shows its diagonal when it is
+    /// diagonal (an elementwise layer), else only its size (all of it is in the JSON).
+    static let jacobianTextLimit = 100
+
+    /// The text of a Jacobian: in full when small; its diagonal, in the layer's input shape, when large
+    /// and diagonal; else its size.
+    func jacobianLines(_ j: Entry) -> [String] {
+        let v = j.value
+        guard v.scalars.count > Self.jacobianTextLimit else { return v.lines() }
+        let s = v.shape
+        if s.count >= 2, s[s.count - 1] == s[s.count - 2] {
+            let n = s[s.count - 1], blocks = v.scalars.count / (n * n)
+            var diagonal: [Double] = []
+            var offDiagonalZero = true
+            for b in 0..<blocks {
+                for r in 0..<n {
+                    for c in 0..<n {
+                        let e = v.scalars[b * n * n + r * n + c]
+                        if r == c { diagonal.append(e) } else if e != 0 { offDiagonalZero = false }
+                    }
+                }
+            }
+            if offDiagonalZero, let row = rows.first(where: { "d\($0.outputName)/d\($0.inputName)" == j.name }) {
+                let shape = row.input.shape
+                return ["diagonal (the layer acts elementwise), in the shape of \(row.inputName):"]
+                    + ExplainValue(shape: shape, scalars: diagonal).lines()
+            }
+        }
+        return ["(\(v.scalars.count) entries: see --json)"]
+    }
+
     /// The report as JSON, keys in a fixed order, numbers in full precision:
     ///
     /// - `outputs`: one array per layer output, in order;
     /// - `loss`: a number;
     /// - `gradients`: an object keyed by state_dict names ("0.weight", ...);
     /// - `jacobians`: an object keyed by "da1/ds1", ..., "dC/dy~", "dy~/dx";
-    /// - and `dtype`, `layers`, `x`, `y`, `parameters`, `output_gradients`,
+    /// - `buffers` (when the network has any): an object keyed by state_dict names ("1.running_mean",
+    ///   ...), the values after the pass (batch norm in training mode updates its running statistics);
+    /// - and `dtype`, `layers` (with `details` for conv, pooling and normalization layers, and
+    ///   `training` for batch norm in training mode), `x`, `y`, `parameters`, `output_gradients`,
     ///   `input_gradient`, `step` (with a learning rate), `notes`.
     ///
     /// ```swift
@@ -166,10 +211,14 @@ extension ExplainReport {
         func entries(_ list: [Entry]) -> JSON { .object(list.map { ($0.name, value($0.value)) }) }
         var top: [(String, JSON)] = [
             ("dtype", .string(dtype.rawValue)),
-            ("layers", .array(rows.map { row in
-                .object([("index", .number(Double(row.index))), ("type", .string(row.layer.typeName)),
-                         ("summary", .string(row.layer.summary)), ("output_name", .string(row.outputName)),
-                         ("formula", .string(row.formula)), ("output_shape", .array(row.output.shape.map { .number(Double($0)) }))])
+            ("layers", .array(rows.map { row -> JSON in
+                var layer: [(String, JSON)] = [
+                    ("index", .number(Double(row.index))), ("type", .string(row.layer.typeName)),
+                    ("summary", .string(row.layer.summary)), ("output_name", .string(row.outputName)),
+                    ("formula", .string(row.formula)), ("output_shape", .array(row.output.shape.map { .number(Double($0)) }))]
+                if row.isTraining { layer.append(("training", .bool(true))) }
+                if !row.details.isEmpty { layer.append(("details", .array(row.details.map { .string($0) }))) }
+                return .object(layer)
             })),
             ("x", value(input)),
             ("y", value(target)),
@@ -183,6 +232,7 @@ extension ExplainReport {
             ("input_gradient", value(inputGradient)),
             ("jacobians", entries(jacobians)),
         ]
+        if !buffers.isEmpty { top.append(("buffers", entries(buffers))) }
         if let step {
             top.append(("step", .object([("learning_rate", .number(step.learningRate)),
                                          ("parameters", entries(step.parameters)),
