@@ -83,7 +83,7 @@ extension ExplainReport {
     public func text(source: String = "") -> String {
         var out: [String] = []
         let title = source.isEmpty ? "backprop explain" : "backprop explain \(source)"
-        out.append("\(title) (\(dtype.rawValue)\(isBatch ? ", batch of \(input.shape[0]) points" : ", one point"))")
+        out.append("\(title) (\(dtype.rawValue), \(inputDescription))")
         out.append("")
 
         out.append("Forward")
@@ -158,6 +158,14 @@ extension ExplainReport {
             out += notes.map { "  - " + $0 }
         }
         return out.joined(separator: "\n") + "\n"
+    }
+
+    /// `one point`, `batch of 3 points`, `one example [1, 5, 5]`, `batch of 2 examples [1, 3, 3]`.
+    var inputDescription: String {
+        let example = isBatch ? Array(input.shape.dropFirst()) : input.shape
+        if example.count <= 1 { return isBatch ? "batch of \(input.shape[0]) points" : "one point" }
+        let shape = "[" + example.map(String.init).joined(separator: ", ") + "]"
+        return isBatch ? "batch of \(input.shape[0]) examples \(shape)" : "one example \(shape)"
     }
 
     /// The most entries a Jacobian shows in the text; a larger one shows its diagonal when it is
