@@ -213,4 +213,30 @@ struct ExplainConvTests {
                                input: ExplainValue(shape: fromFile.inputShape, scalars: fromFile.input), target: fromFile.target)
         }
     }
+
+    @Test("the README's conv excerpt is the command's real output (\"...\" skips lines)")
+    func readmeExcerpt() throws {
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let command = "$ swift run backprop explain examples/conv2d.json\n"
+        let start = try #require(readme.range(of: command))
+        let end = try #require(readme.range(of: "\n```", range: start.upperBound..<readme.endIndex))
+        let excerpt = readme[start.upperBound..<end.lowerBound].split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        let output = try explainFile(at: root.appendingPathComponent("examples/conv2d.json").path)
+            .replacingOccurrences(of: root.appendingPathComponent("examples").path, with: "examples")
+            .split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var k = 0
+        var skipping = false
+        for line in excerpt {
+            if line == "..." { skipping = true; continue }
+            if skipping {
+                guard let found = output[k...].firstIndex(of: line) else { Issue.record("README line not in the output: \(line)"); return }
+                k = found + 1
+                skipping = false
+            } else {
+                #expect(k < output.count && output[k] == line, "README line \(line) differs from the output's \(k < output.count ? output[k] : "end")")
+                k += 1
+            }
+        }
+        #expect(excerpt.count > 40)
+    }
 }
