@@ -26,8 +26,7 @@ extension ExplainValue {
             }
             var out: [String] = []
             for i in 0..<n {
-                var sub = block(rest, offset + i * stride, depth + 1)
-                sub = sub.enumerated().map { $0.offset == 0 ? $0.element : " " + $0.element }
+                var sub = block(rest, offset + i * stride, depth + 1)   // continuation lines are indented below
                 if i < n - 1 { sub[sub.count - 1] += "," }
                 if i > 0 && rest.count > 1 { out.append("") }
                 out += sub
@@ -196,7 +195,7 @@ extension ExplainReport {
                     + ExplainValue(shape: shape, scalars: diagonal).lines()
             }
         }
-        return ["(\(v.scalars.count) entries: see --json)"]
+        return ["(\(v.scalars.count) entries: all in the JSON report)"]
     }
 
     /// The report as JSON, keys in a fixed order, numbers in full precision:
