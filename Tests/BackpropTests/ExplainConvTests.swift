@@ -192,6 +192,12 @@ struct ExplainConvTests {
         #expect(try ExplainProblem.inputIsBatch([2], layerTypes: ["linear"]) == false)
         #expect(try ExplainProblem.inputIsBatch([4, 2], layerTypes: ["tanh", "linear"]) == true)
         #expect(try ExplainProblem.inputIsBatch([4, 2], layerTypes: ["batch_norm1d", "linear"]) == true)
+        #expect(try ExplainProblem.inputIsBatch([2, 6], layerTypes: ["batch_norm1d", "conv1d"]) == false)
+        #expect(try ExplainProblem.inputIsBatch([2, 6], layerTypes: ["flatten", "linear"]) == true)
+        #expect(try ExplainProblem.inputIsBatch([2, 3, 4], layerTypes: ["relu"]) == true)
+        #expect(throws: ExplainError("x", "expected an array: one example (such as [n] or [C, H, W]) or a batch of them, got a single number")) {
+            try ExplainProblem.inputIsBatch([], layerTypes: ["relu"])
+        }
         #expect(throws: ExplainError("x", "expected one point [n] or a batch [[...], ...] of shape [N, n], got shape [1, 5, 5]")) {
             try ExplainProblem.inputIsBatch([1, 5, 5], layerTypes: ["linear"])
         }

@@ -105,15 +105,16 @@ public struct ExplainProblem: Sendable {
     }
 
     /// Whether x of shape `shape` is a batch, by the first layer that fixes the rank of an example:
-    /// x of that rank is one example, one more is a batch. Before any such layer (activations,
-    /// `layer_norm`, `batch_norm1d`, `flatten` first), x of rank 1 is one point and higher ranks are batches.
+    /// x of that rank is one example, one more is a batch. The layers before it keep an example's shape
+    /// (activations, dropout, `layer_norm`, `batch_norm1d`); when there is no such layer, or a `flatten`
+    /// comes first, x of rank 1 is one point and higher ranks are batches.
     static func inputIsBatch(_ shape: [Int], layerTypes: [String]) throws -> Bool {
-        guard !shape.isEmpty, shape.allSatisfy({ $0 > 0 }) else {
-            throw ExplainError("x", "expected one example or a batch of them with no empty axis, got shape \(shape)")
+        guard !shape.isEmpty else {
+            throw ExplainError("x", "expected an array: one example (such as [n] or [C, H, W]) or a batch of them, got a single number")
         }
-        let fixing = layerTypes.firstIndex { !["flatten", "batch_norm1d"].contains($0) && exampleRank(ofType: $0) != nil }
-        let blocked = layerTypes.prefix(fixing ?? 0).contains { ["flatten", "batch_norm1d"].contains($0) }
-        guard let k = fixing, !blocked, let rank = exampleRank(ofType: layerTypes[k]) else { return shape.count >= 2 }
+        let fixing = layerTypes.firstIndex { exampleRank(ofType: $0) != nil }
+        let reshaped = layerTypes.prefix(fixing ?? 0).contains("flatten")
+        guard let k = fixing, !reshaped, let rank = exampleRank(ofType: layerTypes[k]) else { return shape.count >= 2 }
         if shape.count == rank { return false }
         if shape.count == rank + 1 { return true }
         switch rank {
