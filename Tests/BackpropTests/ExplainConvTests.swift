@@ -250,4 +250,21 @@ struct ExplainConvTests {
         }
         #expect(excerpt.count > 40)
     }
+
+    @Test("a large map's local Jacobian is left out, with a note; the gradients are still all there")
+    func largeJacobianLeftOut() throws {
+        let x = "[" + (0..<20).map { r in "[" + (0..<20).map { String(($0 * 7 + r * 3) % 11 - 5) }.joined(separator: ", ") + "]" }.joined(separator: ", ") + "]"
+        let w = "[" + (0..<324).map { String(Double($0 % 5) / 10) }.joined(separator: ", ") + "]"
+        let json = """
+        {"layers": [{"type": "conv2d", "weight": [[[[1, 0, 0], [0, 1, 0], [0, 0, -1]]]], "bias": [0]}, {"type": "relu"},
+                    {"type": "flatten"}, {"type": "linear", "weight": [\(w)], "bias": [0]}],
+         "loss": {"type": "mse", "reduction": "sum"}, "x": [\(x)], "y": [1]}
+        """
+        let report = try explainConvProblem(json).explain()
+        // relu on [1, 18, 18]: 324 x 324 = 104,976 entries, above the limit; flatten's is too; dy~/dx is 1 x 400.
+        #expect(report.jacobian("da1/ds1") == nil && report.jacobian("da1'/da1") == nil)
+        #expect(report.jacobian("dy~/dx")?.shape == [1, 400])
+        #expect(report.notes.contains("da1/ds1, da1'/da1 are left out: more than 65536 entries per example; the gradients are computed in full."))
+        #expect(report.gradient("0.weight")?.shape == [1, 1, 3, 3])
+    }
 }

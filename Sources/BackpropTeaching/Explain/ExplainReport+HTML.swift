@@ -212,6 +212,9 @@ extension ExplainPageModel {
             } else if let j = layer.jacobian {
                 equations.append(Equation(lhs: dIn, key: dIn, parts: [.value("(" + j.name + ")ᵀ", j.value, column: false), .text("·"), g],
                                           result: layer.inputGradient))
+            } else {
+                // No Jacobian to show (too large): the layer's backward pass, as the library ran it.
+                equations.append(Equation(lhs: dIn, key: dIn, parts: [.text("\(layer.typeName)'s backward of"), g], result: layer.inputGradient))
             }
             steps.append(Step(kind: "backward", layer: layer.index,
                               title: "backward: layer \(layer.index), \(layer.summary): from dC/d\(layer.outputName) to " +

@@ -136,6 +136,9 @@ public struct ExplainReport: Sendable {
     /// The output of each layer, in order.
     public var outputs: [ExplainValue] { rows.map(\.output) }
 
+    /// The most entries (outputs x inputs of one example) a Jacobian may have to be computed and shown.
+    public static let jacobianLimit = 65_536
+
     /// A Jacobian by name: `jacobian("da1/ds1")`.
     public func jacobian(_ name: String) -> ExplainValue? { jacobians.first { $0.name == name }?.value }
 
@@ -291,15 +294,29 @@ extension ExplainProblem {
         }
         let coupled = isBatch && !trainingLayers.isEmpty
         var jacobians: [ExplainReport.Entry] = []
+        var omitted: [String] = []
+        // A Jacobian costs one backward pass per output element and holds outputs x inputs numbers:
+        // above ``ExplainReport/jacobianLimit`` entries per example (a large image) it is left out.
+        let sizes = [exampleShape.reduce(1, *)] + exampleShapes.map { $0.reduce(1, *) }
         // (A network of one activation has only dy~/dx, shown below.)
         for (i, layer) in layers.enumerated() where !layer.hasParameters && !(i == 0 && layers.count == 1) {
             let inName = i == 0 ? "x" : names[i - 1]
+            let name = "d\(names[i])/d\(inName)"
+            guard sizes[i] * sizes[i + 1] <= ExplainReport.jacobianLimit else { omitted.append(name); continue }
             let at = i == 0 ? x : fromModel(outputs[i - 1].detached())
-            jacobians.append(.init(name: "d\(names[i])/d\(inName)", value: perPoint({ frozen.layers[i]($0) }, at: at)))
+            jacobians.append(.init(name: name, value: perPoint({ frozen.layers[i]($0) }, at: at)))
         }
         let outputGradient = noGrad { fromModel(outputs.last!.grad ?? Tensor.zeros(outputs.last!.shape)) }
         jacobians.append(.init(name: "dC/dy~", value: ExplainValue(isBatch ? outputGradient : outputGradient.reshaped(to: [1, -1]))))
-        if !coupled { jacobians.append(.init(name: "dy~/dx", value: perPoint({ frozen($0) }, at: x))) }
+        if sizes[0] * sizes[layers.count] > ExplainReport.jacobianLimit {
+            omitted.append("dy~/dx")
+        } else if !coupled {
+            jacobians.append(.init(name: "dy~/dx", value: perPoint({ frozen($0) }, at: x)))
+        }
+        var notes = self.notes
+        if !omitted.isEmpty {
+            notes.append("\(omitted.joined(separator: ", ")) \(omitted.count == 1 ? "is" : "are") left out: more than \(ExplainReport.jacobianLimit) entries per example; the gradients are computed in full.")
+        }
 
         var step: ExplainReport.Step? = nil
         if let learningRate {
