@@ -124,7 +124,7 @@ extension ExplainReport {
             out.append("What the conv, pooling and normalization layers did")
             for row in described {
                 out.append("  \(row.index) \(row.layer.summary)\(row.isTraining ? " (training mode)" : ""): \(row.formula)")
-                out += row.details.map { "    " + $0 }
+                out += row.details.flatMap { Self.wrapped("    " + $0) }
             }
             out.append("")
         }
@@ -157,6 +157,25 @@ extension ExplainReport {
             out += notes.map { "  - " + $0 }
         }
         return out.joined(separator: "\n") + "\n"
+    }
+
+    /// `line` cut at spaces into lines of at most `width` characters (a longer word stays whole); the
+    /// lines after the first are indented four more than the first (two more is a sub-item).
+    static func wrapped(_ line: String, width: Int = 110) -> [String] {
+        let indent = String(line.prefix { $0 == " " })
+        var lines: [String] = []
+        var current = ""
+        for word in line.dropFirst(indent.count).split(separator: " ", omittingEmptySubsequences: false) {
+            let prefix = lines.isEmpty ? indent : indent + "    "
+            if !current.isEmpty && prefix.count + current.count + 1 + word.count > width {
+                lines.append(prefix + current)
+                current = String(word)
+            } else {
+                current += (current.isEmpty ? "" : " ") + word
+            }
+        }
+        lines.append((lines.isEmpty ? indent : indent + "    ") + current)
+        return lines
     }
 
     /// `one point`, `batch of 3 points`, `one example [1, 5, 5]`, `batch of 2 examples [1, 3, 3]`.

@@ -37,7 +37,7 @@ extension ExplainReport {
             let s = stride ?? kernel
             let lines = ["forward: each output is the largest element of its \(kernel.height)x\(kernel.width) window (stride \(s.height)x\(s.width)"
                          + (padding == 0 ? "" : ", padding \(padding.height)x\(padding.width) of -∞") + ")",
-                         "backward: the max routes the window's gradient to that one element; every other element of the window gets 0 from it:"]
+                         "backward: the max routes its window's gradient to that element; the others get 0 from it:"]
             let (a, b, gm) = (maps(x), maps(y), maps(g))
             var routes: [String] = []
             for n in 0..<b.n { for c in 0..<b.c { for i in 0..<b.h { for j in 0..<b.w {
