@@ -218,6 +218,11 @@ struct ExplainConvTests {
                                        input: ExplainValue(shape: fromFile.inputShape, scalars: fromFile.input), target: fromFile.target)
         let (a, b) = (try fromFile.explain(), try parts.explain())
         #expect(a.loss == b.loss && a.gradients == b.gradients && a.buffers == b.buffers)
+        // Without its running statistics, an eval-mode batch norm uses PyTorch's initial ones, and says so.
+        let noBuffers = try ExplainProblem(layers: fromFile.layers, parameters: fromFile.parameters, loss: fromFile.loss,
+                                           input: ExplainValue(shape: fromFile.inputShape, scalars: fromFile.input), target: fromFile.target)
+        #expect(try noBuffers.explain().notes.contains { $0.hasPrefix("layers[1] (batch_norm2d) runs in evaluation mode with running statistics that were not given") })
+        #expect(try !fromFile.explain().notes.contains { $0.contains("were not given") })
         #expect(throws: ExplainError("1.running_mean", "expected shape [2], got [3]")) {
             try ExplainProblem(layers: fromFile.layers, parameters: fromFile.parameters,
                                buffers: [("1.running_mean", ExplainValue(shape: [3], scalars: [0, 0, 0]))], loss: fromFile.loss,

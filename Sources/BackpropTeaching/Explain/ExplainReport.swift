@@ -406,6 +406,10 @@ extension ExplainProblem {
         } else if inputShape.count > 1 {
             notes.append("x is one example of shape \(inputShape); the conv, pooling and batch norm modules take batches, so it runs as a batch of one, shown here without that axis. Each Jacobian is a matrix [output elements, input elements], elements in row-major order.")
         }
+        for (i, layer) in layers.enumerated() where ExplainProblem.batchNormFeatures(layer) != nil && !trainingLayers.contains(i)
+            && !buffers.contains(where: { $0.name == "\(i).running_mean" || $0.name == "\(i).running_var" }) {
+            notes.append("layers[\(i)] (\(layer.typeName)) runs in evaluation mode with running statistics that were not given: PyTorch's initial values, running_mean 0 and running_var 1.")
+        }
         if isBatch && !trainingLayers.isEmpty {
             notes.append("batch norm in training mode normalises with the batch's statistics, so each example's output depends on every example: there are no per-example Jacobians through it, and dy~/dx is left out (the gradients above are exact, through the batch statistics).")
         }
