@@ -69,6 +69,10 @@ struct ExplainConvTests {
         for (key, value) in try #require(expected["buffers"]?.objectValue) {
             expectTensor(json["buffers"]?[key], value, "\(name): buffer \(key) after the pass")
         }
+        // float32 runs the same network: the loss to float32's precision.
+        let single = try explainReport(at: root.appendingPathComponent(path).path, dtype: .float32)
+        let loss = try #require(expected["loss"]?.numberValue)
+        #expect(abs(single.loss - loss) <= 1e-5 * max(1, abs(loss)), "\(name): float32 loss \(single.loss), PyTorch float64 \(loss)")
         // The one weight gradient entry the text writes out as a sum adds up to the library's (and PyTorch's) value.
         let report = try explainReport(at: root.appendingPathComponent(path).path)
         let worked = try #require(report.rows[0].details.first { $0.contains("for example dC/dW1[0, 0, 0") })
