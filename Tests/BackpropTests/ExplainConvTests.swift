@@ -276,4 +276,18 @@ struct ExplainConvTests {
         #expect(report.notes.contains("da1/ds1, da1'/da1 are left out: more than 65536 entries per example; the gradients are computed in full."))
         #expect(report.gradient("0.weight")?.shape == [1, 1, 3, 3])
     }
+
+    @Test("the page shows an elementwise derivative only for a diagonal Jacobian (relu), never for log_softmax or a pool")
+    func elementwiseOnlyWhenDiagonal() throws {
+        let dense = try explainConvProblem(#"""
+        {"layers": [{"type": "linear", "weight": [[1, 2], [3, -1], [0, 1]]}, {"type": "relu"}, {"type": "log_softmax"}],
+         "loss": {"type": "mse", "reduction": "sum"}, "x": [1, 2], "y": [0, 0, 0]}
+        """#).explain()
+        let page = ExplainPageModel(dense)
+        #expect(page.layers[1].derivative?.scalars == [1, 1, 1])
+        #expect(page.layers[2].derivative == nil && page.layers[2].jacobian != nil)
+        let conv = ExplainPageModel(try explainConvProblem(Self.issue).explain())
+        #expect(conv.layers[1].derivative?.shape == [1, 4, 4])    // relu on the maps, in their shape
+        #expect(conv.layers[2].derivative == nil && conv.layers[3].derivative == nil)   // max pool, flatten
+    }
 }

@@ -79,8 +79,7 @@ struct ExplainPageModel {
             }
             let jacobian = row.layer.hasParameters ? nil : report.jacobians.first { $0.name == "d\(row.outputName)/d\(row.inputName)" }
             var derivative: ExplainValue? = nil
-            if let j = jacobian, row.layer.activationFunction != nil, row.layer != .activation(.softmax),
-               let d = Self.diagonal(j.value, batch: report.isBatch) {
+            if let j = jacobian, row.layer.typeName != "flatten", let d = Self.diagonal(j.value, batch: report.isBatch) {
                 derivative = ExplainValue(shape: row.input.shape, scalars: d.scalars)   // in the shape of the layer's input
             }
             return Layer(index: row.index, isLinear: isLinear, layer: row.layer, details: row.details,
@@ -97,6 +96,10 @@ struct ExplainPageModel {
     /// The diagonal of [n, n] (or of each [n, n] block of [N, n, n]).
     static func diagonal(_ j: ExplainValue, batch: Bool) -> ExplainValue? {
         let s = j.shape
+        guard s.count >= 2 else { return nil }
+        let n = s[s.count - 1]
+        // Only a diagonal Jacobian is an elementwise derivative (not softmax's, log_softmax's or layer_norm's).
+        guard s[s.count - 2] == n, j.scalars.indices.allSatisfy({ k in (k % (n * n)) / n == k % n || j.scalars[k] == 0 }) else { return nil }
         if !batch, s.count == 2, s[0] == s[1] {
             return ExplainValue(shape: [s[0]], scalars: (0..<s[0]).map { j.scalars[$0 * s[0] + $0] })
         }
