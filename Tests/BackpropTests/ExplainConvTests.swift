@@ -275,6 +275,10 @@ struct ExplainConvTests {
         #expect(report.jacobian("dy~/dx")?.shape == [1, 400])
         #expect(report.notes.contains("da1/ds1, da1'/da1 are left out: more than 65536 entries per example; the gradients are computed in full."))
         #expect(report.gradient("0.weight")?.shape == [1, 1, 3, 3])
+        // A [1, 324] weight is too wide to print beside its gradient: the table shows the gradients only.
+        let text = report.text()
+        #expect(text.contains("  parameter   shape          gradient\n"))
+        #expect(text.contains("(the parameters' values are too wide to print beside their gradients; they are in the JSON report)"))
     }
 
     @Test("the page shows an elementwise derivative only for a diagonal Jacobian (relu), never for log_softmax or a pool")

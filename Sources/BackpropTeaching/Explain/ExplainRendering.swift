@@ -61,7 +61,10 @@ private struct Table {
             let padded = cells.enumerated().map { c, text in
                 c == columns - 1 ? text : text + String(repeating: " ", count: widths[c] - text.count)
             }
-            return (indent + padded.joined(separator: "   ")).replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+            // Trailing spaces cut by hand: the regex `\s+$` is quadratic on a long row (a [10, 1600] weight).
+            var text = Substring(indent + padded.joined(separator: "   "))
+            while text.last == " " { text.removeLast() }
+            return String(text)
         }
         var out = [line(header)]
         for row in rows {
@@ -101,13 +104,20 @@ extension ExplainReport {
         out.append("")
 
         out.append("Backward: dC/dθ for each parameter, in the parameter's shape")
-        var backward = Table(header: ["parameter", "shape", "value", "gradient"])
-        for (p, g) in zip(parameters, gradients) {
-            let value = p.value.lines(), grad = g.value.lines()
+        // Values beside gradients, unless a value is too wide to leave room (a [10, 1600] weight): then
+        // gradients only, since every line of the table would be padded to that width.
+        let values = parameters.map { $0.value.lines() }
+        let besides = values.allSatisfy { $0.allSatisfy { $0.count <= Self.valueColumnLimit } }
+        var backward = Table(header: ["parameter", "shape"] + (besides ? ["value"] : []) + ["gradient"])
+        for ((p, g), value) in zip(zip(parameters, gradients), values) {
+            let grad = g.value.lines()
             let height = Swift.max(value.count, grad.count)
-            backward.rows.append([[p.name], [p.value.shapeText], value + Array(repeating: "", count: height - value.count), grad])
+            backward.rows.append([[p.name], [p.value.shapeText]] + (besides ? [value + Array(repeating: "", count: height - value.count)] : []) + [grad])
         }
         out += parameters.isEmpty ? ["  (the network has no parameters)"] : backward.render()
+        if !parameters.isEmpty && !besides {
+            out.append("  (the parameters' values are too wide to print beside their gradients; they are in the JSON report)")
+        }
         out.append("")
 
         out.append("Backward: dC/d(output) of each layer")
@@ -185,6 +195,9 @@ extension ExplainReport {
         let shape = "[" + example.map(String.init).joined(separator: ", ") + "]"
         return isBatch ? "batch of \(input.shape[0]) examples \(shape)" : "one example \(shape)"
     }
+
+    /// The widest line of a parameter's value printed beside its gradient.
+    static let valueColumnLimit = 120
 
     /// The most entries a Jacobian shows in the text; a larger one shows its diagonal when it is
     /// diagonal (an elementwise layer), else only its size (all of it is in the JSON).
