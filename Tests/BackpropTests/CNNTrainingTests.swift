@@ -156,8 +156,7 @@ struct CNNTrainingTests {
     }
 
     /// `explain --checkpoint CKPT --example 0` on a CNN: the input is the image, shaped as the model takes it.
-    @Test(.disabled("explain of conv layers (ExplainProblem with [C, H, W] inputs) comes with the explainconv branch; enable it, and pass the checkpoint's buffers in ExplainCheckpoint, when it is merged"))
-    func explainsAnExample() throws {
+    @Test func explainsAnExample() throws {
         let path = DataTestSupport.temporaryDirectory("cnn-explain") + ".safetensors"
         defer { try? FileManager.default.removeItem(atPath: path) }
         _ = try Self.train(epochs: 1, checkpoint: path)

@@ -81,7 +81,11 @@ extension ExplainProblem {
             let logits = noGrad { checkpoint.model(modelInput) }
             resolved = .classIndices(shape: [], indices: [Trainer.predictedClasses(logits)[0]])
         }
-        try self.init(layers: spec.layers, parameters: parameters, loss: loss,
+        // A batch norm's running statistics are the checkpoint's (it is explained in evaluation mode, as `predict` runs it).
+        let buffers = checkpoint.model.namedBuffers().filter { !$0.name.hasSuffix("num_batches_tracked") }.map { b in
+            (name: b.name, value: ExplainValue(shape: b.buffer.value.shape, scalars: b.buffer.value.scalars.map(Double.init)))
+        }
+        try self.init(layers: spec.layers, parameters: parameters, buffers: buffers, loss: loss,
                       input: ExplainValue(shape: inputShape, scalars: x), target: resolved)
     }
 }
