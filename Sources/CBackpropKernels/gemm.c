@@ -22,7 +22,10 @@
 #define SMALL_GENERIC s_small_generic
 #define SMALL_AVX2 s_small_avx2
 #define SCALE s_scale
+#define EPILOGUE s_epilogue
+#define GEMM_IMPL s_gemm_impl
 #define GEMM_ENTRY bp_sgemm
+#define GEMM_EPILOGUE_ENTRY bp_sgemm_epilogue
 #if BP_X86
 #define FAST_PACK_A14 bp_spack_a14_avx512
 #define FAST_PACK_B32 bp_spack_b32_avx512
@@ -55,7 +58,10 @@
 #undef SMALL_GENERIC
 #undef SMALL_AVX2
 #undef SCALE
+#undef EPILOGUE
+#undef GEMM_IMPL
 #undef GEMM_ENTRY
+#undef GEMM_EPILOGUE_ENTRY
 
 #define T double
 #define INFO bp_dinfo
@@ -72,5 +78,8 @@
 #define SMALL_GENERIC d_small_generic
 #define SMALL_AVX2 d_small_avx2
 #define SCALE d_scale
+#define EPILOGUE d_epilogue
+#define GEMM_IMPL d_gemm_impl
 #define GEMM_ENTRY bp_dgemm
+#define GEMM_EPILOGUE_ENTRY bp_dgemm_epilogue
 #include "gemm_impl.h"

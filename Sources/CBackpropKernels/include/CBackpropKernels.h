@@ -61,6 +61,24 @@ void bp_dgemm(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
               const double *b, ptrdiff_t ldb,
               double beta, double *c, ptrdiff_t ldc, int isa, int threads, int flags);
 
+/*
+ * As bp_sgemm/bp_dgemm, with an epilogue applied as C is stored (no second
+ * pass over C): v = alpha * op(A) * op(B) + beta * C, then v += bias[j] for
+ * column j when bias is not NULL (n values), then v = v < 0 ? 0 : scale * v
+ * when relu is non-zero (the ReLU as Backprop's elementwise kernel computes
+ * it: NaN and -0 pass through). With beta == 0 and alpha == 1 the result
+ * equals, bit for bit, the bias written to C, a product accumulated onto it
+ * (beta == 1), then the ReLU.
+ */
+void bp_sgemm_epilogue(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                       float alpha, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+                       float beta, float *c, ptrdiff_t ldc, const float *bias, int relu, float scale,
+                       int isa, int threads, int flags);
+void bp_dgemm_epilogue(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                       double alpha, const double *a, ptrdiff_t lda, const double *b, ptrdiff_t ldb,
+                       double beta, double *c, ptrdiff_t ldc, const double *bias, int relu,
+                       double scale, int isa, int threads, int flags);
+
 /* ---- Optimizer updates ----
  * One pass over a parameter's n elements on path `isa` (BP_ISA_AUTO: the
  * current one); buffers that an option does not use are NULL. Formulas and their order are PyTorch's
