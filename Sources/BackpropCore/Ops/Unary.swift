@@ -75,7 +75,7 @@ public func sigmoid<S: TensorScalar>(_ x: Tensor<S>) -> Tensor<S> {
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 public func relu<S: TensorScalar>(_ x: Tensor<S>) -> Tensor<S> {
-    x.unary("relu", .relu) { g, x, _ in [g * x[0].mapped(.positiveIndicator(1))] }
+    x.unary("relu", .relu) { g, x, _ in [reluGradient(g, x[0], scale: 1)] }
 }
 
 /// The homework's scaled ReLU, `scale` · max(x, 0) ("3 ReLU" for scale 3), as one
@@ -87,7 +87,18 @@ public func relu<S: TensorScalar>(_ x: Tensor<S>) -> Tensor<S> {
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 public func relu<S: TensorScalar>(_ x: Tensor<S>, scale: S) -> Tensor<S> {
-    x.unary("relu", .scaledRelu(Double(scale))) { g, x, _ in [g * x[0].mapped(.positiveIndicator(Double(scale)))] }
+    x.unary("relu", .scaledRelu(Double(scale))) { g, x, _ in [reluGradient(g, x[0], scale: scale)] }
+}
+
+/// The (scaled) ReLU's vjp, g · scale · 1[x > 0]: one kernel pass, or Tensor
+/// ops when the backward pass is recorded (`createGraph`).
+@_specialize(where S == Float)
+@_specialize(where S == Double)
+private func reluGradient<S: TensorScalar>(_ g: Tensor<S>, _ x: Tensor<S>, scale: S) -> Tensor<S> {
+    guard !GradMode.isEnabled, g.shape == x.shape else { return g * x.mapped(.positiveIndicator(Double(scale))) }
+    let storage = TensorStorage<S>.make(uninitializedCount: x.count)
+    Kernels.reluGradient(g.base, x.base, scale: scale, rows: 1, columns: x.count, storage.base, columnSums: nil)
+    return Tensor(storage: storage, shape: x.shape)
 }
 
 /// The sine, elementwise: d/dx sin x = cos x.
