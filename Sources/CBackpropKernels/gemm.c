@@ -15,6 +15,7 @@
 #define PACK_A s_pack_a
 #define PACK_B s_pack_b
 #define MACRO s_macro
+#define MACRO_IMPL s_macro_impl
 #define ARGS s_args
 #define WORKER s_worker
 #define COLUMNS s_columns
@@ -51,6 +52,7 @@
 #undef PACK_A
 #undef PACK_B
 #undef MACRO
+#undef MACRO_IMPL
 #undef ARGS
 #undef WORKER
 #undef COLUMNS
@@ -71,6 +73,7 @@
 #define PACK_A d_pack_a
 #define PACK_B d_pack_b
 #define MACRO d_macro
+#define MACRO_IMPL d_macro_impl
 #define ARGS d_args
 #define WORKER d_worker
 #define COLUMNS d_columns

@@ -163,24 +163,23 @@ static void EPILOGUE(int rows, int cols, T *c, ptrdiff_t ldc, const T *bias, int
 
 /* C[mc x nc] (+)= alpha * packedA * packedB over whole tiles; edge tiles go
  * to the path's edge kernel if it has one, else through a scratch tile.
- * Then the epilogue, when asked for (bias, pointing at column 0 of this
- * block, or relu): in the kernel's store where the path has such a kernel,
- * else over each tile just stored. */
-static void MACRO(const INFO *in, ptrdiff_t mc, ptrdiff_t nc, ptrdiff_t kc, T alpha,
-                  const T *pa, const T *pb, T beta, T *c, ptrdiff_t ldc,
-                  const T *bias, int relu, T scale) {
+ * EPI (a constant): then the epilogue (bias, pointing at column 0 of this
+ * block, and/or relu), in the kernel's store where the path has such a
+ * kernel, else over each tile just stored. */
+static inline __attribute__((always_inline)) void
+MACRO_IMPL(const int EPI, const INFO *in, ptrdiff_t mc, ptrdiff_t nc, ptrdiff_t kc, T alpha,
+           const T *pa, const T *pb, T beta, T *c, ptrdiff_t ldc, const T *bias, int relu, T scale) {
     const int mr = in->mr, nr = in->nr;
-    const int epi = bias != NULL || relu;
     for (ptrdiff_t jr = 0; jr < nc; jr += nr) {
         int cols = (int)BP_MIN((ptrdiff_t)nr, nc - jr);
         const T *b_ = pb + jr * kc;
-        const T *bias_ = bias ? bias + jr : NULL;
+        const T *bias_ = EPI && bias ? bias + jr : NULL;
         for (ptrdiff_t ir = 0; ir < mc; ir += mr) {
             int rows = (int)BP_MIN((ptrdiff_t)mr, mc - ir);
             const T *a_ = pa + ir * kc;
             T *c_ = c + ir * ldc + jr;
             if (rows == mr && cols == nr) {
-                if (!epi) {
+                if (!EPI) {
                     in->kernel(kc, a_, b_, c_, ldc, alpha, beta);
                 } else if (in->kernel_epi) {
                     in->kernel_epi(kc, a_, b_, c_, ldc, alpha, beta, bias_, relu, scale);
@@ -202,10 +201,20 @@ static void MACRO(const INFO *in, ptrdiff_t mc, ptrdiff_t nc, ptrdiff_t kc, T al
                     else
                         for (int j = 0; j < cols; j++) ci[j] = ti[j] + beta * ci[j];
                 }
-                if (epi) EPILOGUE(rows, cols, c_, ldc, bias_, relu, scale);
+                if (EPI) EPILOGUE(rows, cols, c_, ldc, bias_, relu, scale);
             }
         }
     }
+}
+
+/* The loop over tiles, chosen once per block: with or without the epilogue. */
+static void MACRO(const INFO *in, ptrdiff_t mc, ptrdiff_t nc, ptrdiff_t kc, T alpha,
+                  const T *pa, const T *pb, T beta, T *c, ptrdiff_t ldc,
+                  const T *bias, int relu, T scale) {
+    if (bias || relu)
+        MACRO_IMPL(1, in, mc, nc, kc, alpha, pa, pb, beta, c, ldc, bias, relu, scale);
+    else
+        MACRO_IMPL(0, in, mc, nc, kc, alpha, pa, pb, beta, c, ldc, NULL, 0, 1);
 }
 
 typedef struct {
