@@ -89,6 +89,8 @@ void bp_spack_a6_avx2(const float *src, ptrdiff_t lda, ptrdiff_t kc, float *dst)
 void bp_spack_at6_avx2(const float *src, ptrdiff_t lda, ptrdiff_t mc, ptrdiff_t kc, float *dst);
 void bp_spack_b16_avx2(const float *src, ptrdiff_t ldb, ptrdiff_t kc, float *dst);
 void bp_spack_bt16_avx2(const float *src, ptrdiff_t ldb, int cols, ptrdiff_t kc, float *dst);
+void bp_dpack_a6_avx2(const double *src, ptrdiff_t lda, ptrdiff_t kc, double *dst);
+void bp_dpack_b8_avx2(const double *src, ptrdiff_t ldb, ptrdiff_t kc, double *dst);
 #endif
 
 /* The k depth of the packed blocks for a product of depth k, given the

@@ -85,4 +85,8 @@
 #define GEMM_IMPL d_gemm_impl
 #define GEMM_ENTRY bp_dgemm
 #define GEMM_EPILOGUE_ENTRY bp_dgemm_epilogue
+#if BP_X86
+#define FAST_PACK_A6 bp_dpack_a6_avx2
+#define FAST_PACK_B8 bp_dpack_b8_avx2
+#endif
 #include "gemm_impl.h"

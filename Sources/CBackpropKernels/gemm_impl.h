@@ -39,7 +39,7 @@ PACK_A_IMPL(int ta, const T *restrict a, ptrdiff_t lda, ptrdiff_t i0, ptrdiff_t 
             }
 #endif
 #ifdef FAST_PACK_A6
-            /* mr == 6 only on the float AVX2 path. */
+            /* mr == 6 only on the AVX2 paths (float 6 x 16, double 6 x 8). */
             if (mr == 6 && rows == 6) {
                 FAST_PACK_A6(src, lda, kc, dst);
                 continue;
@@ -88,6 +88,13 @@ PACK_B_IMPL(int tb, const T *restrict b, ptrdiff_t ldb, ptrdiff_t p0, ptrdiff_t 
             /* nr == 16 only on the float AVX2 path. */
             if (nr == 16 && cols == 16) {
                 FAST_PACK_B16(src, ldb, kc, dst);
+                continue;
+            }
+#endif
+#ifdef FAST_PACK_B8
+            /* nr == 8 only on the double AVX2 path (FAST_PACK_B8 is defined for double only). */
+            if (nr == 8 && cols == 8) {
+                FAST_PACK_B8(src, ldb, kc, dst);
                 continue;
             }
 #endif

@@ -302,6 +302,59 @@ void bp_spack_b16_avx2(const float *restrict src, ptrdiff_t ldb, ptrdiff_t kc,
     }
 }
 
+/* Lane masks for doubles: d_lanes + 4 - n has its first n lanes set. */
+static const long long d_lanes[8] = {-1, -1, -1, -1, 0, 0, 0, 0};
+
+/* Packs one full 6-row panel of a row-major double A (no transpose):
+ * dst[p*6 + r] = src[r*lda + p] for p < kc. Rows 0-3 by 4 x 4 transposes in
+ * registers, rows 4-5 as pairs; each column is stored as 4 + 2 doubles, so
+ * nothing past the panel is written. */
+BP_TARGET_AVX2
+void bp_dpack_a6_avx2(const double *restrict src, ptrdiff_t lda, ptrdiff_t kc,
+                      double *restrict dst) {
+    for (ptrdiff_t p = 0; p < kc; p += 4) {
+        ptrdiff_t left = kc - p;
+        int cols = left >= 4 ? 4 : (int)left;
+        __m256d r[6];
+        if (cols == 4) {
+            for (int i = 0; i < 6; i++) r[i] = _mm256_loadu_pd(src + i * lda + p);
+        } else {
+            __m256i m = _mm256_loadu_si256((const __m256i *)(d_lanes + 4 - cols));
+            for (int i = 0; i < 6; i++) r[i] = _mm256_maskload_pd(src + i * lda + p, m);
+        }
+        __m256d t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
+        __m256d t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
+        __m256d c[4] = {
+            _mm256_permute2f128_pd(t0, t2, 0x20), _mm256_permute2f128_pd(t1, t3, 0x20),
+            _mm256_permute2f128_pd(t0, t2, 0x31), _mm256_permute2f128_pd(t1, t3, 0x31),
+        };
+        __m256d lo = _mm256_unpacklo_pd(r[4], r[5]), hi = _mm256_unpackhi_pd(r[4], r[5]);
+        __m128d pair[4] = {
+            _mm256_castpd256_pd128(lo), _mm256_castpd256_pd128(hi),
+            _mm256_extractf128_pd(lo, 1), _mm256_extractf128_pd(hi, 1),
+        };
+        for (int j = 0; j < cols; j++) {
+            _mm256_storeu_pd(dst + (p + j) * 6, c[j]);
+            _mm_storeu_pd(dst + (p + j) * 6 + 4, pair[j]);
+        }
+    }
+}
+
+/* Packs one full 8-column panel of a row-major double B (no transpose):
+ * dst[p*8 + j] = src[p*ldb + j]. */
+BP_TARGET_AVX2
+void bp_dpack_b8_avx2(const double *restrict src, ptrdiff_t ldb, ptrdiff_t kc,
+                      double *restrict dst) {
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        _mm_prefetch((const char *)(src + (p + 8) * ldb), _MM_HINT_T0);
+        _mm_prefetch((const char *)(src + (p + 8) * ldb + 7), _MM_HINT_T0);
+        __m256d x0 = _mm256_loadu_pd(src + p * ldb);
+        __m256d x1 = _mm256_loadu_pd(src + p * ldb + 4);
+        _mm256_store_pd(dst + p * 8, x0);
+        _mm256_store_pd(dst + p * 8 + 4, x1);
+    }
+}
+
 #define D_STORE(ptr, acc)                                                          \
     do {                                                                           \
         __m256d v_ = _mm256_mul_pd(acc, va);                                       \
