@@ -163,6 +163,63 @@ extension Kernels {
         }
     }
 
+    /// Whether ``maxPool2x2(_:_:values:indices:)`` handles this window: 2 x 2,
+    /// stride 2, no padding, no dilation (`MaxPool2d(2)`).
+    static func isMaxPool2x2(_ g: ConvGeometry) -> Bool {
+        g.kernelH == 2 && g.kernelW == 2 && g.strideH == 2 && g.strideW == 2 && g.padTop == 0 && g.padLeft == 0
+            && g.padBottom == 0 && g.padRight == 0 && g.dilationH == 1 && g.dilationW == 1
+    }
+
+    /// Max pooling over 2 x 2 windows with stride 2: the pooled values and the
+    /// flat indices that ``maxPoolIndices(_:_:_:)`` would choose, in one
+    /// vectorised pass (`bp_maxpool2d_2x2_*` in CBackpropKernels/pooling.c).
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func maxPool2x2<S: TensorScalar>(_ x: UnsafePointer<S>, _ g: ConvGeometry, values: UnsafeMutablePointer<S>,
+                                            indices: UnsafeMutablePointer<Int>) {
+        precondition(isMaxPool2x2(g), "internal: maxPool2x2 on a window that is not 2 x 2 with stride 2")
+        let planes = g.batch * g.channels
+        let threads = planes * g.positions * 4 >= convolutionParallelThreshold ? Parallelism.threadCount : 1
+        parallelChunks(planes, threads: threads) { range in
+            let (lo, hi) = (range.lowerBound, range.upperBound)
+            if S.self == Float.self {
+                bp_maxpool2d_2x2_f32(UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), lo, hi, g.height, g.width,
+                                     g.outH, g.outW, UnsafeMutableRawPointer(values).assumingMemoryBound(to: Float.self), indices)
+            } else if S.self == Double.self {
+                bp_maxpool2d_2x2_f64(UnsafeRawPointer(x).assumingMemoryBound(to: Double.self), lo, hi, g.height, g.width,
+                                     g.outH, g.outW, UnsafeMutableRawPointer(values).assumingMemoryBound(to: Double.self), indices)
+            } else {
+                preconditionFailure("max_pool2d: no kernel for scalar type \(S.self); use Float or Double")
+            }
+        }
+    }
+
+    /// The gradient of ``maxPool2x2(_:_:values:indices:)``: dx (overwritten,
+    /// g.batch · g.channels planes of g.height x g.width) gets grad[i] at
+    /// indices[i], each in the window of output i, and zeros elsewhere; equal,
+    /// bit for bit, to ``scatterAddFlat(_:_:_:blocks:_:outCount:)`` of the same
+    /// indices, in one pass (`bp_maxunpool2d_2x2_*` in CBackpropKernels/pooling.c).
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func maxUnpool2x2<S: TensorScalar>(_ grad: UnsafePointer<S>, _ indices: UnsafePointer<Int>, _ g: ConvGeometry,
+                                              _ dx: UnsafeMutablePointer<S>) {
+        precondition(isMaxPool2x2(g), "internal: maxUnpool2x2 on a window that is not 2 x 2 with stride 2")
+        let planes = g.batch * g.channels
+        let threads = planes * g.height * g.width >= convolutionParallelThreshold ? Parallelism.threadCount : 1
+        parallelChunks(planes, threads: threads) { range in
+            let (lo, hi) = (range.lowerBound, range.upperBound)
+            if S.self == Float.self {
+                bp_maxunpool2d_2x2_f32(UnsafeRawPointer(grad).assumingMemoryBound(to: Float.self), indices, lo, hi, g.height,
+                                       g.width, g.outH, g.outW, UnsafeMutableRawPointer(dx).assumingMemoryBound(to: Float.self))
+            } else if S.self == Double.self {
+                bp_maxunpool2d_2x2_f64(UnsafeRawPointer(grad).assumingMemoryBound(to: Double.self), indices, lo, hi, g.height,
+                                       g.width, g.outH, g.outW, UnsafeMutableRawPointer(dx).assumingMemoryBound(to: Double.self))
+            } else {
+                preconditionFailure("max_pool2d: no kernel for scalar type \(S.self); use Float or Double")
+            }
+        }
+    }
+
     /// out[i] = x[indices[i]], split over `blocks` equal parts.
     @_specialize(where S == Float)
     @_specialize(where S == Double)
