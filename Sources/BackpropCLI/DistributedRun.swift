@@ -35,6 +35,14 @@ enum DistributedRun {
             return try body()
         } catch let code as ExitCode {
             throw code   // Ctrl-C (130): every rank stopped at the same batch and exits normally
+        } catch let failure as NonFiniteLossError {
+            // Every rank stopped at the same batch (the loss is all-reduced), and rank 0 has kept its
+            // checkpoint: rank 0 reports, then all leave together with status 1, without MPI_Abort
+            // (mpirun ends the job when the first rank exits non-zero, so the report comes first).
+            if group.rank == 0 { writeUnbuffered("error: \(failure)\n", to: STDERR_FILENO) }
+            try? group.barrier()
+            signal(SIGTERM, SIG_DFL)
+            throw ExitCode(1)
         } catch {
             let text = String(describing: error).split(whereSeparator: \.isNewline).joined(separator: " ")
             writeUnbuffered("error: rank \(group.rank) of \(group.size): \(text)\n", to: STDERR_FILENO)

@@ -106,6 +106,58 @@ struct MPIRunTests {
         #expect(zip(initial, a.map(\.tensor)).contains { !$0.0.isClose(to: $0.1, rtol: 0, atol: 1e-2) })
     }
 
+    @Test("Gradient clipping applies to the averaged gradients: 2 processes end where 1 process ends (1e-5)")
+    func clippingEquivalence() throws {
+        let (mpirun, backprop) = try MPITestSupport.tools()
+        let dir = try MPITestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let one = dir.appendingPathComponent("one.safetensors").path
+        let many = dir.appendingPathComponent("many.safetensors").path
+        // A bound well under the gradients' norm at lr 0.5 SGD, so every step is clipped.
+        let options = Self.fiftySteps + ["--optimizer", "sgd", "--lr", "0.5", "--clip-grad-norm", "0.05"]
+        let single = try MPITestSupport.run(backprop, options + ["--checkpoint", one])
+        #expect(single.status == 0, "\(single.output)")
+        let run = try MPITestSupport.run(mpirun, MPITestSupport.mpirunFlags + ["-np", "2", backprop] + options + ["--checkpoint", many])
+        #expect(run.status == 0, "\(run.output)")
+        let a = try Checkpoint.load(path: one).model.namedParameters()
+        let b = try Checkpoint.load(path: many).model.namedParameters()
+        var worst: Float = 0
+        for (p, q) in zip(a, b) {
+            for (x, y) in zip(p.tensor.scalars, q.tensor.scalars) { worst = max(worst, abs(x - y)) }
+        }
+        #expect(worst <= 1e-5, "largest parameter difference \(worst)")
+        // Unclipped, the same run ends elsewhere: the bound did act.
+        let free = dir.appendingPathComponent("free.safetensors").path
+        let unclipped = try MPITestSupport.run(backprop, Self.fiftySteps + ["--optimizer", "sgd", "--lr", "0.5", "--checkpoint", free])
+        #expect(unclipped.status == 0, "\(unclipped.output)")
+        let c = try Checkpoint.load(path: free).model.namedParameters()
+        #expect(zip(a, c).contains { !$0.0.tensor.isClose(to: $0.1.tensor, rtol: 0, atol: 1e-3) })
+    }
+
+    @Test("A diverging run on 2 processes stops every rank at the same batch, names it, and keeps the last finite checkpoint")
+    func divergence() throws {
+        let (mpirun, backprop) = try MPITestSupport.tools()
+        let dir = try MPITestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("diverge.safetensors").path
+        let options = ["train", "--dataset", "moons", "--samples", "200", "--optimizer", "sgd", "--lr", "100", "--epochs", "5",
+                       "--progress", "none", "--checkpoint", path]
+        let single = try MPITestSupport.run(backprop, options)
+        let run = try MPITestSupport.run(mpirun, MPITestSupport.mpirunFlags + ["-np", "2", backprop] + options)
+        #expect(single.status == 1 && run.status != 0, "\(run.output)")
+        // The single process's message, e.g. "the loss is NaN at epoch 2, batch 3: layer 2 (Linear) ...".
+        let where_ = single.output.split(separator: "\n").first { $0.hasPrefix("error: the loss is") }
+            .map { String($0.dropFirst("error: ".count).prefix { $0 != ":" }) }
+        #expect(where_ != nil, "\(single.output)")
+        if let where_ {
+            #expect(run.output.contains(where_ + ": in rank "), "\(run.output)")
+        }
+        #expect(run.output.components(separatedBy: "error: ").count == 2, "rank 0 alone reports: \(run.output)")
+        #expect(run.output.contains("keeps epoch "), "\(run.output)")
+        let kept = try Checkpoint.load(path: path)
+        #expect(TrainingSession.isFinite(kept.model))
+    }
+
     @Test("bench --allreduce on 2 and 3 processes: averageGradients gives the mean, broadcastParameters the root's values",
           arguments: [2, 3])
     func libraryCollectives(processes: Int) throws {

@@ -23,7 +23,11 @@ import BackpropData
 ///   local batch only, as in PyTorch's DDP without `SyncBatchNorm`; their
 ///   running statistics then differ between ranks, and rank 0's are the ones
 ///   that a checkpoint written by rank 0 keeps.
-/// - Dropout draws its masks on each rank independently.
+/// - Dropout draws its masks from the seed, the step and the rank, so a resumed run draws the
+///   same masks and no two ranks draw the same one.
+/// - A non-finite loss stops every rank at the same batch (the loss is all-reduced with the
+///   gradients) before the update, as in a single process; gradient clipping (`maxGradNorm`)
+///   applies to the averaged gradients, which are equal on every rank.
 ///
 /// ```swift
 /// let trainer = Trainer(model: model, loss: .crossEntropy, optimizer: optimizer)
@@ -50,11 +54,17 @@ extension Trainer {
 
     /// One step on this rank's share of `globalBatch`; the loss sum, correct
     /// count and stop flag are those of the whole global batch.
-    func distributedStep(train: TensorDataset<Float>, globalBatch: [Int],
-                         stopping: () -> Bool) throws(DistributedError) -> (count: Int, lossSum: Double, correct: Int, stop: Bool) {
+    ///
+    /// `randomModules` are reseeded from `step` and the rank first; a non-finite global loss returns
+    /// `nonFinite` (the origin found on this rank's share, or "another rank") without updating.
+    func distributedStep(train: TensorDataset<Float>, globalBatch: [Int], step: Int, randomModules: [Dropout<Float>],
+                         stopping: () -> Bool) throws(DistributedError)
+        -> (count: Int, lossSum: Double, correct: Int, stop: Bool, nonFinite: String?) {
         let group = processGroup
         let local = Trainer.shard(globalBatch, rank: group.rank, size: group.size)
         optimizer.zeroGrad()
+        // Distinct for every (step, rank) pair, and the same again on resume.
+        for m in randomModules { m.reseed(step: step &* group.size &+ group.rank) }
         // Loss sum, correct count, stop flag, and the share's size (the shares must add up to the batch).
         var extras: [Float] = [0, 0, stopping() ? 1 : 0, Float(local.count)]
         if !local.isEmpty {   // a short last batch can leave a rank nothing: it still takes part, with zeros
@@ -71,7 +81,32 @@ extension Trainer {
         guard Int(sums[3]) == globalBatch.count else {
             throw DistributedError("the ranks' shares of a batch of \(globalBatch.count) add up to \(Int(sums[3])) examples")
         }
+        guard sums[0].isFinite else {   // every rank sees the same sum: all stop here, none updates
+            return (globalBatch.count, Double(sums[0]), 0, sums[2] > 0, firstNonFiniteShare(train: train, globalBatch: globalBatch,
+                                                                                           step: step, randomModules: randomModules))
+        }
+        if let maxGradNorm { clipGradNorm(model.parameters(), maxNorm: maxGradNorm) }
         optimizer.step()
-        return (globalBatch.count, Double(sums[0]), Int(sums[1].rounded()), sums[2] > 0)
+        return (globalBatch.count, Double(sums[0]), Int(sums[1].rounded()), sums[2] > 0, nil)
+    }
+
+    /// Which rank's share of `globalBatch` made the loss non-finite, and where: every rank has the
+    /// training set, the global batch and the same parameters, so rank 0 replays each share in turn
+    /// (with that rank's dropout masks) and names the first that fails. Only rank 0 reports it.
+    func firstNonFiniteShare(train: TensorDataset<Float>, globalBatch: [Int], step: Int,
+                             randomModules: [Dropout<Float>]) -> String {
+        let group = processGroup
+        guard group.rank == 0 else { return "rank 0 reports where" }
+        for r in 0..<group.size {
+            let share = Trainer.shard(globalBatch, rank: r, size: group.size)
+            guard !share.isEmpty else { continue }
+            let batch = train.batch(at: share)
+            for m in randomModules { m.reseed(step: step &* group.size &+ r) }
+            let value = noGrad { loss(model(batch.features), batch).item }
+            guard !value.isFinite else { continue }
+            for m in randomModules { m.reseed(step: step &* group.size &+ r) }
+            return "in rank \(r)'s share of the batch, " + Trainer.firstNonFinite(model: model, loss: loss, batch: batch)
+        }
+        return "the sum of the ranks' finite losses is not finite"
     }
 }

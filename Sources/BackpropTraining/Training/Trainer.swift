@@ -165,7 +165,13 @@ public final class Trainer {
             for indices in loader.batchIndices(epoch: epoch - 1).dropFirst(position.batch) {
                 if group.isDistributed {   // see Trainer+Distributed.swift
                     do {
-                        let step = try distributedStep(train: train, globalBatch: indices, stopping: shouldStop)
+                        let step = try distributedStep(train: train, globalBatch: indices, step: position.step,
+                                                       randomModules: randomModules, stopping: shouldStop)
+                        if let origin = step.nonFinite {
+                            history.nonFiniteLoss = NonFiniteLossError(epoch: epoch, batch: batchIndex + 1,
+                                                                       loss: step.lossSum, origin: origin)
+                            break epochLoop
+                        }
                         seen += step.count; lossSum += step.lossSum; correct += step.correct
                         stopped = step.stop
                     } catch {
