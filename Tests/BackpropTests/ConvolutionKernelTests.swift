@@ -54,8 +54,6 @@ struct ConvolutionKernelTests {
             (6, 8, 40, 40, 8, 3, 3, 1, .same, 1, 1),
             (5, 8, 33, 31, 12, 3, 3, 2, 1, 1, 4),
         ]
-        let saved = Parallelism.threadCount
-        defer { Parallelism.threadCount = saved }
         for (i, c) in configs.enumerated() {
             let (n, ch, h, w, o, kh, kw, s, p, d, groups) = c
             let x = randn([n, ch, h, w], seed: UInt64(100 + i)), weight = randn([o, ch / groups, kh, kw], seed: UInt64(110 + i))
@@ -63,24 +61,33 @@ struct ConvolutionKernelTests {
             let g = convGeometry("test", x.shape, weight.shape, bias: bias.shape, stride: s, padding: p, dilation: d, groups: groups)
             let expected = directConvolution(x, weight, bias, g)
             let cot = randn(g.outputShape, seed: UInt64(130 + i))
-            // dx and dw from the definition: y · cot is linear in x and in w, so its gradients are
-            // the adjoints; finite differences of a bilinear form are exact up to rounding.
             let (xv, wv) = (x.requiringGrad(), weight.requiringGrad())
-            var results: [[Tensor<Double>]] = []
+            let y = conv2d(xv, weight: wv, bias: bias, stride: s, padding: p, dilation: d, groups: groups)
+            expectClose(y, expected, rtol: 1e-12, atol: 1e-12)
+            let grads = gradients(of: (y * cot).sum(), wrt: [xv, wv])
+            // The kernels on one and on two threads (passed in: the process-wide count is left
+            // alone, other suites read it): the same values, bit for bit, as the op's.
             for threads in [1, 2] {
-                Parallelism.threadCount = threads
-                let y = conv2d(xv, weight: wv, bias: bias, stride: s, padding: p, dilation: d, groups: groups)
-                expectClose(y, expected, rtol: 1e-12, atol: 1e-12)
-                let grads = gradients(of: (y * cot).sum(), wrt: [xv, wv])
-                results.append(grads)
+                var (yk, dxk, dwk) = ([Double](repeating: .nan, count: y.count), [Double](repeating: .nan, count: x.count),
+                                      [Double](repeating: .nan, count: weight.count))
+                yk.withUnsafeMutableBufferPointer {
+                    Kernels.convolutionForward(x.base, weight.base, bias: UnsafePointer(bias.base), g, $0.baseAddress!, threads: threads)
+                }
+                dxk.withUnsafeMutableBufferPointer { Kernels.convolutionInputGrad(cot.base, weight.base, g, $0.baseAddress!, threads: threads) }
+                dwk.withUnsafeMutableBufferPointer { Kernels.convolutionWeightGrad(x.base, cot.base, g, $0.baseAddress!, threads: threads) }
+                #expect(yk == y.scalars, "config \(i), \(threads) threads: y")
+                #expect(dxk == grads[0].scalars, "config \(i), \(threads) threads: dx")
+                #expect(dwk == grads[1].scalars, "config \(i), \(threads) threads: dw")
             }
-            // Same values on one and two threads, bit for bit.
-            #expect(results[0][0].scalars == results[1][0].scalars, "config \(i): dx depends on the thread count")
-            #expect(results[0][1].scalars == results[1][1].scalars, "config \(i): dw depends on the thread count")
+            // The bias gradient: the sum of the cotangent over images and positions.
+            let bv = bias.requiringGrad()
+            let yb = conv2d(x, weight: weight, bias: bv, stride: s, padding: p, dilation: d, groups: groups)
+            let db = gradients(of: (yb * cot).sum(), wrt: [bv])[0]
+            expectClose(db, cot.sum(axes: [0, 2, 3]), rtol: 1e-12, atol: 1e-12)
             // The adjoint identities: <conv(x, w), cot> = <x, dx> = <w, dw> (bilinear, no bias).
             let inner = (directConvolution(x, weight, Tensor.zeros([o]), g) * cot).sum().item
-            expectClose((x * results[0][0]).sum().item, inner, tol: 1e-10)
-            expectClose((weight * results[0][1]).sum().item, inner, tol: 1e-10)
+            expectClose((x * grads[0]).sum().item, inner, tol: 1e-10)
+            expectClose((weight * grads[1]).sum().item, inner, tol: 1e-10)
             // And each gradient element against the definition: dx = conv of cot with the flipped
             // kernel, checked through one-hot probes of the linear map x -> <conv(x, w), cot>.
             for probe in 0..<3 {
@@ -89,7 +96,7 @@ struct ConvolutionKernelTests {
                 e[k] = 1
                 let ex = Tensor<Double>(shape: x.shape, scalars: e)
                 let column = (directConvolution(ex, weight, Tensor.zeros([o]), g) * cot).sum().item
-                expectClose(results[0][0].scalars[k], column, tol: 1e-10)
+                expectClose(grads[0].scalars[k], column, tol: 1e-10)
             }
         }
     }

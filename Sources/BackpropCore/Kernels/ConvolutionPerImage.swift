@@ -20,12 +20,12 @@ import CBackpropKernels
 
 extension Kernels {
     /// Threads for a loop over `g.batch` images of `work` multiply-adds in
-    /// all: the pool when there are at least two images per thread and enough
-    /// work, else one (the GEMMs inside may then use threads).
-    private static func imageThreads(_ g: ConvGeometry, work: Int) -> Int {
-        let threads = Parallelism.threadCount
-        return threads > 1 && g.batch >= 2 * threads && work >= convolutionParallelThreshold * 8 ? threads : 1
+    /// all: `threads` (at most) when there are at least two images per thread
+    /// and enough work, else one (the GEMMs inside may then use threads).
+    private static func imageThreads(_ g: ConvGeometry, work: Int, threads: Int) -> Int {
+        threads > 1 && g.batch >= 2 * threads && work >= convolutionParallelThreshold * 8 ? threads : 1
     }
+
 
     /// Partial sums of a weight gradient: images are cut into this many shares
     /// (fewer for a smaller batch), summed separately, then added in order.
@@ -77,12 +77,13 @@ extension Kernels {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func convolutionForward<S: TensorScalar>(_ x: UnsafePointer<S>, _ w: UnsafePointer<S>, bias: UnsafePointer<S>?,
-                                                   _ g: ConvGeometry, _ y: UnsafeMutablePointer<S>) {
+                                                   _ g: ConvGeometry, _ y: UnsafeMutablePointer<S>,
+                                                   threads: Int = Parallelism.threadCount) {
         let (p, rows, og) = (g.positions, g.groupRows, g.outChannels / g.groups)
         let allRows = rows * g.groups
         let imageIn = g.channels * g.height * g.width
         let block = blockImages(g, perImage: (allRows + g.outChannels) * p)
-        let threads = imageThreads(g, work: g.batch * g.outChannels * p * rows)
+        let threads = imageThreads(g, work: g.batch * g.outChannels * p * rows, threads: threads)
         forImageBlocks(g, shares: threads, threads: threads, block: block, scratchCount: (allRows + g.outChannels) * block * p, S.self) {
             images, scratch, _ in
             let ld = images.count * p
@@ -121,7 +122,7 @@ extension Kernels {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func convolutionInputGrad<S: TensorScalar>(_ dy: UnsafePointer<S>, _ w: UnsafePointer<S>, _ g: ConvGeometry,
-                                                     _ dx: UnsafeMutablePointer<S>) {
+                                                     _ dx: UnsafeMutablePointer<S>, threads: Int = Parallelism.threadCount) {
         let (p, rows, og) = (g.positions, g.groupRows, g.outChannels / g.groups)
         let allRows = rows * g.groups
         let imageIn = g.channels * g.height * g.width
@@ -132,7 +133,7 @@ extension Kernels {
             for o in 0..<og { for r in 0..<rows { dst[r * og + o] = src[o * rows + r] } }
         }
         let block = blockImages(g, perImage: (allRows + g.outChannels) * p)
-        let threads = imageThreads(g, work: g.batch * g.outChannels * p * rows)
+        let threads = imageThreads(g, work: g.batch * g.outChannels * p * rows, threads: threads)
         withExtendedLifetime(wT) {
             forImageBlocks(g, shares: threads, threads: threads, block: block, scratchCount: (allRows + g.outChannels) * block * p, S.self) {
                 images, scratch, _ in
@@ -154,13 +155,13 @@ extension Kernels {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func convolutionWeightGrad<S: TensorScalar>(_ x: UnsafePointer<S>, _ dy: UnsafePointer<S>, _ g: ConvGeometry,
-                                                      _ dw: UnsafeMutablePointer<S>) {
+                                                      _ dw: UnsafeMutablePointer<S>, threads: Int = Parallelism.threadCount) {
         let (p, rows, og) = (g.positions, g.groupRows, g.outChannels / g.groups)
         let allRows = rows * g.groups
         let imageIn = g.channels * g.height * g.width
         let weights = g.outChannels * rows
         let block = blockImages(g, perImage: (allRows + g.outChannels) * p)
-        let threads = imageThreads(g, work: g.batch * g.outChannels * p * rows)
+        let threads = imageThreads(g, work: g.batch * g.outChannels * p * rows, threads: threads)
         // A fixed number of partial sums, whatever the thread count, so that dw
         // does not depend on it (a resumed run must equal an uninterrupted one).
         let shares = Swift.min(weightGradShares, g.batch)
@@ -186,6 +187,16 @@ extension Kernels {
                 let src = partial.base
                 for i in 0..<weights { dw[i] += src[i] }
             }
+        }
+    }
+
+    /// out[m] += Σ_{o, i} x[o, m, i] for x [outer, middle, inner]: a convolution's bias gradient.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func sumOuterAndInner<S: TensorScalar>(_ x: UnsafePointer<S>, outer: Int, middle: Int, inner: Int,
+                                                 _ out: UnsafeMutablePointer<S>) {
+        for o in 0..<outer {
+            for m in 0..<middle { out[m] += reduceRow(.sum, x + (o * middle + m) * inner, inner) }
         }
     }
 

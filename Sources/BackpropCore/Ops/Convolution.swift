@@ -90,8 +90,17 @@ extension Tensor {
             let (x, w) = (t[0], t[1])
             return [x.requiresGrad ? convInputGrad(grad, w, g) : nil,
                     w.requiresGrad ? convWeightGrad(x, grad, g) : nil,
-                    t.count == 3 && t[2].requiresGrad ? grad.reshaped(to: [g.batch, g.outChannels, g.positions]).sum(axes: [0, 2]) : nil]
+                    t.count == 3 && t[2].requiresGrad ? convBiasGrad(grad, g) : nil]
         }
+    }
+
+    /// db [O] = Σ over images and positions of dy [N, O, OH, OW]: one pass over
+    /// dy when no graph is being recorded, else the recorded sum.
+    static func convBiasGrad(_ dy: Tensor, _ g: ConvGeometry) -> Tensor {
+        if GradMode.isEnabled { return dy.reshaped(to: [g.batch, g.outChannels, g.positions]).sum(axes: [0, 2]) }
+        let storage = TensorStorage<Scalar>.make(zeroedCount: g.outChannels)
+        Kernels.sumOuterAndInner(dy.base, outer: g.batch, middle: g.outChannels, inner: g.positions, storage.base)
+        return Tensor(storage: storage, shape: [g.outChannels])
     }
 
     /// dx [N, C, H, W] from dy [N, O, OH, OW] and w: per image and group, wᵀ dy_n then col2im.
