@@ -18,9 +18,13 @@ public struct ExplainCommand: ParsableCommand {
 
         Layer types: linear (weight out x in, bias), relu (scale), leaky_relu (negative_slope), tanh,
         sigmoid, softplus (beta, threshold), gelu (approximate: none or tanh), elu (alpha), silu,
-        identity, softmax, log_softmax, dropout (p; the identity here). Loss types: mse, l2 (half the
-        squared distance), l1, huber, bce, cross_entropy (y as class indices or as distributions);
-        reduction mean (default; sum for l2) or sum. x and y may be one point or a batch.
+        identity, softmax, log_softmax, dropout (p; the identity here); for CNNs, with the keys of
+        torch.nn.functional: conv2d and conv1d (weight, bias, stride, padding, dilation, groups), max_pool2d
+        and avg_pool2d (kernel_size, stride, padding), adaptive_avg_pool2d (output_size), flatten,
+        batch_norm2d and batch_norm1d (weight, bias, running_mean, running_var, eps, momentum, training) and
+        layer_norm (normalized_shape, weight, bias, eps). Loss types: mse, l2 (half the squared distance), l1,
+        huber, bce, cross_entropy (y as class indices or as distributions); reduction mean (default; sum for
+        l2) or sum. x and y may be one example (a point [n], [C, L], [C, H, W]) or a batch of them.
 
         A trained model instead of a file: --checkpoint FILE with --example N (example N of the data the
         checkpoint is evaluated on: the validation split of its training data) or --input 1,2,3 (raw

@@ -287,6 +287,66 @@ struct HTMLPageTests {
         }
     }
 
+    @Test("explain --html on conv networks: feature maps, kernel-shaped gradients, batch norm, as --json says",
+          arguments: [("conv2d.json", ["s1", "a1", "a1'", "a1''", "y~"]), ("conv-batchnorm.json", ["s1", "s2", "a2", "a2'", "a2''", "y~"])])
+    func explainConvPage(_ example: String, _ names: [String]) throws {
+        let dir = DataTestSupport.temporaryDirectory("html")
+        let path = DataTestSupport.repositoryRoot + "/examples/" + example
+        let file = dir + "/" + example + ".html"
+        #expect(runCLI(["explain", path, "--html", file]) == 0)
+        let json = try JSON.parse(explainFile(at: path, json: true))
+        let html = try FileIO.readText(path: file)
+        PageDOM.expectSelfContained(html, maxBytes: 200_000)
+        let outputs = try #require(json["outputs"]?.arrayValue)
+        let upstream = try #require(json["output_gradients"]?.arrayValue)
+        let steps = try #require(try pageData(html)["steps"]?.arrayValue)
+        // Steps: 0 input, then one forward step per layer, the loss, one backward step per layer (the last is layer 0).
+        #expect(steps.count == 2 * names.count + 2)
+
+        let conv = try Browser.open(file, fragment: "step=1")
+        PageDOM.expectClean(conv, "\(example): forward conv")
+        expectClose(PageDOM.numbers(conv.dom, "eq:s1"), flat(outputs[0]), "\(example): s1")
+        #expect(conv.dom.contains("class=\"box fwd\" id=\"box-0\""))
+        // Each box shows its output's shape: the feature maps stay maps.
+        let shape = try #require(json["layers"]?.arrayValue?.first?["output_shape"]?.arrayValue).compactMap(\.intValue)
+        #expect(conv.dom.contains("s1 [\(shape.map(String.init).joined(separator: ", "))]"), "\(example): box of layer 0 with its shape")
+
+        let second = try Browser.open(file, fragment: "step=2")
+        PageDOM.expectClean(second, "\(example): forward layer 1")
+        expectClose(PageDOM.numbers(second.dom, "eq:\(names[1])"), flat(outputs[1]), "\(example): \(names[1])")
+
+        let last = try Browser.open(file, fragment: "step=\(steps.count - 1)")
+        PageDOM.expectClean(last, "\(example): backward conv")
+        expectClose(PageDOM.numbers(last.dom, "eq:0.weight"), flat(json["gradients"]?["0.weight"]), "\(example): dC/dW1 in the last step")
+        expectClose(PageDOM.numbers(last.dom, "eq:0.bias"), flat(json["gradients"]?["0.bias"]), "\(example): dC/db1")
+        expectClose(PageDOM.numbers(last.dom, "eq:dC/dx"), flat(json["input_gradient"]), "\(example): dC/dx")
+        #expect(last.dom.contains("convolved (full) with the flipped kernel") && last.dom.contains("correlated with dY"))
+        for (key, _) in try #require(json["gradients"]?.objectValue) {
+            expectClose(PageDOM.numbers(last.dom, "grad:\(key)"), flat(json["gradients"]?[key]), "\(example): table: \(key)")
+        }
+        for (i, name) in names.enumerated() {
+            expectClose(PageDOM.numbers(last.dom, "fwd:\(name)"), flat(outputs[i]), "\(example): table: \(name)")
+            expectClose(PageDOM.numbers(last.dom, "up:\(name)"), flat(upstream[i]), "\(example): table: dC/d\(name)")
+        }
+        expectClose(PageDOM.numbers(last.dom, "loss"), flat(json["loss"]), "\(example): C")
+
+        if example == "conv-batchnorm.json" {
+            // The batch norm steps say what it did: the batch statistics forward, its parameters' gradients backward.
+            #expect(second.dom.contains("channel 0: mean 2, var 10.75"))
+            let back = try Browser.open(file, fragment: "step=\(steps.count - 2)")
+            PageDOM.expectClean(back, "backward batch norm")
+            expectClose(PageDOM.numbers(back.dom, "eq:1.weight"), flat(json["gradients"]?["1.weight"]), "dC/dγ2")
+            expectClose(PageDOM.numbers(back.dom, "eq:1.bias"), flat(json["gradients"]?["1.bias"]), "dC/dβ2")
+            expectClose(PageDOM.numbers(back.dom, "eq:dC/ds1"), flat(upstream[0]), "dC/ds1")
+        } else {
+            // The max pool step says where each window's gradient went.
+            let pool = try Browser.open(file, fragment: "step=\(steps.count - 3)")
+            PageDOM.expectClean(pool, "backward max pool")
+            #expect(pool.dom.contains("the max at a1[0, 3, 3]: dC/da1[0, 3, 3] gets dC/da1'[0, 1, 1] = 3.52"))
+            expectClose(PageDOM.numbers(pool.dom, "eq:dC/da1"), flat(upstream[1]), "dC/da1")
+        }
+    }
+
     @Test("explain --checkpoint --html: a trained model on one example, as --json says")
     func explainCheckpointPage() throws {
         let dir = DataTestSupport.temporaryDirectory("html")

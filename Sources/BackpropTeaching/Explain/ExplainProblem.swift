@@ -61,27 +61,68 @@ public struct ExplainProblem: Sendable {
     public var layers: [LayerSpec]
     /// The parameters by `state_dict` name (`0.weight`, `0.bias`), in the layers' order.
     public var parameters: [(name: String, value: ExplainValue)]
+    /// The buffers given by `state_dict` name (`1.running_mean`, `1.running_var`); a buffer not
+    /// listed keeps the layer's initial value (running mean 0, running variance 1).
+    public var buffers: [(name: String, value: ExplainValue)]
+    /// The indices of the layers run in training mode (batch norm with `"training": true`:
+    /// batch statistics, and the running statistics updated); every other layer runs in evaluation mode.
+    public var trainingLayers: Set<Int>
     /// The cost compared against ``target``.
     public var loss: ExplainLoss
-    /// [n] for one point or [N, n] for a batch.
+    /// One example (`[n]`, `[C, L]`, `[C, H, W]`) or a batch of them (`[N, n]`, `[N, C, L]`, `[N, C, H, W]`).
     public var inputShape: [Int]
     /// x, row-major in ``inputShape``.
     public var input: [Double]
     /// y, the value or class indices the output is compared with.
     public var target: ExplainTarget
+    /// `true` when x is a batch of examples, with the batch axis first.
+    public var isBatch: Bool
 
-    /// `true` when x is a batch of points ([N, n]).
-    public var isBatch: Bool { inputShape.count == 2 }
-    /// The feature size of each layer's output.
-    public var outputSizes: [Int] {
-        var shape = [inputShape.last ?? 0]
+    /// The shape of one example of x (``inputShape`` without the batch axis).
+    public var exampleShape: [Int] { isBatch ? Array(inputShape.dropFirst()) : inputShape }
+    /// The shape of one example of each layer's output.
+    public var exampleShapes: [[Int]] {
+        var shape = exampleShape
         return layers.map { layer in
             shape = (try? layer.outputShape(for: shape)) ?? shape
-            return shape.last ?? 0
+            return shape
         }
     }
+    /// The feature size (last axis) of each layer's output.
+    public var outputSizes: [Int] { exampleShapes.map { $0.last ?? 0 } }
     /// The shape of the network output.
-    public var outputShape: [Int] { (isBatch ? [inputShape[0]] : []) + [outputSizes.last ?? inputShape.last ?? 0] }
+    public var outputShape: [Int] { (isBatch ? [inputShape[0]] : []) + (exampleShapes.last ?? exampleShape) }
+
+    /// The rank of one example that a layer type fixes, if it fixes one: 1 for `linear`, 2 for `conv1d`,
+    /// 3 for `conv2d`, the 2-D pools and `batch_norm2d`.
+    static func exampleRank(ofType type: String) -> Int? {
+        switch type {
+        case "linear": return 1
+        case "conv1d": return 2
+        case "conv2d", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "batch_norm2d": return 3
+        default: return nil
+        }
+    }
+
+    /// Whether x of shape `shape` is a batch, by the first layer that fixes the rank of an example:
+    /// x of that rank is one example, one more is a batch. The layers before it keep an example's shape
+    /// (activations, dropout, `layer_norm`, `batch_norm1d`); when there is no such layer, or a `flatten`
+    /// comes first, x of rank 1 is one point and higher ranks are batches.
+    static func inputIsBatch(_ shape: [Int], layerTypes: [String]) throws -> Bool {
+        guard !shape.isEmpty else {
+            throw ExplainError("x", "expected an array: one example (such as [n] or [C, H, W]) or a batch of them, got a single number")
+        }
+        let fixing = layerTypes.firstIndex { exampleRank(ofType: $0) != nil }
+        let reshaped = layerTypes.prefix(fixing ?? 0).contains("flatten")
+        guard let k = fixing, !reshaped, let rank = exampleRank(ofType: layerTypes[k]) else { return shape.count >= 2 }
+        if shape.count == rank { return false }
+        if shape.count == rank + 1 { return true }
+        switch rank {
+        case 1: throw ExplainError("x", "expected one point [n] or a batch [[...], ...] of shape [N, n], got shape \(shape)")
+        case 2: throw ExplainError("x", "expected one example [C, L] or a batch [N, C, L] (layers[\(k)] is a \(layerTypes[k])), got shape \(shape)")
+        default: throw ExplainError("x", "expected one example [C, H, W] or a batch [N, C, H, W] (layers[\(k)] is a \(layerTypes[k])), got shape \(shape)")
+        }
+    }
 
     /// Reads a problem from JSON text; `source` names it in errors (the file).
     public init(json data: Data, source: String = "") throws {
@@ -97,43 +138,50 @@ public struct ExplainProblem: Sendable {
         try Self.checkKeys(top, allowed: ["layers", "loss", "x", "y"], path: "", what: "a problem")
         let reader = Reader()
 
-        // x first: its size is where the shape checks start.
-        let (xShape, x) = try reader.numbers(try Self.require(top, "x", path: ""), path: "x")
-        guard (xShape.count == 1 || xShape.count == 2), xShape.last! > 0, xShape.first! > 0 else {
-            throw ExplainError("x", "expected one point [n] or a batch [[...], ...] of shape [N, n], got shape \(xShape)")
-        }
-        inputShape = xShape
-        input = x
-
         guard case let .array(layerValues) = try Self.require(top, "layers", path: "") else {
             throw ExplainError("layers", "expected an array of layers, got \(root["layers"]!.kindName)")
         }
         guard !layerValues.isEmpty else { throw ExplainError("layers", "expected at least one layer, got none") }
-        var size = xShape.last!
+
+        // x first: its shape is where the shape checks start; the layers' types say whether it is a batch.
+        let (xShape, x) = try reader.numbers(try Self.require(top, "x", path: ""), path: "x")
+        let batch = try Self.inputIsBatch(xShape, layerTypes: layerValues.map { $0["type"]?.stringValue ?? "" })
+
+        var shape = batch ? Array(xShape.dropFirst()) : xShape
         var layers: [LayerSpec] = []
         var parameters: [(name: String, value: ExplainValue)] = []
+        var buffers: [(name: String, value: ExplainValue)] = []
+        var training: Set<Int> = []
         for (i, value) in layerValues.enumerated() {
-            let (layer, values) = try reader.layer(value, path: "layers[\(i)]", inputSize: size)
-            size = try layer.outputShape(for: [size], path: "layers[\(i)]").last!
-            layers.append(layer)
-            parameters += values.map { ("\(i).\($0.0)", $0.1) }
+            let read = try reader.layer(value, path: "layers[\(i)]", inputShape: shape, batch: batch ? xShape[0] : 1)
+            shape = try read.layer.outputShape(for: shape, path: "layers[\(i)]")
+            layers.append(read.layer)
+            parameters += read.parameters.map { ("\(i).\($0.0)", $0.1) }
+            buffers += read.buffers.map { ("\(i).\($0.0)", $0.1) }
+            if read.training { training.insert(i) }
         }
-        self.layers = layers
-        self.parameters = parameters
-
         let lossObject = try Self.require(top, "loss", path: "")
         guard case .object = lossObject else {
             throw ExplainError("loss", "expected an object such as {\"type\": \"mse\", \"reduction\": \"sum\"}, got \(lossObject.kindName)")
         }
-        loss = try reader.loss(lossObject)
-
-        let outputShape = (xShape.count == 2 ? [xShape[0]] : []) + [size]
-        target = try reader.target(try Self.require(top, "y", path: ""), loss: loss, outputShape: outputShape,
-                                   endsWithSoftmax: layers.last == .activation(.softmax))
+        let loss = try reader.loss(lossObject)
+        let outputShape = (batch ? [xShape[0]] : []) + shape
+        let target = try reader.target(try Self.require(top, "y", path: ""), loss: loss, outputShape: outputShape,
+                                       endsWithSoftmax: layers.last == .activation(.softmax))
+        self.layers = layers
+        self.parameters = parameters
+        self.buffers = buffers
+        self.trainingLayers = training
+        self.isBatch = batch
+        self.inputShape = xShape
+        self.input = x
+        self.loss = loss
+        self.target = target
     }
 
-    /// A problem from its parts, checked as a file is: the parameters must fit the layers and the
-    /// layers the input. For a trained checkpoint, see ``init(checkpoint:input:target:)``.
+    /// A problem from its parts, checked as a file is: the parameters (and buffers, if given) must fit
+    /// the layers and the layers the input. `training` lists the layers run in training mode (batch norm).
+    /// For a trained checkpoint, see ``init(checkpoint:features:target:)``.
     ///
     /// ```swift
     /// let p = try ExplainProblem(layers: [.linear(inFeatures: 2, outFeatures: 1)],
@@ -142,12 +190,11 @@ public struct ExplainProblem: Sendable {
     ///                            loss: ExplainLoss(kind: .mse, reduction: .sum),
     ///                            input: ExplainValue(shape: [2], scalars: [3, 4]), target: .values(shape: [1], scalars: [10]))
     /// ```
-    public init(layers: [LayerSpec], parameters: [(name: String, value: ExplainValue)], loss: ExplainLoss,
+    public init(layers: [LayerSpec], parameters: [(name: String, value: ExplainValue)],
+                buffers: [(name: String, value: ExplainValue)] = [], training: Set<Int> = [], loss: ExplainLoss,
                 input: ExplainValue, target: ExplainTarget) throws {
-        guard input.shape.count == 1 || input.shape.count == 2, input.shape.allSatisfy({ $0 > 0 }) else {
-            throw ExplainError("x", "expected one point [n] or a batch [N, n], got shape \(input.shape)")
-        }
-        var shape = [input.shape.last!]
+        let batch = try Self.inputIsBatch(input.shape, layerTypes: layers.map(\.typeName))
+        var shape = batch ? Array(input.shape.dropFirst()) : input.shape
         for (i, layer) in layers.enumerated() {
             shape = try layer.outputShape(for: shape, path: "layers[\(i)]")
             for p in layer.parameterShapes {
@@ -159,14 +206,36 @@ public struct ExplainProblem: Sendable {
                 }
             }
         }
+        for b in buffers {
+            let parts = b.name.split(separator: ".", maxSplits: 1)
+            guard parts.count == 2, let i = Int(parts[0]), layers.indices.contains(i),
+                  let c = Self.batchNormFeatures(layers[i]), ["running_mean", "running_var", "num_batches_tracked"].contains(String(parts[1])) else {
+                throw ExplainError(b.name, "no such buffer: only batch norm layers have running_mean, running_var and num_batches_tracked")
+            }
+            let expected = parts[1] == "num_batches_tracked" ? [] : [c]
+            guard b.value.shape == expected else { throw ExplainError(b.name, "expected shape \(expected), got \(b.value.shape)") }
+        }
+        for i in training.sorted() where Self.batchNormFeatures(layers.indices.contains(i) ? layers[i] : .flatten()) == nil {
+            throw ExplainError("layers[\(i)]", "only batch norm layers have a training mode here")
+        }
         self.layers = layers
         self.parameters = parameters
+        self.buffers = buffers
+        self.trainingLayers = training
         self.loss = loss
         self.inputShape = input.shape
         self.input = input.scalars
         self.target = target
+        self.isBatch = batch
     }
 
+    /// The number of channels of a batch norm layer; `nil` for any other layer.
+    static func batchNormFeatures(_ layer: LayerSpec) -> Int? {
+        switch layer {
+        case let .batchNorm1d(c, _, _), let .batchNorm2d(c, _, _): return c
+        default: return nil
+        }
+    }
 
     static func require(_ object: [(String, JSON)], _ key: String, path: String) throws -> JSON {
         guard let value = object.first(where: { $0.0 == key })?.1 else {
@@ -184,7 +253,7 @@ public struct ExplainProblem: Sendable {
 }
 
 /// The parsing helpers, each naming the path it reads.
-private struct Reader {
+struct Reader {
     /// A number or a (nested) array of numbers: its shape and row-major values.
     func numbers(_ value: JSON, path: String) throws -> ([Int], [Double]) {
         switch value {
@@ -223,18 +292,42 @@ private struct Reader {
         return s
     }
 
-    func layer(_ o: JSON, path: String, inputSize: Int) throws -> (LayerSpec, [(String, ExplainValue)]) {
+    /// One layer read: its description, its parameters and buffers (names without the layer's index),
+    /// and whether it runs in training mode.
+    struct ReadLayer {
+        var layer: LayerSpec
+        var parameters: [(String, ExplainValue)] = []
+        var buffers: [(String, ExplainValue)] = []
+        var training = false
+    }
+
+    /// A layer object; `inputShape` is the shape of one example of its input, `batch` the number of examples.
+    func layer(_ o: JSON, path: String, inputShape: [Int], batch: Int) throws -> ReadLayer {
         guard case let .object(members) = o else {
             throw ExplainError(path, "expected a layer object such as {\"type\": \"relu\"}, got \(o.kindName)")
         }
         guard let type = try string(o, "type", path: path) else { throw ExplainError(path, "missing key 'type'") }
-        if type == "linear" {
+        switch type {
+        case "linear":
             try ExplainProblem.checkKeys(members, allowed: ["type", "weight", "bias"], path: path, what: "a linear layer")
-            return try linear(o, path: path, inputSize: inputSize)
+            let (layer, values) = try linear(o, path: path, inputSize: inputShape.last ?? 0)
+            return ReadLayer(layer: layer, parameters: values)
+        case "conv1d", "conv2d":
+            return try convolution(o, type: type, path: path, inputShape: inputShape)
+        case "batch_norm1d", "batch_norm2d":
+            return try batchNorm(o, type: type, path: path, inputShape: inputShape, batch: batch)
+        case "layer_norm":
+            return try layerNorm(o, path: path, inputShape: inputShape)
+        default:
+            // Every other layer is read by its one description (LayerSpec's Codable form).
+            return ReadLayer(layer: try spec(o, path: path))
         }
-        // Every other layer is read by its one description (LayerSpec's Codable form).
+    }
+
+    /// A layer description decoded from `o` (LayerSpec's Codable form), its errors naming `path`.
+    func spec(_ o: JSON, path: String) throws -> LayerSpec {
         do {
-            return (try o.decode(LayerSpec.self, path: path), [])
+            return try o.decode(LayerSpec.self, path: path)
         } catch let e as DataError {
             let (where_, what) = e.message.split(separator: ": ", maxSplits: 1).map(String.init).pair
             throw ExplainError(where_, what)

@@ -26,8 +26,7 @@ extension ExplainValue {
             }
             var out: [String] = []
             for i in 0..<n {
-                var sub = block(rest, offset + i * stride, depth + 1)
-                sub = sub.enumerated().map { $0.offset == 0 ? $0.element : " " + $0.element }
+                var sub = block(rest, offset + i * stride, depth + 1)   // continuation lines are indented below
                 if i < n - 1 { sub[sub.count - 1] += "," }
                 if i > 0 && rest.count > 1 { out.append("") }
                 out += sub
@@ -48,6 +47,7 @@ extension ExplainValue {
 private struct Table {
     var header: [String]
     var rows: [[[String]]] = []   // rows of cells, each cell a list of lines
+    var isEmpty: Bool { rows.isEmpty }
 
     mutating func add(_ cells: [String], _ last: [String]) { rows.append(cells.map { [$0] } + [last]) }
 
@@ -61,7 +61,10 @@ private struct Table {
             let padded = cells.enumerated().map { c, text in
                 c == columns - 1 ? text : text + String(repeating: " ", count: widths[c] - text.count)
             }
-            return (indent + padded.joined(separator: "   ")).replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+            // Trailing spaces cut by hand: the regex `\s+$` is quadratic on a long row (a [10, 1600] weight).
+            var text = Substring(indent + padded.joined(separator: "   "))
+            while text.last == " " { text.removeLast() }
+            return String(text)
         }
         var out = [line(header)]
         for row in rows {
@@ -82,7 +85,7 @@ extension ExplainReport {
     public func text(source: String = "") -> String {
         var out: [String] = []
         let title = source.isEmpty ? "backprop explain" : "backprop explain \(source)"
-        out.append("\(title) (\(dtype.rawValue)\(isBatch ? ", batch of \(input.shape[0]) points" : ", one point"))")
+        out.append("\(title) (\(dtype.rawValue), \(inputDescription))")
         out.append("")
 
         out.append("Forward")
@@ -101,13 +104,20 @@ extension ExplainReport {
         out.append("")
 
         out.append("Backward: dC/dθ for each parameter, in the parameter's shape")
-        var backward = Table(header: ["parameter", "shape", "value", "gradient"])
-        for (p, g) in zip(parameters, gradients) {
-            let value = p.value.lines(), grad = g.value.lines()
+        // Values beside gradients, unless a value is too wide to leave room (a [10, 1600] weight): then
+        // gradients only, since every line of the table would be padded to that width.
+        let values = parameters.map { $0.value.lines() }
+        let besides = values.allSatisfy { $0.allSatisfy { $0.count <= Self.valueColumnLimit } }
+        var backward = Table(header: ["parameter", "shape"] + (besides ? ["value"] : []) + ["gradient"])
+        for ((p, g), value) in zip(zip(parameters, gradients), values) {
+            let grad = g.value.lines()
             let height = Swift.max(value.count, grad.count)
-            backward.rows.append([[p.name], [p.value.shapeText], value + Array(repeating: "", count: height - value.count), grad])
+            backward.rows.append([[p.name], [p.value.shapeText]] + (besides ? [value + Array(repeating: "", count: height - value.count)] : []) + [grad])
         }
         out += parameters.isEmpty ? ["  (the network has no parameters)"] : backward.render()
+        if !parameters.isEmpty && !besides {
+            out.append("  (the parameters' values are too wide to print beside their gradients; they are in the JSON report)")
+        }
         out.append("")
 
         out.append("Backward: dC/d(output) of each layer")
@@ -119,18 +129,28 @@ extension ExplainReport {
         out += upstream.render()
         out.append("")
 
+        let described = rows.filter { !$0.details.isEmpty }
+        if !described.isEmpty {
+            out.append("What the conv, pooling and normalization layers did")
+            for row in described {
+                out.append("  \(row.index) \(row.layer.summary)\(row.isTraining ? " (training mode)" : ""): \(row.formula)")
+                out += row.details.flatMap { Self.wrapped("    " + $0) }
+            }
+            out.append("")
+        }
+
         out.append("Local Jacobians\(isBatch ? ", per point" : "")")
         var local = Table(header: ["Jacobian", "shape", "value"])
         for j in jacobians where j.name != "dy~/dx" {
-            local.add([j.name + (j.name == "dC/dy~" ? (isBatch ? " (row n: point n)" : " (row vector)") : ""), j.value.shapeText], j.value.lines())
+            local.add([j.name + (j.name == "dC/dy~" ? (isBatch ? " (row n: point n)" : " (row vector)") : ""), j.value.shapeText], jacobianLines(j))
         }
         out += local.render()
         out.append("")
 
         out.append("Jacobian of the network output with respect to x\(isBatch ? ", per point" : "")")
         var whole = Table(header: ["Jacobian", "shape", "value"])
-        for j in jacobians where j.name == "dy~/dx" { whole.add([j.name, j.value.shapeText], j.value.lines()) }
-        out += whole.render()
+        for j in jacobians where j.name == "dy~/dx" { whole.add([j.name, j.value.shapeText], jacobianLines(j)) }
+        out += whole.isEmpty ? ["  (not per point: see the notes)"] : whole.render()
 
         if let step {
             out.append("")
@@ -149,13 +169,77 @@ extension ExplainReport {
         return out.joined(separator: "\n") + "\n"
     }
 
+    /// `line` cut at spaces into lines of at most `width` characters (a longer word stays whole); the
+    /// lines after the first are indented four more than the first (two more is a sub-item).
+    static func wrapped(_ line: String, width: Int = 110) -> [String] {
+        let indent = String(line.prefix { $0 == " " })
+        var lines: [String] = []
+        var current = ""
+        for word in line.dropFirst(indent.count).split(separator: " ", omittingEmptySubsequences: false) {
+            let prefix = lines.isEmpty ? indent : indent + "    "
+            if !current.isEmpty && prefix.count + current.count + 1 + word.count > width {
+                lines.append(prefix + current)
+                current = String(word)
+            } else {
+                current += (current.isEmpty ? "" : " ") + word
+            }
+        }
+        lines.append((lines.isEmpty ? indent : indent + "    ") + current)
+        return lines
+    }
+
+    /// `one point`, `batch of 3 points`, `one example [1, 5, 5]`, `batch of 2 examples [1, 3, 3]`.
+    var inputDescription: String {
+        let example = isBatch ? Array(input.shape.dropFirst()) : input.shape
+        if example.count <= 1 { return isBatch ? "batch of \(input.shape[0]) points" : "one point" }
+        let shape = "[" + example.map(String.init).joined(separator: ", ") + "]"
+        return isBatch ? "batch of \(input.shape[0]) examples \(shape)" : "one example \(shape)"
+    }
+
+    /// The widest line of a parameter's value printed beside its gradient.
+    static let valueColumnLimit = 120
+
+    /// The most entries a Jacobian shows in the text; a larger one shows its diagonal when it is
+    /// diagonal (an elementwise layer), else only its size (all of it is in the JSON).
+    static let jacobianTextLimit = 100
+
+    /// The text of a Jacobian: in full when small; its diagonal, in the layer's input shape, when large
+    /// and diagonal; else its size.
+    func jacobianLines(_ j: Entry) -> [String] {
+        let v = j.value
+        guard v.scalars.count > Self.jacobianTextLimit else { return v.lines() }
+        let s = v.shape
+        if s.count >= 2, s[s.count - 1] == s[s.count - 2] {
+            let n = s[s.count - 1], blocks = v.scalars.count / (n * n)
+            var diagonal: [Double] = []
+            var offDiagonalZero = true
+            for b in 0..<blocks {
+                for r in 0..<n {
+                    for c in 0..<n {
+                        let e = v.scalars[b * n * n + r * n + c]
+                        if r == c { diagonal.append(e) } else if e != 0 { offDiagonalZero = false }
+                    }
+                }
+            }
+            if offDiagonalZero, let row = rows.first(where: { "d\($0.outputName)/d\($0.inputName)" == j.name }) {
+                let shape = row.input.shape
+                return ["diagonal (the layer acts elementwise), in the shape of \(row.inputName):"]
+                    + ExplainValue(shape: shape, scalars: diagonal).lines()
+            }
+        }
+        return ["(\(v.scalars.count) entries: all in the JSON report)"]
+    }
+
     /// The report as JSON, keys in a fixed order, numbers in full precision:
     ///
     /// - `outputs`: one array per layer output, in order;
     /// - `loss`: a number;
     /// - `gradients`: an object keyed by state_dict names ("0.weight", ...);
     /// - `jacobians`: an object keyed by "da1/ds1", ..., "dC/dy~", "dy~/dx";
-    /// - and `dtype`, `layers`, `x`, `y`, `parameters`, `output_gradients`,
+    /// - `buffers` (when the network has any): an object keyed by state_dict names ("1.running_mean",
+    ///   ...), the values after the pass (batch norm in training mode updates its running statistics);
+    /// - and `dtype`, `layers` (with `details` for conv, pooling and normalization layers, and
+    ///   `training` for batch norm in training mode), `x`, `y`, `parameters`, `output_gradients`,
     ///   `input_gradient`, `step` (with a learning rate), `notes`.
     ///
     /// ```swift
@@ -166,10 +250,14 @@ extension ExplainReport {
         func entries(_ list: [Entry]) -> JSON { .object(list.map { ($0.name, value($0.value)) }) }
         var top: [(String, JSON)] = [
             ("dtype", .string(dtype.rawValue)),
-            ("layers", .array(rows.map { row in
-                .object([("index", .number(Double(row.index))), ("type", .string(row.layer.typeName)),
-                         ("summary", .string(row.layer.summary)), ("output_name", .string(row.outputName)),
-                         ("formula", .string(row.formula)), ("output_shape", .array(row.output.shape.map { .number(Double($0)) }))])
+            ("layers", .array(rows.map { row -> JSON in
+                var layer: [(String, JSON)] = [
+                    ("index", .number(Double(row.index))), ("type", .string(row.layer.typeName)),
+                    ("summary", .string(row.layer.summary)), ("output_name", .string(row.outputName)),
+                    ("formula", .string(row.formula)), ("output_shape", .array(row.output.shape.map { .number(Double($0)) }))]
+                if row.isTraining { layer.append(("training", .bool(true))) }
+                if !row.details.isEmpty { layer.append(("details", .array(row.details.map { .string($0) }))) }
+                return .object(layer)
             })),
             ("x", value(input)),
             ("y", value(target)),
@@ -183,6 +271,7 @@ extension ExplainReport {
             ("input_gradient", value(inputGradient)),
             ("jacobians", entries(jacobians)),
         ]
+        if !buffers.isEmpty { top.append(("buffers", entries(buffers))) }
         if let step {
             top.append(("step", .object([("learning_rate", .number(step.learningRate)),
                                          ("parameters", entries(step.parameters)),

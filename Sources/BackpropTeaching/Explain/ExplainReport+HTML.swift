@@ -1,5 +1,6 @@
 import BackpropCore
 import BackpropData
+import BackpropNN
 
 // `backprop explain PROBLEM.json --html OUT.html`: the report as a page that
 // steps forward layer by layer, then backward layer by layer, each step an
@@ -21,6 +22,9 @@ struct ExplainPageModel {
     struct Layer {
         var index: Int
         var isLinear: Bool
+        var layer: LayerSpec
+        /// What the layer did (conv, pooling, flatten, normalization), as the text report says it.
+        var details: [String]
         var typeName: String
         var summary: String
         var formula: String
@@ -66,21 +70,25 @@ struct ExplainPageModel {
         var k = 0
         layers = report.rows.enumerated().map { i, row in
             let isLinear: Bool = { if case .linear = row.layer { return true } else { return false } }()
-            if isLinear { k += 1 }
+            if row.layer.hasParameters { k += 1 }
+            let isNorm = row.layer.typeName.contains("norm")
             func parameter(_ suffix: String, _ symbol: String) -> Parameter? {
                 let name = "\(row.index).\(suffix)"
                 guard let p = report.parameters.first(where: { $0.name == name }), let g = report.gradient(name) else { return nil }
                 return Parameter(name: name, symbol: symbol, value: p.value, gradient: g)
             }
-            let jacobian = isLinear ? nil : report.jacobians.first { $0.name == "d\(row.outputName)/d\(row.inputName)" }
+            let jacobian = row.layer.hasParameters ? nil : report.jacobians.first { $0.name == "d\(row.outputName)/d\(row.inputName)" }
             var derivative: ExplainValue? = nil
-            if let j = jacobian, row.layer != .activation(.softmax) { derivative = Self.diagonal(j.value, batch: report.isBatch) }
-            return Layer(index: row.index, isLinear: isLinear, typeName: row.layer.typeName, summary: row.layer.summary,
+            if let j = jacobian, row.layer.typeName != "flatten", let d = Self.diagonal(j.value, batch: report.isBatch) {
+                derivative = ExplainValue(shape: row.input.shape, scalars: d.scalars)   // in the shape of the layer's input
+            }
+            return Layer(index: row.index, isLinear: isLinear, layer: row.layer, details: row.details,
+                         typeName: row.layer.typeName, summary: row.layer.summary,
                          formula: row.formula, inputName: row.inputName, outputName: row.outputName,
                          input: row.input, output: row.output, outputGradient: row.outputGradient,
                          inputGradient: i == 0 ? report.inputGradient : report.rows[i - 1].outputGradient,
-                         weight: isLinear ? parameter("weight", "W\(k)") : nil,
-                         bias: isLinear ? parameter("bias", "b\(k)") : nil,
+                         weight: row.layer.hasParameters ? parameter("weight", isNorm ? "γ\(k)" : "W\(k)") : nil,
+                         bias: row.layer.hasParameters ? parameter("bias", isNorm ? "β\(k)" : "b\(k)") : nil,
                          jacobian: jacobian, derivative: derivative)
         }
     }
@@ -88,6 +96,10 @@ struct ExplainPageModel {
     /// The diagonal of [n, n] (or of each [n, n] block of [N, n, n]).
     static func diagonal(_ j: ExplainValue, batch: Bool) -> ExplainValue? {
         let s = j.shape
+        guard s.count >= 2 else { return nil }
+        let n = s[s.count - 1]
+        // Only a diagonal Jacobian is an elementwise derivative (not softmax's, log_softmax's or layer_norm's).
+        guard s[s.count - 2] == n, j.scalars.indices.allSatisfy({ k in (k % (n * n)) / n == k % n || j.scalars[k] == 0 }) else { return nil }
         if !batch, s.count == 2, s[0] == s[1] {
             return ExplainValue(shape: [s[0]], scalars: (0..<s[0]).map { j.scalars[$0 * s[0] + $0] })
         }
@@ -119,6 +131,7 @@ extension ExplainPageModel {
         var title: String
         var equations: [Equation]
         var note: String = ""
+        var details: [String] = []
     }
 
     func steps() -> [Step] {
@@ -127,7 +140,7 @@ extension ExplainPageModel {
         steps.append(Step(kind: "input", layer: nil, title: "the input x and the target y", equations: [
             Equation(lhs: "x", key: "x", parts: [], result: input),
             Equation(lhs: "y", key: "y", parts: [], result: target),
-        ], note: isBatch ? "x is a batch: one point per row." : ""))
+        ], note: isBatch ? (input.shape.count == 2 ? "x is a batch: one point per row." : "x is a batch: axis 0 numbers the examples.") : ""))
         for layer in layers {
             let x = Part.value(layer.inputName, layer.input, column: col)
             var parts: [Part]
@@ -135,11 +148,18 @@ extension ExplainPageModel {
                 parts = isBatch ? [x, .text("·"), .value(w.symbol + "ᵀ", w.value, column: false)]
                                 : [.value(w.symbol, w.value, column: false), .text("·"), x]
                 if let b = layer.bias { parts += [.text("+"), .value(b.symbol, b.value, column: col)] }
+            } else if let w = layer.weight, layer.typeName.hasPrefix("conv") {
+                parts = [.value(w.symbol, w.value, column: false), .text("⋆"), x]
+                if let b = layer.bias { parts += [.text("+"), .value(b.symbol, b.value, column: false)] }
+            } else if let w = layer.weight, let b = layer.bias {
+                parts = [.value(w.symbol, w.value, column: false), .text("⊙ ("), x, .text("- mean) / √(var + eps) +"),
+                         .value(b.symbol, b.value, column: false)]
             } else {
                 parts = [.text(layer.typeName + "("), x, .text(")")]
             }
             steps.append(Step(kind: "forward", layer: layer.index, title: "forward: layer \(layer.index), \(layer.summary): \(layer.formula)",
-                              equations: [Equation(lhs: layer.outputName, key: layer.outputName, parts: parts, result: layer.output)]))
+                              equations: [Equation(lhs: layer.outputName, key: layer.outputName, parts: parts, result: layer.output)],
+                              details: Self.details(layer.details, forward: true)))
         }
         let last = layers.last!
         steps.append(Step(kind: "loss", layer: nil, title: "the loss C and where the backward pass starts: dC/dy~", equations: [
@@ -166,6 +186,27 @@ extension ExplainPageModel {
                 equations.append(Equation(lhs: dIn, key: dIn, parts: isBatch ? [g, .text("·"), .value(w.symbol, w.value, column: false)]
                                                                             : [.value(w.symbol + "ᵀ", transposed(w.value), column: false), .text("·"), g],
                                           result: layer.inputGradient))
+            } else if let w = layer.weight, layer.typeName.hasPrefix("conv") {
+                equations.append(Equation(lhs: "dC/d" + w.symbol, key: w.name,
+                                          parts: [.text("correlate"), .value(layer.inputName, layer.input, column: false), .text("with"), g],
+                                          result: w.gradient))
+                if let b = layer.bias {
+                    equations.append(Equation(lhs: "dC/d" + b.symbol, key: b.name,
+                                              parts: [.text("Σ over positions\(isBatch ? " and examples" : "") of"), g], result: b.gradient))
+                }
+                equations.append(Equation(lhs: dIn, key: dIn, parts: [g, .text("convolved (full) with the flipped kernel"),
+                                                                      .value(w.symbol, w.value, column: false)],
+                                          result: layer.inputGradient))
+            } else if let w = layer.weight {
+                equations.append(Equation(lhs: "dC/d" + w.symbol, key: w.name, parts: [.text("Σ of"), g, .text("⊙ x̂ (the normalised input)")],
+                                          result: w.gradient))
+                if let b = layer.bias {
+                    equations.append(Equation(lhs: "dC/d" + b.symbol, key: b.name, parts: [.text("Σ of"), g], result: b.gradient))
+                }
+                equations.append(Equation(lhs: dIn, key: dIn, parts: [.text("the normalisation's backward of"), g], result: layer.inputGradient))
+            } else if layer.typeName == "flatten" {
+                equations.append(Equation(lhs: dIn, key: dIn, parts: [.text("reshape"), g, .text("to \(layer.input.shapeText)")],
+                                          result: layer.inputGradient))
             } else if let d = layer.derivative {
                 let name = "\(layer.typeName)'(\(layer.inputName))"
                 equations.append(Equation(lhs: "d\(layer.outputName)/d\(layer.inputName)", key: "local:\(layer.index)",
@@ -174,16 +215,30 @@ extension ExplainPageModel {
             } else if let j = layer.jacobian {
                 equations.append(Equation(lhs: dIn, key: dIn, parts: [.value("(" + j.name + ")ᵀ", j.value, column: false), .text("·"), g],
                                           result: layer.inputGradient))
+            } else {
+                // No Jacobian to show (too large): the layer's backward pass, as the library ran it.
+                equations.append(Equation(lhs: dIn, key: dIn, parts: [.text("\(layer.typeName)'s backward of"), g], result: layer.inputGradient))
             }
             steps.append(Step(kind: "backward", layer: layer.index,
                               title: "backward: layer \(layer.index), \(layer.summary): from dC/d\(layer.outputName) to " +
-                                     (layer.isLinear ? "its parameters and " : "") + dIn,
+                                     (layer.weight != nil ? "its parameters and " : "") + dIn,
                               equations: equations,
-                              note: layer.isLinear ? "" : layer.derivative != nil
+                              note: layer.weight != nil || layer.typeName == "flatten" ? "" : layer.derivative != nil
                                   ? "\(layer.typeName) acts element by element, so its Jacobian d\(layer.outputName)/d\(layer.inputName) is diagonal: the product is elementwise."
-                                  : "The full Jacobian d\(layer.outputName)/d\(layer.inputName)\(isBatch ? " (per point)" : "") times the incoming gradient."))
+                                  : "The full Jacobian d\(layer.outputName)/d\(layer.inputName)\(isBatch ? " (per point)" : "") times the incoming gradient.",
+                              details: Self.details(layer.details, forward: false)))
         }
         return steps
+    }
+
+    /// The lines of a layer's details about its forward pass (a line starting "forward" and the indented
+    /// lines under it), or the others.
+    static func details(_ lines: [String], forward: Bool) -> [String] {
+        var inForward = false
+        return lines.filter { line in
+            if !line.hasPrefix(" ") { inForward = line.hasPrefix("forward") }
+            return inForward == forward
+        }
     }
 
     func transposed(_ v: ExplainValue) -> ExplainValue {
@@ -208,7 +263,7 @@ extension ExplainPageModel {
         }
         let stepJSON: [JSON] = steps().map { s in
             .object([("kind", .string(s.kind)), ("layer", s.layer.map { .number(Double($0)) } ?? .null),
-                     ("title", .string(s.title)), ("note", .string(s.note)),
+                     ("title", .string(s.title)), ("note", .string(s.note)), ("details", .array(s.details.map { .string($0) })),
                      ("equations", .array(s.equations.map { e in
                          .object([("lhs", .string(e.lhs)), ("key", .string(e.key)), ("result", value(e.result)),
                                   ("parts", .array(e.parts.map { p in
@@ -268,7 +323,7 @@ extension ExplainReport {
             <table class="grid" id="jacobian-table"></table>
             <div id="notes"></div>
             """
-        return HTMLPage(title: "backprop explain", subtitle: source + " (\(dtype.rawValue)\(isBatch ? ", batch of \(input.shape[0]) points" : ", one point"))",
+        return HTMLPage(title: "backprop explain", subtitle: source + " (\(dtype.rawValue), \(inputDescription))",
                         body: body, style: Self.explainStyle, data: model.json(source: source), script: Self.explainScript)
     }
 
@@ -288,6 +343,8 @@ extension ExplainReport {
         .eq-result { white-space: nowrap; }
         .eqrow { display: flex; flex-wrap: wrap; align-items: center; gap: 4px 10px; padding: 4px 0; border-bottom: 1px dotted #ccc; }
         .eqrow > span { display: inline-flex; align-items: center; gap: 2px; }
+        ul.details { font-size: 0.92em; color: #333; }
+        ul.details li { white-space: pre-wrap; }
         """
 
     static let explainScript = """
@@ -351,6 +408,7 @@ extension ExplainReport {
           var h = '<div class="step-kind muted">' + BP.esc(s.title) + '</div>';
           h += s.equations.map(equation).join('');
           if (s.note) h += '<p class="hint">' + BP.esc(s.note) + '</p>';
+          if (s.details.length) h += '<ul class="details">' + s.details.map(function (t) { return '<li>' + BP.esc(t) + '</li>'; }).join('') + '</ul>';
           document.getElementById('step-panel').innerHTML = h;
         }
         BP.stepper(document.getElementById('stepper'), steps.length, function (n) { return steps[n].title; }, show);

@@ -79,6 +79,12 @@ public struct ExplainReport: Sendable {
         public var output: ExplainValue
         /// dC/d(output), in the output's shape.
         public var outputGradient: ExplainValue
+        /// `true` for a layer run in training mode (batch norm with batch statistics).
+        public var isTraining = false
+        /// What the layer did with these numbers, forward and backward, in sentences (filled for conv,
+        /// pooling, flatten and normalization layers): the max each window routed its gradient to, the
+        /// batch mean and variance, how a conv's gradients are formed.
+        public var details: [String] = []
     }
 
     /// The parameters after one SGD step θ ← θ - η dC/dθ, and the loss they give.
@@ -123,9 +129,15 @@ public struct ExplainReport: Sendable {
     public var step: Step?
     /// Conventions that apply to this problem (batch, reductions, softmax + cross-entropy).
     public var notes: [String]
+    /// The buffers after the pass, by state_dict name (`1.running_mean`, ...): batch norm's running
+    /// statistics, updated in training mode.
+    public var buffers: [Entry] = []
 
     /// The output of each layer, in order.
     public var outputs: [ExplainValue] { rows.map(\.output) }
+
+    /// The most entries (outputs x inputs of one example) a Jacobian may have to be computed and shown.
+    public static let jacobianLimit = 65_536
 
     /// A Jacobian by name: `jacobian("da1/ds1")`.
     public func jacobian(_ name: String) -> ExplainValue? { jacobians.first { $0.name == name }?.value }
@@ -135,15 +147,29 @@ public struct ExplainReport: Sendable {
 }
 
 /// The problem's network as the library's own `Sequential`, built from the layer descriptions and
-/// loaded with the problem's parameters (so explain's numbers are those of the model `train` builds).
+/// loaded with the problem's parameters and buffers (so explain's numbers are those of the model `train` builds).
 extension ExplainProblem {
+    /// `false` for a network of only linear, activation, dropout and layer norm layers, which take one
+    /// point as well as a batch; the conv, pooling, batch norm and flatten modules take batches only, so one
+    /// example runs through them as a batch of one.
+    var needsBatchAxis: Bool {
+        layers.contains { layer in
+            switch layer {
+            case .linear, .activation, .dropout, .layerNorm: return false
+            default: return true
+            }
+        }
+    }
+
     func makeModel<S: TensorScalar>(_: S.Type, parameters values: [(name: String, tensor: Tensor<S>)]? = nil) -> Sequential<S> {
         let model = Sequential<S>(describedBy: layers, seed: 0)
-        let state = values.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.name, $0.tensor) }) }
-            ?? Dictionary(uniqueKeysWithValues: parameters.map { ($0.name, Tensor<S>(shape: $0.value.shape, scalars: $0.value.scalars.map { S($0) })) })
+        var state = model.stateDict()
+        for (name, value) in parameters + buffers { state[name] = Tensor<S>(shape: value.shape, scalars: value.scalars.map { S($0) }) }
+        for (name, tensor) in values ?? [] { state[name] = tensor }
         // The shapes were checked when the problem was made.
         try! model.loadStateDict(state)
         model.eval()   // dropout is the identity here: explain shows one deterministic pass
+        for i in trainingLayers { model.layers[i].train(true) }
         return model
     }
 }
@@ -163,8 +189,8 @@ extension ExplainProblem {
         }
     }
 
-    /// the homework's names of the layer outputs: s_k after the k-th linear layer,
-    /// a_k after an activation (a_k' after a second one), y~ for the last.
+    /// the homework's names of the layer outputs: s_k after the k-th layer with parameters,
+    /// a_k after a layer without (a_k' after a second one), y~ for the last.
     var outputNames: [String] {
         var names: [String] = []
         var k = 0
@@ -182,21 +208,50 @@ extension ExplainProblem {
         return names
     }
 
+    /// What layer `i` computes, as a formula; `k` numbers its parameters (W1, b1, γ2, β2).
+    func formula(_ i: Int, output: String, input: String, k: Int) -> String {
+        switch layers[i] {
+        case let .linear(_, _, bias):
+            return isBatch ? "\(output) = \(input) W\(k)ᵀ\(bias ? " + b\(k)" : "")"
+                           : "\(output) = W\(k) \(input)\(bias ? " + b\(k)" : "")"
+        case let .activation(.relu(scale)) where scale != 1:
+            return "\(output) = \(formatNumber(scale)) relu(\(input))"
+        case let .conv1d(_, _, _, _, _, _, _, bias), let .conv2d(_, _, _, _, _, _, _, bias):
+            return "\(output) = W\(k) ⋆ \(input)\(bias ? " + b\(k)" : "")"
+        case .batchNorm1d, .batchNorm2d:
+            let stats = trainingLayers.contains(i) ? "batch stats" : "running stats"
+            return "\(output) = γ\(k) (\(input) - mean) / √(var + eps) + β\(k), \(stats)"
+        case let .layerNorm(shape, _, affine):
+            let core = "(\(input) - mean) / √(var + eps) over \(shape)"
+            return affine ? "\(output) = γ\(k) \(core) + β\(k)" : "\(output) = \(core)"
+        default:
+            return "\(output) = \(layers[i].typeName)(\(input))"
+        }
+    }
+
     private func explain<S: TensorScalar>(_: S.Type, dtype: ExplainDType, learningRate: Double?) throws -> ExplainReport {
         let names = outputNames
         let network = makeModel(S.self)
         let x = Tensor<S>(shape: inputShape, scalars: input.map { S($0) }, requiresGrad: true)
+        // One example goes through batch-only modules as a batch of one; the report shows it without that axis.
+        let batchAxis = needsBatchAxis
+        let addsAxis = batchAxis && !isBatch
+        func toModel(_ t: Tensor<S>) -> Tensor<S> { addsAxis ? t.reshaped(to: [1] + t.shape) : t }
+        func fromModel(_ t: Tensor<S>) -> Tensor<S> { addsAxis ? t.reshaped(to: Array(t.shape.dropFirst())) : t }
+        func value(_ t: Tensor<S>?, like shape: [Int]) -> ExplainValue {
+            noGrad { ExplainValue(t.map { fromModel($0.detached()) } ?? Tensor.zeros(addsAxis ? Array(shape.dropFirst()) : shape)) }
+        }
 
         // Forward, keeping every layer's output and its gradient.
         var outputs: [Tensor<S>] = []
         let c: Tensor<S> = try enableGrad {
-            var h = x
+            var h = toModel(x)
             for i in layers.indices {
                 h = network.layers[i](h)
                 h.retainGrad()
                 outputs.append(h)
             }
-            return try cost(h)
+            return try cost(fromModel(h))
         }
         c.backward()
 
@@ -204,61 +259,85 @@ extension ExplainProblem {
         var weightCount = 0
         for (i, layer) in layers.enumerated() {
             let inName = i == 0 ? "x" : names[i - 1]
-            let formula: String
-            switch layer {
-            case let .linear(_, _, bias):
-                weightCount += 1
-                formula = isBatch ? "\(names[i]) = \(inName) W\(weightCount)ᵀ\(bias ? " + b\(weightCount)" : "")"
-                                  : "\(names[i]) = W\(weightCount) \(inName)\(bias ? " + b\(weightCount)" : "")"
-            case let .activation(.relu(scale)) where scale != 1:
-                formula = "\(names[i]) = \(formatNumber(scale)) relu(\(inName))"
-            default:
-                formula = "\(names[i]) = \(layer.typeName)(\(inName))"
-            }
+            if layer.hasParameters { weightCount += 1 }
             let output = outputs[i]
-            rows.append(.init(index: i, layer: layer, outputName: names[i], inputName: inName, formula: formula,
-                              input: ExplainValue(i == 0 ? x : outputs[i - 1]), output: ExplainValue(output),
-                              outputGradient: ExplainValue(output.grad ?? Tensor.zeros(output.shape))))
+            rows.append(.init(index: i, layer: layer, outputName: names[i], inputName: inName,
+                              formula: formula(i, output: names[i], input: inName, k: weightCount),
+                              input: i == 0 ? ExplainValue(x) : value(outputs[i - 1], like: outputs[i - 1].shape),
+                              output: value(output, like: output.shape),
+                              outputGradient: value(output.grad, like: output.shape),
+                              isTraining: trainingLayers.contains(i)))
         }
 
         let parameters = network.namedParameters()
         let gradients = parameters.map { ExplainReport.Entry(name: $0.name, value: ExplainValue($0.tensor.grad ?? Tensor.zeros($0.tensor.shape))) }
+        let inputGradient = ExplainValue(x.grad ?? Tensor.zeros(x.shape))
 
         // Jacobians, per point: points are independent, so the Jacobian over a
         // batch is block diagonal and its blocks are what the homework writes.
+        // Each block is a matrix [output elements, input elements] of one example.
+        // Batch norm in training mode couples the points (batch statistics), so
+        // through it there are no per-point blocks to show.
         let frozen = makeModel(S.self, parameters: parameters.map { ($0.name, $0.tensor.detached()) })
-        func perPoint(_ f: (Tensor<S>) -> Tensor<S>, at t: Tensor<S>) -> ExplainValue {
-            guard isBatch else { return ExplainValue(jacobian(of: f, at: t.detached())) }
-            return ExplainValue(noGrad { Tensor.stacked((0..<t.shape[0]).map { jacobian(of: f, at: t[$0].detached()) }) })
+        func perPoint(_ f: @escaping (Tensor<S>) -> Tensor<S>, at t: Tensor<S>) -> ExplainValue {
+            let one: (Tensor<S>) -> Tensor<S> = batchAxis ? { p in
+                let r = f(p.reshaped(to: [1] + p.shape))
+                return r.reshaped(to: Array(r.shape.dropFirst()))
+            } : f
+            func block(_ p: Tensor<S>) -> Tensor<S> {
+                let j = jacobian(of: one, at: p.detached())
+                let inCount = p.count
+                return j.reshaped(to: [j.count / inCount, inCount])
+            }
+            guard isBatch else { return ExplainValue(noGrad { block(t) }) }
+            return ExplainValue(noGrad { Tensor.stacked((0..<t.shape[0]).map { block(t[$0]) }) })
         }
+        let coupled = isBatch && !trainingLayers.isEmpty
         var jacobians: [ExplainReport.Entry] = []
+        var omitted: [String] = []
+        // A Jacobian costs one backward pass per output element and holds outputs x inputs numbers:
+        // above ``ExplainReport/jacobianLimit`` entries per example (a large image) it is left out.
+        let sizes = [exampleShape.reduce(1, *)] + exampleShapes.map { $0.reduce(1, *) }
         // (A network of one activation has only dy~/dx, shown below.)
         for (i, layer) in layers.enumerated() where !layer.hasParameters && !(i == 0 && layers.count == 1) {
             let inName = i == 0 ? "x" : names[i - 1]
-            jacobians.append(.init(name: "d\(names[i])/d\(inName)",
-                                   value: perPoint({ frozen.layers[i]($0) }, at: i == 0 ? x : outputs[i - 1])))
+            let name = "d\(names[i])/d\(inName)"
+            guard sizes[i] * sizes[i + 1] <= ExplainReport.jacobianLimit else { omitted.append(name); continue }
+            let at = i == 0 ? x : fromModel(outputs[i - 1].detached())
+            jacobians.append(.init(name: name, value: perPoint({ frozen.layers[i]($0) }, at: at)))
         }
-        let outputGradient = outputs.last!.grad ?? Tensor.zeros(outputs.last!.shape)
+        let outputGradient = noGrad { fromModel(outputs.last!.grad ?? Tensor.zeros(outputs.last!.shape)) }
         jacobians.append(.init(name: "dC/dy~", value: ExplainValue(isBatch ? outputGradient : outputGradient.reshaped(to: [1, -1]))))
-        jacobians.append(.init(name: "dy~/dx", value: perPoint({ frozen($0) }, at: x)))
+        if sizes[0] * sizes[layers.count] > ExplainReport.jacobianLimit {
+            omitted.append("dy~/dx")
+        } else if !coupled {
+            jacobians.append(.init(name: "dy~/dx", value: perPoint({ frozen($0) }, at: x)))
+        }
+        var notes = self.notes
+        if !omitted.isEmpty {
+            notes.append("\(omitted.joined(separator: ", ")) \(omitted.count == 1 ? "is" : "are") left out: more than \(ExplainReport.jacobianLimit) entries per example; the gradients are computed in full.")
+        }
 
         var step: ExplainReport.Step? = nil
         if let learningRate {
             let eta = S(learningRate)
             let updated = parameters.map { p in (p.name, noGrad { p.tensor.detached() - (p.tensor.grad ?? Tensor.zeros(p.tensor.shape)) * eta }) }
             let stepped = makeModel(S.self, parameters: updated)
-            let newLoss = try noGrad { try cost(stepped(x.detached())) }
+            let newLoss = try noGrad { try cost(fromModel(stepped(toModel(x.detached())))) }
             step = .init(learningRate: learningRate, parameters: updated.map { .init(name: $0.0, value: ExplainValue($0.1)) },
                          loss: Double(newLoss.item))
         }
 
-        return ExplainReport(
+        var report = ExplainReport(
             dtype: dtype, isBatch: isBatch, input: ExplainValue(x), target: targetValue,
             targetIsClassIndices: { if case .classIndices = target { return true } else { return false } }(),
             rows: rows, lossKind: loss.kind, reduction: loss.reduction, lossFormula: lossFormula, loss: Double(c.item),
             parameters: parameters.map { .init(name: $0.name, value: ExplainValue($0.tensor.detached())) },
-            gradients: gradients, inputGradient: ExplainValue(x.grad ?? Tensor.zeros(x.shape)),
-            jacobians: jacobians, step: step, notes: notes)
+            gradients: gradients, inputGradient: inputGradient,
+            jacobians: jacobians, step: step, notes: notes,
+            buffers: network.namedBuffers().map { .init(name: $0.name, value: ExplainValue($0.buffer.value)) })
+        report.describeLayers(buffersBefore: buffers)
+        return report
     }
 
     private var targetValue: ExplainValue {
@@ -320,8 +399,19 @@ extension ExplainProblem {
 
     private var notes: [String] {
         var notes: [String] = []
-        if isBatch {
+        if isBatch && inputShape.count == 2 {
             notes.append("x is a batch of \(inputShape[0]) points (one per row); the gradients are of the whole batch's cost, and the Jacobians are per point: entry n is the Jacobian at point n (across points it is block diagonal).")
+        } else if isBatch {
+            notes.append("x is a batch of \(inputShape[0]) examples of shape \(exampleShape) (axis 0 is the batch); the gradients are of the whole batch's cost, and the Jacobians are per example, each a matrix [output elements, input elements] in row-major order.")
+        } else if inputShape.count > 1 {
+            notes.append("x is one example of shape \(inputShape); the conv, pooling and batch norm modules take batches, so it runs as a batch of one, shown here without that axis. Each Jacobian is a matrix [output elements, input elements], elements in row-major order.")
+        }
+        for (i, layer) in layers.enumerated() where ExplainProblem.batchNormFeatures(layer) != nil && !trainingLayers.contains(i)
+            && !buffers.contains(where: { $0.name == "\(i).running_mean" || $0.name == "\(i).running_var" }) {
+            notes.append("layers[\(i)] (\(layer.typeName)) runs in evaluation mode with running statistics that were not given: PyTorch's initial values, running_mean 0 and running_var 1.")
+        }
+        if isBatch && !trainingLayers.isEmpty {
+            notes.append("batch norm in training mode normalises with the batch's statistics, so each example's output depends on every example: there are no per-example Jacobians through it, and dy~/dx is left out (the gradients above are exact, through the batch statistics).")
         }
         if loss.kind == .crossEntropy {
             notes.append(layers.last == .activation(.softmax)

@@ -182,7 +182,13 @@ public struct HTMLPage: Sendable {
               return '<tr>' + row.map(function (v) { return '<td>' + BP.num(v) + '</td>'; }).join('') + '</tr>';
             }).join('') + '</table>';
           }
-          return '<span class="stack">' + t.map(function (m, i) { return '<span class="muted">[' + i + ']</span>' + BP.tensor(m, opts); }).join(' ') + '</span>';
+          // A stack of matrices: each labelled with its whole index ([0][1] in a [N, C, H, W] batch of maps).
+          return '<span class="stack">' + t.map(function (m, i) {
+            var o = {}, k;
+            for (k in opts) o[k] = opts[k];
+            o.prefix = (opts.prefix || '') + '[' + i + ']';
+            return (shape.length === 3 ? '<span class="muted">' + o.prefix + '</span>' : '') + BP.tensor(m, o);
+          }).join(' ') + '</span>';
         };
         // A named quantity: tests find it by data-q and read the data-v of the numbers inside.
         BP.q = function (key, html) { return '<span class="q" data-q="' + BP.esc(key) + '">' + html + '</span>'; };
