@@ -32,12 +32,33 @@ typedef void (*bp_dkernel)(ptrdiff_t kc, const double *pa, const double *pb,
 /* Optional kernel for an edge tile (rows <= mr, cols <= nr, not both
  * full) of full packed panels: computes and stores just the real rows and
  * columns of C, or returns 0 when it has no variant for the tile. */
+/* Edge kernels also apply the epilogue (see bp_skernel_epi). */
 typedef int (*bp_skernel_edge)(int rows, int cols, ptrdiff_t kc, const float *pa, const float *pb,
-                               float *c, ptrdiff_t ldc, float alpha, float beta);
+                               float *c, ptrdiff_t ldc, float alpha, float beta,
+                               const float *bias, int relu, float scale);
 typedef int (*bp_dkernel_edge)(int rows, int cols, ptrdiff_t kc, const double *pa, const double *pb,
-                               double *c, ptrdiff_t ldc, double alpha, double beta);
-typedef struct { int mr, nr, kc, mc, nc; bp_skernel kernel; bp_skernel_edge kernel_edge; } bp_sinfo;
-typedef struct { int mr, nr, kc, mc, nc; bp_dkernel kernel; bp_dkernel_edge kernel_edge; } bp_dinfo;
+                               double *c, ptrdiff_t ldc, double alpha, double beta,
+                               const double *bias, int relu, double scale);
+/* Optional full-tile kernel with the epilogue in its store: v = alpha * acc
+ * (+ beta * C), then v += bias[j] when bias is not NULL (bias points at the
+ * tile's first column), then v = v < 0 ? 0 : scale * v when relu. A path
+ * without one runs `kernel` and then the epilogue over the tile, still in L1. */
+typedef void (*bp_skernel_epi)(ptrdiff_t kc, const float *pa, const float *pb, float *c, ptrdiff_t ldc,
+                               float alpha, float beta, const float *bias, int relu, float scale);
+typedef void (*bp_dkernel_epi)(ptrdiff_t kc, const double *pa, const double *pb, double *c, ptrdiff_t ldc,
+                               double alpha, double beta, const double *bias, int relu, double scale);
+typedef struct {
+    int mr, nr, kc, mc, nc;
+    bp_skernel kernel;
+    bp_skernel_edge kernel_edge;
+    bp_skernel_epi kernel_epi;
+} bp_sinfo;
+typedef struct {
+    int mr, nr, kc, mc, nc;
+    bp_dkernel kernel;
+    bp_dkernel_edge kernel_edge;
+    bp_dkernel_epi kernel_epi;
+} bp_dinfo;
 
 const bp_sinfo *bp_sinfo_for(int isa);
 const bp_dinfo *bp_dinfo_for(int isa);
@@ -53,15 +74,23 @@ void bp_skernel_avx2(ptrdiff_t, const float *, const float *, float *, ptrdiff_t
 void bp_dkernel_avx2(ptrdiff_t, const double *, const double *, double *, ptrdiff_t, double, double);
 void bp_skernel_avx512(ptrdiff_t, const float *, const float *, float *, ptrdiff_t, float, float);
 void bp_dkernel_avx512(ptrdiff_t, const double *, const double *, double *, ptrdiff_t, double, double);
-int bp_skernel_edge_avx512(int, int, ptrdiff_t, const float *, const float *, float *, ptrdiff_t, float, float);
+int bp_skernel_edge_avx512(int, int, ptrdiff_t, const float *, const float *, float *, ptrdiff_t, float, float,
+                           const float *, int, float);
+void bp_skernel_epi_avx512(ptrdiff_t, const float *, const float *, float *, ptrdiff_t, float, float,
+                           const float *, int, float);
 void bp_spack_a14_avx512(const float *src, ptrdiff_t lda, ptrdiff_t kc, float *dst);
 void bp_spack_b32_avx512(const float *src, ptrdiff_t ldb, ptrdiff_t kc, float *dst);
 void bp_spack_bt32_avx512(const float *src, ptrdiff_t ldb, int cols, ptrdiff_t kc, float *dst);
-int bp_skernel_edge_avx2(int, int, ptrdiff_t, const float *, const float *, float *, ptrdiff_t, float, float);
+int bp_skernel_edge_avx2(int, int, ptrdiff_t, const float *, const float *, float *, ptrdiff_t, float, float,
+                         const float *, int, float);
+void bp_skernel_epi_avx2(ptrdiff_t, const float *, const float *, float *, ptrdiff_t, float, float,
+                         const float *, int, float);
 void bp_spack_a6_avx2(const float *src, ptrdiff_t lda, ptrdiff_t kc, float *dst);
 void bp_spack_at6_avx2(const float *src, ptrdiff_t lda, ptrdiff_t mc, ptrdiff_t kc, float *dst);
 void bp_spack_b16_avx2(const float *src, ptrdiff_t ldb, ptrdiff_t kc, float *dst);
 void bp_spack_bt16_avx2(const float *src, ptrdiff_t ldb, int cols, ptrdiff_t kc, float *dst);
+void bp_dpack_a6_avx2(const double *src, ptrdiff_t lda, ptrdiff_t kc, double *dst);
+void bp_dpack_b8_avx2(const double *src, ptrdiff_t ldb, ptrdiff_t kc, double *dst);
 #endif
 
 /* The k depth of the packed blocks for a product of depth k, given the

@@ -16,9 +16,9 @@ static const bp_sinfo s_generic = {4, 8, 256, 128, 2048, bp_skernel_generic};
 #endif
 static const bp_dinfo d_generic = {4, 4, 256, 64, 2048, bp_dkernel_generic};
 #if BP_X86
-static const bp_sinfo s_avx2 = {6, 16, 256, 144, 1024, bp_skernel_avx2, bp_skernel_edge_avx2};
+static const bp_sinfo s_avx2 = {6, 16, 256, 144, 1024, bp_skernel_avx2, bp_skernel_edge_avx2, bp_skernel_epi_avx2};
 static const bp_dinfo d_avx2 = {6, 8, 256, 72, 512, bp_dkernel_avx2};
-static const bp_sinfo s_avx512 = {14, 32, 256, 168, 1024, bp_skernel_avx512, bp_skernel_edge_avx512};
+static const bp_sinfo s_avx512 = {14, 32, 256, 168, 1024, bp_skernel_avx512, bp_skernel_edge_avx512, bp_skernel_epi_avx512};
 static const bp_dinfo d_avx512 = {14, 16, 256, 168, 512, bp_dkernel_avx512};
 #endif
 

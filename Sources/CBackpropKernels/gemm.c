@@ -15,6 +15,7 @@
 #define PACK_A s_pack_a
 #define PACK_B s_pack_b
 #define MACRO s_macro
+#define MACRO_IMPL s_macro_impl
 #define ARGS s_args
 #define WORKER s_worker
 #define COLUMNS s_columns
@@ -22,7 +23,10 @@
 #define SMALL_GENERIC s_small_generic
 #define SMALL_AVX2 s_small_avx2
 #define SCALE s_scale
+#define EPILOGUE s_epilogue
+#define GEMM_IMPL s_gemm_impl
 #define GEMM_ENTRY bp_sgemm
+#define GEMM_EPILOGUE_ENTRY bp_sgemm_epilogue
 #if BP_X86
 #define FAST_PACK_A14 bp_spack_a14_avx512
 #define FAST_PACK_B32 bp_spack_b32_avx512
@@ -48,6 +52,7 @@
 #undef PACK_A
 #undef PACK_B
 #undef MACRO
+#undef MACRO_IMPL
 #undef ARGS
 #undef WORKER
 #undef COLUMNS
@@ -55,7 +60,10 @@
 #undef SMALL_GENERIC
 #undef SMALL_AVX2
 #undef SCALE
+#undef EPILOGUE
+#undef GEMM_IMPL
 #undef GEMM_ENTRY
+#undef GEMM_EPILOGUE_ENTRY
 
 #define T double
 #define INFO bp_dinfo
@@ -65,6 +73,7 @@
 #define PACK_A d_pack_a
 #define PACK_B d_pack_b
 #define MACRO d_macro
+#define MACRO_IMPL d_macro_impl
 #define ARGS d_args
 #define WORKER d_worker
 #define COLUMNS d_columns
@@ -72,5 +81,12 @@
 #define SMALL_GENERIC d_small_generic
 #define SMALL_AVX2 d_small_avx2
 #define SCALE d_scale
+#define EPILOGUE d_epilogue
+#define GEMM_IMPL d_gemm_impl
 #define GEMM_ENTRY bp_dgemm
+#define GEMM_EPILOGUE_ENTRY bp_dgemm_epilogue
+#if BP_X86
+#define FAST_PACK_A6 bp_dpack_a6_avx2
+#define FAST_PACK_B8 bp_dpack_b8_avx2
+#endif
 #include "gemm_impl.h"

@@ -39,7 +39,7 @@ PACK_A_IMPL(int ta, const T *restrict a, ptrdiff_t lda, ptrdiff_t i0, ptrdiff_t 
             }
 #endif
 #ifdef FAST_PACK_A6
-            /* mr == 6 only on the float AVX2 path. */
+            /* mr == 6 only on the AVX2 paths (float 6 x 16, double 6 x 8). */
             if (mr == 6 && rows == 6) {
                 FAST_PACK_A6(src, lda, kc, dst);
                 continue;
@@ -88,6 +88,13 @@ PACK_B_IMPL(int tb, const T *restrict b, ptrdiff_t ldb, ptrdiff_t p0, ptrdiff_t 
             /* nr == 16 only on the float AVX2 path. */
             if (nr == 16 && cols == 16) {
                 FAST_PACK_B16(src, ldb, kc, dst);
+                continue;
+            }
+#endif
+#ifdef FAST_PACK_B8
+            /* nr == 8 only on the double AVX2 path (FAST_PACK_B8 is defined for double only). */
+            if (nr == 8 && cols == 8) {
+                FAST_PACK_B8(src, ldb, kc, dst);
                 continue;
             }
 #endif
@@ -148,22 +155,47 @@ static void PACK_B(int tb, const T *b, ptrdiff_t ldb, ptrdiff_t p0, ptrdiff_t kc
     }
 }
 
+/* The epilogue over a rows x cols block of C already written: + bias[j]
+ * (when bias is not NULL), then v < 0 ? 0 : scale * v (when relu), as the
+ * Swift ReLU kernel computes it. For paths whose kernels lack it. */
+static void EPILOGUE(int rows, int cols, T *c, ptrdiff_t ldc, const T *bias, int relu, T scale) {
+    for (int i = 0; i < rows; i++) {
+        T *ci = c + i * ldc;
+        if (bias)
+            for (int j = 0; j < cols; j++) ci[j] += bias[j];
+        if (relu)
+            for (int j = 0; j < cols; j++) ci[j] = ci[j] < 0 ? 0 : scale * ci[j];
+    }
+}
+
 /* C[mc x nc] (+)= alpha * packedA * packedB over whole tiles; edge tiles go
- * to the path's edge kernel if it has one, else through a scratch tile. */
-static void MACRO(const INFO *in, ptrdiff_t mc, ptrdiff_t nc, ptrdiff_t kc, T alpha,
-                  const T *pa, const T *pb, T beta, T *c, ptrdiff_t ldc) {
+ * to the path's edge kernel if it has one, else through a scratch tile.
+ * EPI (a constant): then the epilogue (bias, pointing at column 0 of this
+ * block, and/or relu), in the kernel's store where the path has such a
+ * kernel, else over each tile just stored. */
+static inline __attribute__((always_inline)) void
+MACRO_IMPL(const int EPI, const INFO *in, ptrdiff_t mc, ptrdiff_t nc, ptrdiff_t kc, T alpha,
+           const T *pa, const T *pb, T beta, T *c, ptrdiff_t ldc, const T *bias, int relu, T scale) {
     const int mr = in->mr, nr = in->nr;
     for (ptrdiff_t jr = 0; jr < nc; jr += nr) {
         int cols = (int)BP_MIN((ptrdiff_t)nr, nc - jr);
         const T *b_ = pb + jr * kc;
+        const T *bias_ = EPI && bias ? bias + jr : NULL;
         for (ptrdiff_t ir = 0; ir < mc; ir += mr) {
             int rows = (int)BP_MIN((ptrdiff_t)mr, mc - ir);
             const T *a_ = pa + ir * kc;
             T *c_ = c + ir * ldc + jr;
             if (rows == mr && cols == nr) {
-                in->kernel(kc, a_, b_, c_, ldc, alpha, beta);
+                if (!EPI) {
+                    in->kernel(kc, a_, b_, c_, ldc, alpha, beta);
+                } else if (in->kernel_epi) {
+                    in->kernel_epi(kc, a_, b_, c_, ldc, alpha, beta, bias_, relu, scale);
+                } else {
+                    in->kernel(kc, a_, b_, c_, ldc, alpha, beta);
+                    EPILOGUE(rows, cols, c_, ldc, bias_, relu, scale);
+                }
             } else if (in->kernel_edge &&
-                       in->kernel_edge(rows, cols, kc, a_, b_, c_, ldc, alpha, beta)) {
+                       in->kernel_edge(rows, cols, kc, a_, b_, c_, ldc, alpha, beta, bias_, relu, scale)) {
                 /* an edge tile with a kernel of its own */
             } else {
                 _Alignas(BP_ALIGN) T tmp[BP_MAX_TILE];
@@ -176,9 +208,20 @@ static void MACRO(const INFO *in, ptrdiff_t mc, ptrdiff_t nc, ptrdiff_t kc, T al
                     else
                         for (int j = 0; j < cols; j++) ci[j] = ti[j] + beta * ci[j];
                 }
+                if (EPI) EPILOGUE(rows, cols, c_, ldc, bias_, relu, scale);
             }
         }
     }
+}
+
+/* The loop over tiles, chosen once per block: with or without the epilogue. */
+static void MACRO(const INFO *in, ptrdiff_t mc, ptrdiff_t nc, ptrdiff_t kc, T alpha,
+                  const T *pa, const T *pb, T beta, T *c, ptrdiff_t ldc,
+                  const T *bias, int relu, T scale) {
+    if (bias || relu)
+        MACRO_IMPL(1, in, mc, nc, kc, alpha, pa, pb, beta, c, ldc, bias, relu, scale);
+    else
+        MACRO_IMPL(0, in, mc, nc, kc, alpha, pa, pb, beta, c, ldc, NULL, 0, 1);
 }
 
 typedef struct {
@@ -190,6 +233,9 @@ typedef struct {
     T *c;
     ptrdiff_t lda, ldb, ldc;
     const INFO *in;
+    const T *bias; /* epilogue: bias[n] added at the first k block, or NULL */
+    int relu;      /* epilogue: the ReLU (times scale) at the last k block */
+    T scale;
     T *packed_b; /* rows split: two shared buffers of kc x nc, alternating between pc steps */
     ptrdiff_t chunk_rows; /* rows of C per dynamically scheduled chunk */
     _Atomic ptrdiff_t next_chunk[2];
@@ -210,11 +256,14 @@ static void COLUMNS(const ARGS *g, ptrdiff_t c0, ptrdiff_t c1) {
         for (ptrdiff_t pc = 0; pc < k; pc += KC) {
             ptrdiff_t kc = BP_MIN(KC, k - pc);
             T beta = pc == 0 ? g->beta : (T)1;
+            const T *bias = pc == 0 && g->bias ? g->bias + jc : NULL;
+            int relu = g->relu && pc + kc >= k;
             PACK_B(g->tb, g->b, g->ldb, pc, kc, jc, nc, (int)nr, pb);
             for (ptrdiff_t ic = 0; ic < m; ic += MC) {
                 ptrdiff_t mc = BP_MIN(MC, m - ic);
                 PACK_A(g->ta, g->a, g->lda, ic, mc, pc, kc, (int)mr, pa);
-                MACRO(in, mc, nc, kc, g->alpha, pa, pb, beta, g->c + ic * g->ldc + jc, g->ldc);
+                MACRO(in, mc, nc, kc, g->alpha, pa, pb, beta, g->c + ic * g->ldc + jc, g->ldc,
+                      bias, relu, g->scale);
             }
         }
     }
@@ -244,6 +293,8 @@ static void WORKER(void *p, int tid, int nt) {
         for (ptrdiff_t pc = 0; pc < k; pc += KC, step++) {
             ptrdiff_t kc = BP_MIN(KC, k - pc);
             T beta = pc == 0 ? g->beta : (T)1;
+            const T *bias = pc == 0 && g->bias ? g->bias + jc : NULL;
+            int relu = g->relu && pc + kc >= k;
             T *pb = g->packed_b + (step & 1) * b_stride;
             if (j1 > j0) PACK_B(g->tb, g->b, g->ldb, pc, kc, jc + j0, j1 - j0, (int)nr, pb + j0 * kc);
             /* Every thread uses all of B: wait until it is packed. The other
@@ -262,24 +313,34 @@ static void WORKER(void *p, int tid, int nt) {
                 if (ic >= m) break;
                 ptrdiff_t mc = BP_MIN(rows, m - ic);
                 PACK_A(g->ta, g->a, g->lda, ic, mc, pc, kc, (int)mr, pa);
-                MACRO(in, mc, nc, kc, g->alpha, pa, pb, beta, g->c + ic * g->ldc + jc, g->ldc);
+                MACRO(in, mc, nc, kc, g->alpha, pa, pb, beta, g->c + ic * g->ldc + jc, g->ldc,
+                      bias, relu, g->scale);
             }
         }
     }
 }
 
-/* Direct loops for small products: no packing, no allocation. */
+/* Direct loops for small products: no packing, no allocation. With a bias,
+ * a row starts from it (C = bias + products, in the order of a bias written
+ * to C before a product accumulated onto it); the ReLU ends each row. */
 static inline __attribute__((always_inline)) void
 SMALL_IMPL(int ta, int tb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, T alpha,
            const T *restrict a, ptrdiff_t lda, const T *restrict b, ptrdiff_t ldb,
-           T beta, T *restrict c, ptrdiff_t ldc) {
+           T beta, T *restrict c, ptrdiff_t ldc, const T *restrict bias, int relu, T scale) {
     const ptrdiff_t ai = ta ? 1 : lda, ap = ta ? lda : 1;
     for (ptrdiff_t i = 0; i < m; i++) {
         T *restrict ci = c + i * ldc;
-        if (beta == 0)
-            for (ptrdiff_t j = 0; j < n; j++) ci[j] = 0;
-        else if (beta != 1)
-            for (ptrdiff_t j = 0; j < n; j++) ci[j] *= beta;
+        if (beta == 0) {
+            if (bias)
+                for (ptrdiff_t j = 0; j < n; j++) ci[j] = bias[j];
+            else
+                for (ptrdiff_t j = 0; j < n; j++) ci[j] = 0;
+        } else {
+            if (beta != 1)
+                for (ptrdiff_t j = 0; j < n; j++) ci[j] *= beta;
+            if (bias)
+                for (ptrdiff_t j = 0; j < n; j++) ci[j] += bias[j];
+        }
         if (!tb) {
             for (ptrdiff_t p = 0; p < k; p++) {
                 T s = alpha * a[i * ai + p * ap];
@@ -294,20 +355,23 @@ SMALL_IMPL(int ta, int tb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, T alpha,
                 ci[j] += alpha * s;
             }
         }
+        if (relu)
+            for (ptrdiff_t j = 0; j < n; j++) ci[j] = ci[j] < 0 ? 0 : scale * ci[j];
     }
 }
 
 static void SMALL_GENERIC(int ta, int tb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, T alpha,
                           const T *a, ptrdiff_t lda, const T *b, ptrdiff_t ldb, T beta,
-                          T *c, ptrdiff_t ldc) {
-    SMALL_IMPL(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+                          T *c, ptrdiff_t ldc, const T *bias, int relu, T scale) {
+    SMALL_IMPL(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu, scale);
 }
 
 #if BP_X86
 BP_TARGET_AVX2 static void SMALL_AVX2(int ta, int tb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
                                       T alpha, const T *a, ptrdiff_t lda, const T *b,
-                                      ptrdiff_t ldb, T beta, T *c, ptrdiff_t ldc) {
-    SMALL_IMPL(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+                                      ptrdiff_t ldb, T beta, T *c, ptrdiff_t ldc,
+                                      const T *bias, int relu, T scale) {
+    SMALL_IMPL(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu, scale);
 }
 #endif
 
@@ -323,12 +387,15 @@ static void SCALE(ptrdiff_t m, ptrdiff_t n, T beta, T *c, ptrdiff_t ldc) {
     }
 }
 
-void GEMM_ENTRY(int ta, int tb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, T alpha,
-                const T *a, ptrdiff_t lda, const T *b, ptrdiff_t ldb, T beta, T *c,
-                ptrdiff_t ldc, int isa, int threads, int flags) {
+static inline __attribute__((always_inline)) void
+GEMM_IMPL(int ta, int tb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, T alpha, const T *a,
+          ptrdiff_t lda, const T *b, ptrdiff_t ldb, T beta, T *c, ptrdiff_t ldc,
+          const T *bias, int relu, T scale, int isa, int threads, int flags) {
     if (m <= 0 || n <= 0) return;
     if (k <= 0 || alpha == 0) {
         SCALE(m, n, beta, c, ldc);
+        if (bias || relu)
+            for (ptrdiff_t i = 0; i < m; i++) EPILOGUE(1, (int)n, c + i * ldc, ldc, bias, relu, scale);
         return;
     }
     isa = bp_resolve_isa(isa);
@@ -336,18 +403,18 @@ void GEMM_ENTRY(int ta, int tb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, T alpha,
     if (work <= SMALL_WORK && !(flags & BP_GEMM_FORCE_PACKED)) {
 #if BP_X86
         if (isa != BP_ISA_GENERIC) {
-            SMALL_AVX2(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            SMALL_AVX2(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu, scale);
             return;
         }
 #endif
-        SMALL_GENERIC(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        SMALL_GENERIC(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu, scale);
         return;
     }
     const INFO *in = INFO_FOR(isa);
     ARGS g = {
         .ta = ta, .tb = tb, .m = m, .n = n, .k = k, .alpha = alpha, .beta = beta,
         .a = a, .b = b, .c = c, .lda = lda, .ldb = ldb, .ldc = ldc, .in = in,
-        .kc = bp_kc_block(k, in->kc),
+        .kc = bp_kc_block(k, in->kc), .bias = bias, .relu = relu, .scale = scale,
     };
     int nt = threads < 1 ? 1 : threads;
     if (work < PARALLEL_WORK && !(flags & BP_GEMM_FORCE_THREADS)) nt = 1;
@@ -393,4 +460,18 @@ void GEMM_ENTRY(int ta, int tb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, T alpha,
         bp_parallel_region(nt, WORKER, &g);
     else
         WORKER(&g, 0, 1);
+}
+
+void GEMM_ENTRY(int ta, int tb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, T alpha,
+                const T *a, ptrdiff_t lda, const T *b, ptrdiff_t ldb, T beta, T *c,
+                ptrdiff_t ldc, int isa, int threads, int flags) {
+    GEMM_IMPL(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, NULL, 0, 1, isa, threads, flags);
+}
+
+void GEMM_EPILOGUE_ENTRY(int ta, int tb, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k, T alpha,
+                         const T *a, ptrdiff_t lda, const T *b, ptrdiff_t ldb, T beta, T *c,
+                         ptrdiff_t ldc, const T *bias, int relu, T scale, int isa, int threads,
+                         int flags) {
+    GEMM_IMPL(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, relu, scale, isa, threads,
+              flags);
 }

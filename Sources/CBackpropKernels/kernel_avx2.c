@@ -5,10 +5,13 @@
 #if BP_X86
 #include <immintrin.h>
 
-#define S_STORE(ptr, acc)                                                          \
+/* Stores one accumulator vector: alpha * acc (+ beta * c), then, in the
+ * epilogue variant (EPI), + the bias vector `bv` and the ReLU. */
+#define S_STORE(ptr, acc, bv)                                                      \
     do {                                                                           \
         __m256 v_ = _mm256_mul_ps(acc, va);                                        \
         if (beta != 0.0f) v_ = _mm256_fmadd_ps(_mm256_loadu_ps(ptr), vb, v_);      \
+        if (EPI) v_ = s_epilogue8(v_, bv, has_bias, relu, vs);                     \
         _mm256_storeu_ps(ptr, v_);                                                 \
     } while (0)
 #define S_DECL(i) __m256 c##i##0 = _mm256_setzero_ps(), c##i##1 = _mm256_setzero_ps()
@@ -26,9 +29,22 @@
     } while (0)
 #define S_OUT(i)                                                                   \
     do {                                                                           \
-        S_STORE(c + (i) * ldc, c##i##0);                                           \
-        S_STORE(c + (i) * ldc + 8, c##i##1);                                       \
+        S_STORE(c + (i) * ldc, c##i##0, bias0);                                    \
+        S_STORE(c + (i) * ldc + 8, c##i##1, bias1);                                \
     } while (0)
+
+/* The epilogue of one vector: v + bias (when has_bias), then
+ * v < 0 ? 0 : scale * v (when relu), as the Swift ReLU kernel computes it
+ * (NaN and -0 pass through). */
+static inline __attribute__((always_inline)) BP_TARGET_AVX2 __m256
+s_epilogue8(__m256 v, __m256 bias, int has_bias, int relu, __m256 scale) {
+    if (has_bias) v = _mm256_add_ps(v, bias);
+    if (relu) {
+        __m256 negative = _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_LT_OQ);
+        v = _mm256_andnot_ps(negative, _mm256_mul_ps(v, scale));
+    }
+    return v;
+}
 
 /* C rows are prefetched into L2 at the start (they are stored at the end). */
 #define PF_C2(i)                                                                   \
@@ -42,9 +58,11 @@
  * about 2% slower in the full product, n = 1024, Zen 4). */
 #define PF_A_DIST 96
 
-BP_TARGET_AVX2
-void bp_skernel_avx2(ptrdiff_t kc, const float *restrict pa, const float *restrict pb,
-                     float *restrict c, ptrdiff_t ldc, float alpha, float beta) {
+/* The 6 x 16 kernel; EPI (a constant) adds the epilogue to the store. */
+static inline __attribute__((always_inline)) BP_TARGET_AVX2 void
+s_kernel(const int EPI, ptrdiff_t kc, const float *restrict pa, const float *restrict pb,
+         float *restrict c, ptrdiff_t ldc, float alpha, float beta, const float *restrict bias,
+         int relu, float scale) {
     S_DECL(0); S_DECL(1); S_DECL(2); S_DECL(3); S_DECL(4); S_DECL(5);
     /* A row of the tile is 64 bytes: one line, or two when unaligned. */
     PF_C2(0); PF_C2(1); PF_C2(2); PF_C2(3); PF_C2(4); PF_C2(5);
@@ -62,8 +80,24 @@ void bp_skernel_avx2(ptrdiff_t kc, const float *restrict pa, const float *restri
         pa += 6;
         pb += 16;
     }
-    __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+    __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta), vs = _mm256_set1_ps(scale);
+    const int has_bias = EPI && bias != NULL;
+    __m256 bias0 = has_bias ? _mm256_loadu_ps(bias) : _mm256_setzero_ps();
+    __m256 bias1 = has_bias ? _mm256_loadu_ps(bias + 8) : _mm256_setzero_ps();
     S_OUT(0); S_OUT(1); S_OUT(2); S_OUT(3); S_OUT(4); S_OUT(5);
+}
+
+BP_TARGET_AVX2
+void bp_skernel_avx2(ptrdiff_t kc, const float *restrict pa, const float *restrict pb,
+                     float *restrict c, ptrdiff_t ldc, float alpha, float beta) {
+    s_kernel(0, kc, pa, pb, c, ldc, alpha, beta, NULL, 0, 1);
+}
+
+BP_TARGET_AVX2
+void bp_skernel_epi_avx2(ptrdiff_t kc, const float *restrict pa, const float *restrict pb,
+                         float *restrict c, ptrdiff_t ldc, float alpha, float beta,
+                         const float *restrict bias, int relu, float scale) {
+    s_kernel(1, kc, pa, pb, c, ldc, alpha, beta, bias, relu, scale);
 }
 
 /* The float kernel for an edge tile: R <= 6 real rows of a packed panel (6
@@ -73,7 +107,7 @@ void bp_skernel_avx2(ptrdiff_t kc, const float *restrict pa, const float *restri
 static inline __attribute__((always_inline)) BP_TARGET_AVX2 void
 s_kernel_edge(const int R, const int NV, ptrdiff_t kc, const float *restrict pa,
               const float *restrict pb, float *restrict c, ptrdiff_t ldc, float alpha,
-              float beta, __m256i mask) {
+              float beta, __m256i mask, const float *restrict bias, int relu, float scale) {
     __m256 acc[6][2];
     for (int i = 0; i < R; i++)
         for (int v = 0; v < NV; v++) acc[i][v] = _mm256_setzero_ps();
@@ -87,16 +121,23 @@ s_kernel_edge(const int R, const int NV, ptrdiff_t kc, const float *restrict pa,
         pa += 6;
         pb += 16;
     }
-    __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta);
+    __m256 va = _mm256_set1_ps(alpha), vb = _mm256_set1_ps(beta), vs = _mm256_set1_ps(scale);
+    const int has_bias = bias != NULL;
+    __m256 bv[2];
+    for (int v = 0; v < NV; v++)
+        bv[v] = !has_bias ? _mm256_setzero_ps()
+              : v < NV - 1 ? _mm256_loadu_ps(bias + 8 * v) : _mm256_maskload_ps(bias + 8 * v, mask);
     for (int i = 0; i < R; i++) {
         for (int v = 0; v < NV; v++) {
             float *ptr = c + i * ldc + 8 * v;
             __m256 x = _mm256_mul_ps(acc[i][v], va);
             if (v < NV - 1) {
                 if (beta != 0.0f) x = _mm256_fmadd_ps(_mm256_loadu_ps(ptr), vb, x);
+                x = s_epilogue8(x, bv[v], has_bias, relu, vs);
                 _mm256_storeu_ps(ptr, x);
             } else {
                 if (beta != 0.0f) x = _mm256_fmadd_ps(_mm256_maskload_ps(ptr, mask), vb, x);
+                x = s_epilogue8(x, bv[v], has_bias, relu, vs);
                 _mm256_maskstore_ps(ptr, mask, x);
             }
         }
@@ -105,8 +146,8 @@ s_kernel_edge(const int R, const int NV, ptrdiff_t kc, const float *restrict pa,
 
 #define S_EDGE_CASE(R)                                                             \
     case R:                                                                        \
-        if (nv == 1) s_kernel_edge(R, 1, kc, pa, pb, c, ldc, alpha, beta, mask);   \
-        else s_kernel_edge(R, 2, kc, pa, pb, c, ldc, alpha, beta, mask);           \
+        if (nv == 1) s_kernel_edge(R, 1, kc, pa, pb, c, ldc, alpha, beta, mask, bias, relu, scale); \
+        else s_kernel_edge(R, 2, kc, pa, pb, c, ldc, alpha, beta, mask, bias, relu, scale);        \
         return 1;
 
 /* Lane masks: s_lanes + 8 - n has its first n lanes set. */
@@ -115,7 +156,7 @@ static const int s_lanes[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0
 BP_TARGET_AVX2
 int bp_skernel_edge_avx2(int rows, int cols, ptrdiff_t kc, const float *restrict pa,
                          const float *restrict pb, float *restrict c, ptrdiff_t ldc,
-                         float alpha, float beta) {
+                         float alpha, float beta, const float *restrict bias, int relu, float scale) {
     int nv = cols > 8 ? 2 : 1, rem = cols - 8 * (nv - 1);
     __m256i mask = _mm256_loadu_si256((const __m256i *)(s_lanes + 8 - rem));
     switch (rows) {
@@ -258,6 +299,59 @@ void bp_spack_b16_avx2(const float *restrict src, ptrdiff_t ldb, ptrdiff_t kc,
         __m256 x1 = _mm256_loadu_ps(src + p * ldb + 8);
         _mm256_store_ps(dst + p * 16, x0);
         _mm256_store_ps(dst + p * 16 + 8, x1);
+    }
+}
+
+/* Lane masks for doubles: d_lanes + 4 - n has its first n lanes set. */
+static const long long d_lanes[8] = {-1, -1, -1, -1, 0, 0, 0, 0};
+
+/* Packs one full 6-row panel of a row-major double A (no transpose):
+ * dst[p*6 + r] = src[r*lda + p] for p < kc. Rows 0-3 by 4 x 4 transposes in
+ * registers, rows 4-5 as pairs; each column is stored as 4 + 2 doubles, so
+ * nothing past the panel is written. */
+BP_TARGET_AVX2
+void bp_dpack_a6_avx2(const double *restrict src, ptrdiff_t lda, ptrdiff_t kc,
+                      double *restrict dst) {
+    for (ptrdiff_t p = 0; p < kc; p += 4) {
+        ptrdiff_t left = kc - p;
+        int cols = left >= 4 ? 4 : (int)left;
+        __m256d r[6];
+        if (cols == 4) {
+            for (int i = 0; i < 6; i++) r[i] = _mm256_loadu_pd(src + i * lda + p);
+        } else {
+            __m256i m = _mm256_loadu_si256((const __m256i *)(d_lanes + 4 - cols));
+            for (int i = 0; i < 6; i++) r[i] = _mm256_maskload_pd(src + i * lda + p, m);
+        }
+        __m256d t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
+        __m256d t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
+        __m256d c[4] = {
+            _mm256_permute2f128_pd(t0, t2, 0x20), _mm256_permute2f128_pd(t1, t3, 0x20),
+            _mm256_permute2f128_pd(t0, t2, 0x31), _mm256_permute2f128_pd(t1, t3, 0x31),
+        };
+        __m256d lo = _mm256_unpacklo_pd(r[4], r[5]), hi = _mm256_unpackhi_pd(r[4], r[5]);
+        __m128d pair[4] = {
+            _mm256_castpd256_pd128(lo), _mm256_castpd256_pd128(hi),
+            _mm256_extractf128_pd(lo, 1), _mm256_extractf128_pd(hi, 1),
+        };
+        for (int j = 0; j < cols; j++) {
+            _mm256_storeu_pd(dst + (p + j) * 6, c[j]);
+            _mm_storeu_pd(dst + (p + j) * 6 + 4, pair[j]);
+        }
+    }
+}
+
+/* Packs one full 8-column panel of a row-major double B (no transpose):
+ * dst[p*8 + j] = src[p*ldb + j]. */
+BP_TARGET_AVX2
+void bp_dpack_b8_avx2(const double *restrict src, ptrdiff_t ldb, ptrdiff_t kc,
+                      double *restrict dst) {
+    for (ptrdiff_t p = 0; p < kc; p++) {
+        _mm_prefetch((const char *)(src + (p + 8) * ldb), _MM_HINT_T0);
+        _mm_prefetch((const char *)(src + (p + 8) * ldb + 7), _MM_HINT_T0);
+        __m256d x0 = _mm256_loadu_pd(src + p * ldb);
+        __m256d x1 = _mm256_loadu_pd(src + p * ldb + 4);
+        _mm256_store_pd(dst + p * 8, x0);
+        _mm256_store_pd(dst + p * 8 + 4, x1);
     }
 }
 

@@ -5,13 +5,28 @@
 #if BP_X86
 #include <immintrin.h>
 
-/* Stores one accumulator row: c = alpha * acc (+ beta * c). */
-#define S_STORE(ptr, acc)                                                          \
+/* Stores one accumulator row: c = alpha * acc (+ beta * c), then, in the
+ * epilogue variant (EPI), + the bias vector `bv` and the ReLU. */
+#define S_STORE(ptr, acc, bv)                                                      \
     do {                                                                           \
         __m512 v_ = _mm512_mul_ps(acc, va);                                        \
         if (beta != 0.0f) v_ = _mm512_fmadd_ps(_mm512_loadu_ps(ptr), vb, v_);      \
+        if (EPI) v_ = s_epilogue16(v_, bv, has_bias, relu, vs);                    \
         _mm512_storeu_ps(ptr, v_);                                                 \
     } while (0)
+
+/* The epilogue of one vector: v + bias (when has_bias), then
+ * v < 0 ? 0 : scale * v (when relu), as the Swift ReLU kernel computes it
+ * (NaN and -0 pass through). */
+static inline __attribute__((always_inline)) BP_TARGET_AVX512 __m512
+s_epilogue16(__m512 v, __m512 bias, int has_bias, int relu, __m512 scale) {
+    if (has_bias) v = _mm512_add_ps(v, bias);
+    if (relu) {
+        __mmask16 keep = _mm512_cmp_ps_mask(v, _mm512_setzero_ps(), _CMP_NLT_UQ);
+        v = _mm512_maskz_mul_ps(keep, v, scale);
+    }
+    return v;
+}
 
 #define S_ROW(i)                                                                   \
     do {                                                                           \
@@ -23,8 +38,8 @@
 #define S_DECL(i) __m512 c##i##0 = _mm512_setzero_ps(), c##i##1 = _mm512_setzero_ps()
 #define S_OUT(i)                                                                   \
     do {                                                                           \
-        S_STORE(c + (i) * ldc, c##i##0);                                           \
-        S_STORE(c + (i) * ldc + 16, c##i##1);                                      \
+        S_STORE(c + (i) * ldc, c##i##0, bias0);                                    \
+        S_STORE(c + (i) * ldc + 16, c##i##1, bias1);                               \
     } while (0)
 /* C rows are prefetched into L2, not L1: with a power-of-two ldc all 14 rows
  * of a tile map to the same L1 sets and would evict each other (and B). */
@@ -34,9 +49,11 @@
         _mm_prefetch((const char *)(c + (i) * ldc + 31), _MM_HINT_T1);             \
     } while (0)
 
-BP_TARGET_AVX512
-void bp_skernel_avx512(ptrdiff_t kc, const float *restrict pa, const float *restrict pb,
-                       float *restrict c, ptrdiff_t ldc, float alpha, float beta) {
+/* The 14 x 32 kernel; EPI (a constant) adds the epilogue to the store. */
+static inline __attribute__((always_inline)) BP_TARGET_AVX512 void
+s_kernel(const int EPI, ptrdiff_t kc, const float *restrict pa, const float *restrict pb,
+         float *restrict c, ptrdiff_t ldc, float alpha, float beta, const float *restrict bias,
+         int relu, float scale) {
     S_DECL(0); S_DECL(1); S_DECL(2); S_DECL(3); S_DECL(4); S_DECL(5); S_DECL(6);
     S_DECL(7); S_DECL(8); S_DECL(9); S_DECL(10); S_DECL(11); S_DECL(12); S_DECL(13);
     PF_C(0); PF_C(1); PF_C(2); PF_C(3); PF_C(4); PF_C(5); PF_C(6);
@@ -62,9 +79,25 @@ void bp_skernel_avx512(ptrdiff_t kc, const float *restrict pa, const float *rest
         pa += 14;
         pb += 32;
     }
-    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta), vs = _mm512_set1_ps(scale);
+    const int has_bias = EPI && bias != NULL;
+    __m512 bias0 = has_bias ? _mm512_loadu_ps(bias) : _mm512_setzero_ps();
+    __m512 bias1 = has_bias ? _mm512_loadu_ps(bias + 16) : _mm512_setzero_ps();
     S_OUT(0); S_OUT(1); S_OUT(2); S_OUT(3); S_OUT(4); S_OUT(5); S_OUT(6);
     S_OUT(7); S_OUT(8); S_OUT(9); S_OUT(10); S_OUT(11); S_OUT(12); S_OUT(13);
+}
+
+BP_TARGET_AVX512
+void bp_skernel_avx512(ptrdiff_t kc, const float *restrict pa, const float *restrict pb,
+                       float *restrict c, ptrdiff_t ldc, float alpha, float beta) {
+    s_kernel(0, kc, pa, pb, c, ldc, alpha, beta, NULL, 0, 1);
+}
+
+BP_TARGET_AVX512
+void bp_skernel_epi_avx512(ptrdiff_t kc, const float *restrict pa, const float *restrict pb,
+                           float *restrict c, ptrdiff_t ldc, float alpha, float beta,
+                           const float *restrict bias, int relu, float scale) {
+    s_kernel(1, kc, pa, pb, c, ldc, alpha, beta, bias, relu, scale);
 }
 
 /* The float kernel for an edge tile: R <= 14 real rows of a packed panel
@@ -74,7 +107,7 @@ void bp_skernel_avx512(ptrdiff_t kc, const float *restrict pa, const float *rest
 static inline __attribute__((always_inline)) BP_TARGET_AVX512 void
 s_kernel_edge(const int R, const int NV, ptrdiff_t kc, const float *restrict pa,
               const float *restrict pb, float *restrict c, ptrdiff_t ldc, float alpha,
-              float beta, __mmask16 last) {
+              float beta, __mmask16 last, const float *restrict bias, int relu, float scale) {
     __m512 acc[14][2];
     for (int i = 0; i < R; i++)
         for (int v = 0; v < NV; v++) acc[i][v] = _mm512_setzero_ps();
@@ -88,13 +121,19 @@ s_kernel_edge(const int R, const int NV, ptrdiff_t kc, const float *restrict pa,
         pa += 14;
         pb += 32;
     }
-    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta);
+    __m512 va = _mm512_set1_ps(alpha), vb = _mm512_set1_ps(beta), vs = _mm512_set1_ps(scale);
+    const int has_bias = bias != NULL;
+    __m512 bv[2];
+    for (int v = 0; v < NV; v++)
+        bv[v] = has_bias ? _mm512_maskz_loadu_ps(v == NV - 1 ? last : (__mmask16)0xFFFF, bias + 16 * v)
+                         : _mm512_setzero_ps();
     for (int i = 0; i < R; i++) {
         for (int v = 0; v < NV; v++) {
             float *ptr = c + i * ldc + 16 * v;
             __mmask16 k = v == NV - 1 ? last : (__mmask16)0xFFFF;
             __m512 x = _mm512_mul_ps(acc[i][v], va);
             if (beta != 0.0f) x = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(k, ptr), vb, x);
+            x = s_epilogue16(x, bv[v], has_bias, relu, vs);
             _mm512_mask_storeu_ps(ptr, k, x);
         }
     }
@@ -102,14 +141,15 @@ s_kernel_edge(const int R, const int NV, ptrdiff_t kc, const float *restrict pa,
 
 #define S_EDGE_CASE(R)                                                             \
     case R:                                                                        \
-        if (nv == 1) s_kernel_edge(R, 1, kc, pa, pb, c, ldc, alpha, beta, last);   \
-        else s_kernel_edge(R, 2, kc, pa, pb, c, ldc, alpha, beta, last);           \
+        if (nv == 1) s_kernel_edge(R, 1, kc, pa, pb, c, ldc, alpha, beta, last, bias, relu, scale); \
+        else s_kernel_edge(R, 2, kc, pa, pb, c, ldc, alpha, beta, last, bias, relu, scale);        \
         return 1;
 
 BP_TARGET_AVX512
 int bp_skernel_edge_avx512(int rows, int cols, ptrdiff_t kc, const float *restrict pa,
                            const float *restrict pb, float *restrict c, ptrdiff_t ldc,
-                           float alpha, float beta) {
+                           float alpha, float beta, const float *restrict bias, int relu,
+                           float scale) {
     int nv = cols > 16 ? 2 : 1, rem = cols - 16 * (nv - 1);
     __mmask16 last = (__mmask16)((1u << rem) - 1);
     switch (rows) {

@@ -178,3 +178,28 @@ extension Kernels {
         while i < n { x[i] = value; i += 1 }
     }
 }
+
+extension Kernels {
+    /// dz = g · (y > 0 ? scale : 0) for g and y of shape [rows, columns] (the
+    /// ReLU's vjp, with y its input or, for a scale >= 1, its output), and,
+    /// when `columnSums` is given, Σ_rows dz per column in the same pass (rows
+    /// added in order, as `sum(axis: 0)` adds them).
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    static func reluGradient<S: TensorScalar>(_ g: UnsafePointer<S>, _ y: UnsafePointer<S>, scale: S, rows: Int, columns: Int,
+                                              _ dz: UnsafeMutablePointer<S>, columnSums: UnsafeMutablePointer<S>?) {
+        for r in 0..<rows {
+            let (gr, yr, dr) = (g + r * columns, y + r * columns, dz + r * columns)
+            guard let sums = columnSums else {
+                for j in 0..<columns { dr[j] = gr[j] * (yr[j] > 0 ? scale : 0) }
+                continue
+            }
+            if r == 0 {
+                for j in 0..<columns { let v = gr[j] * (yr[j] > 0 ? scale : 0); dr[j] = v; sums[j] = v }
+            } else {
+                for j in 0..<columns { let v = gr[j] * (yr[j] > 0 ? scale : 0); dr[j] = v; sums[j] += v }
+            }
+        }
+        if rows == 0, let sums = columnSums { sums.initialize(repeating: 0, count: columns) }
+    }
+}

@@ -13,6 +13,7 @@ package enum Shape {
     /// NumPy broadcasting: align trailing dimensions; each pair must be equal
     /// or contain a 1. Returns nil when the shapes do not broadcast.
     package static func broadcast(_ a: [Int], _ b: [Int]) -> [Int]? {
+        if a == b { return a }
         let n = max(a.count, b.count)
         var out = [Int](repeating: 0, count: n)
         for i in 0..<n {

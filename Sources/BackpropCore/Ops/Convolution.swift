@@ -8,9 +8,10 @@
 //   conv:            dx = convInputGrad(g, w),   dw = convWeightGrad(x, g),   db = Σ g
 //   convInputGrad:   dg = conv(h, w),            dw = convWeightGrad(h, g)
 //   convWeightGrad:  dx = convInputGrad(g, k),   dg = conv(x, k)
-// and a gradient of a gradient needs no further code. Each runs as im2col
-// (Kernels/Convolution.swift) and one packed GEMM per group over the whole
-// batch. conv1d is conv2d of height 1.
+// and a gradient of a gradient needs no further code. Each runs image by image
+// (Kernels/ConvolutionPerImage.swift): im2col of one image into a scratch
+// buffer and a packed GEMM per group, images shared out over the threads.
+// conv1d is conv2d of height 1.
 
 /// Two sizes of a 2-D window, (height, width); an integer literal gives both.
 ///
@@ -80,46 +81,35 @@ public enum ConvolutionPadding: Sendable, Hashable, ExpressibleByIntegerLiteral,
 extension Tensor {
     /// The forward convolution of x [N, C, H, W] with w [O, C/groups, kH, kW], plus b [O].
     static func convolution(_ x: Tensor, _ w: Tensor, _ b: Tensor?, _ g: ConvGeometry) -> Tensor {
-        let (p, np) = (g.positions, g.batch * g.positions)
-        let storage = TensorStorage<Scalar>.make(uninitializedCount: g.batch * g.outChannels * p)
-        if np > 0, g.outChannels > 0 {
-            let rows = g.groupRows
-            let cols = TensorStorage<Scalar>.make(uninitializedCount: rows * g.groups * np)
-            Kernels.im2col(x.base, g, cols.base)
-            let og = g.outChannels / g.groups
-            let product = TensorStorage<Scalar>.make(uninitializedCount: g.outChannels * np)
-            for k in 0..<g.groups {
-                Scalar.gemm(transposeA: false, transposeB: false, m: og, n: np, k: rows,
-                             a: w.base + k * og * rows, lda: rows, b: cols.base + k * rows * np, ldb: np,
-                             c: product.base + k * og * np, ldc: np, accumulate: false)
-            }
-            Kernels.swapOuterAxes(product.base, a: g.outChannels, b: g.batch, p: p, storage.base,
-                                  addingToInner: b.map { UnsafePointer($0.base) })
+        let storage = TensorStorage<Scalar>.make(uninitializedCount: g.batch * g.outChannels * g.positions)
+        if g.batch > 0, g.outChannels > 0 {
+            Kernels.convolutionForward(x.base, w.base, bias: b.map { UnsafePointer($0.base) }, g, storage.base)
         }
         let inputs = b.map { [x, w, $0] } ?? [x, w]
         return record("conv2d", inputs, storage, shape: g.outputShape) { grad, t, _ in
             let (x, w) = (t[0], t[1])
             return [x.requiresGrad ? convInputGrad(grad, w, g) : nil,
                     w.requiresGrad ? convWeightGrad(x, grad, g) : nil,
-                    t.count == 3 && t[2].requiresGrad ? grad.reshaped(to: [g.batch, g.outChannels, g.positions]).sum(axes: [0, 2]) : nil]
+                    t.count == 3 && t[2].requiresGrad ? convBiasGrad(grad, g) : nil]
         }
     }
 
-    /// dx [N, C, H, W] from dy [N, O, OH, OW] and w: per group, wᵀ dy' then col2im.
+    /// db [O] = Σ over images and positions of dy [N, O, OH, OW]: one pass over
+    /// dy when no graph is being recorded, else the recorded sum.
+    static func convBiasGrad(_ dy: Tensor, _ g: ConvGeometry) -> Tensor {
+        if GradMode.isEnabled { return dy.reshaped(to: [g.batch, g.outChannels, g.positions]).sum(axes: [0, 2]) }
+        let storage = TensorStorage<Scalar>.make(zeroedCount: g.outChannels)
+        Kernels.sumOuterAndInner(dy.base, outer: g.batch, middle: g.outChannels, inner: g.positions, storage.base)
+        return Tensor(storage: storage, shape: [g.outChannels])
+    }
+
+    /// dx [N, C, H, W] from dy [N, O, OH, OW] and w: per image and group, wᵀ dy_n then col2im.
     static func convInputGrad(_ dy: Tensor, _ w: Tensor, _ g: ConvGeometry) -> Tensor {
-        let (p, np) = (g.positions, g.batch * g.positions)
-        let storage = TensorStorage<Scalar>.make(zeroedCount: g.batch * g.channels * g.height * g.width)
-        if np > 0, g.outChannels > 0, g.groupRows > 0 {
-            let rows = g.groupRows, og = g.outChannels / g.groups
-            let dyT = TensorStorage<Scalar>.make(uninitializedCount: g.outChannels * np)
-            Kernels.swapOuterAxes(dy.base, a: g.batch, b: g.outChannels, p: p, dyT.base)
-            let cols = TensorStorage<Scalar>.make(uninitializedCount: rows * g.groups * np)
-            for k in 0..<g.groups {
-                Scalar.gemm(transposeA: true, transposeB: false, m: rows, n: np, k: og,
-                             a: w.base + k * og * rows, lda: rows, b: dyT.base + k * og * np, ldb: np,
-                             c: cols.base + k * rows * np, ldc: np, accumulate: false)
-            }
-            Kernels.col2im(cols.base, g, storage.base)
+        let storage = TensorStorage<Scalar>.make(uninitializedCount: g.batch * g.channels * g.height * g.width)
+        if g.batch > 0, g.outChannels > 0, g.groupRows > 0 {
+            Kernels.convolutionInputGrad(dy.base, w.base, g, storage.base)
+        } else {
+            Kernels.fill(storage.base, 0, g.batch * g.channels * g.height * g.width)
         }
         return record("conv2d_input_grad", [dy, w], storage, shape: g.inputShape) { h, t, _ in
             let (dy, w) = (t[0], t[1])
@@ -128,21 +118,13 @@ extension Tensor {
         }
     }
 
-    /// dw [O, C/groups, kH, kW] from x and dy: per group, dy' colsᵀ.
+    /// dw [O, C/groups, kH, kW] from x and dy: per group, Σ_n dy_n cols_nᵀ.
     static func convWeightGrad(_ x: Tensor, _ dy: Tensor, _ g: ConvGeometry) -> Tensor {
-        let (p, np) = (g.positions, g.batch * g.positions)
-        let rows = g.groupRows, og = g.outChannels / g.groups
-        let storage = TensorStorage<Scalar>.make(zeroedCount: g.outChannels * rows)
-        if np > 0, g.outChannels > 0, rows > 0 {
-            let cols = TensorStorage<Scalar>.make(uninitializedCount: rows * g.groups * np)
-            Kernels.im2col(x.base, g, cols.base)
-            let dyT = TensorStorage<Scalar>.make(uninitializedCount: g.outChannels * np)
-            Kernels.swapOuterAxes(dy.base, a: g.batch, b: g.outChannels, p: p, dyT.base)
-            for k in 0..<g.groups {
-                Scalar.gemm(transposeA: false, transposeB: true, m: og, n: rows, k: np,
-                             a: dyT.base + k * og * np, lda: np, b: cols.base + k * rows * np, ldb: np,
-                             c: storage.base + k * og * rows, ldc: rows, accumulate: false)
-            }
+        let storage = TensorStorage<Scalar>.make(uninitializedCount: g.outChannels * g.groupRows)
+        if g.batch > 0, g.outChannels > 0, g.groupRows > 0, g.positions > 0 {
+            Kernels.convolutionWeightGrad(x.base, dy.base, g, storage.base)
+        } else {
+            Kernels.fill(storage.base, 0, g.outChannels * g.groupRows)
         }
         return record("conv2d_weight_grad", [x, dy], storage, shape: g.weightShape) { k, t, _ in
             let (x, dy) = (t[0], t[1])

@@ -37,6 +37,58 @@ extension Tensor {
 }
 
 extension Tensor {
+    /// y = s · max(x Wᵀ + b, 0): a Linear layer followed by `ReLU(scale: s)`,
+    /// as one node (what `Sequential` runs for that pair). The forward pass is
+    /// one GEMM that adds the bias and applies the ReLU as it stores each
+    /// register tile, so the pre-activation is never written; the values are
+    /// those of `relu(affine(x, w, b), scale: s)`, bit for bit.
+    ///
+    ///   dz = g · s 1[y > 0],   dx = dz W,   dW = dzᵀ x,   db = Σ_batch dz
+    ///
+    /// The mask is read from the output: for s ≥ 1, y > 0 exactly where
+    /// x Wᵀ + b > 0 (a smaller s could round a tiny positive to zero), hence
+    /// the precondition. The backward pass writes dz and db in one pass over g
+    /// and y, then runs the two products on dz; when a graph of the backward
+    /// pass is recorded (`createGraph`) it uses Tensor ops instead, so that it
+    /// can be differentiated again.
+    @_specialize(where Scalar == Float)
+    @_specialize(where Scalar == Double)
+    package static func affineReLU(_ x: Tensor, weight w: Tensor, bias b: Tensor?, scale: Scalar = 1) -> Tensor {
+        precondition(scale >= 1 && scale.isFinite, "affineReLU: the ReLU's scale must be finite and at least 1, got \(scale)")
+        let outShape = ShapeRule.check { try ShapeRule.linear(input: x.shape, weight: w.shape, bias: b?.shape) }
+        precondition(x.rank <= 2, "internal: affineReLU of an input of shape \(x.shape); linear flattens batch axes first")
+        let (outFeatures, inFeatures) = (w.shape[0], w.shape[1])
+        let rows = x.rank == 2 ? x.shape[0] : 1
+        let storage = TensorStorage<Scalar>.make(uninitializedCount: rows * outFeatures)
+        Scalar.gemm(transposeA: false, transposeB: true, m: rows, n: outFeatures, k: inFeatures,
+                    a: x.base, lda: inFeatures, b: w.base, ldb: inFeatures,
+                    c: storage.base, ldc: outFeatures, bias: b.map { UnsafePointer($0.base) }, reluScale: scale)
+        let inputs = b.map { [x, w, $0] } ?? [x, w]
+        let xShape = x.shape
+        return record("linear_relu", inputs, storage, shape: outShape) { g, t, y in
+            let (x, w) = (t[0], t[1])
+            let biasNeedsGrad = t.count == 3 && t[2].requiresGrad
+            let dz: Tensor, db: Tensor?
+            if GradMode.isEnabled {
+                let g2 = g.rank == 2 ? g : g.reshaped(to: [1, outFeatures])
+                dz = g2 * y.mapped(.positiveIndicator(Double(scale))).reshaped(to: g2.shape)
+                db = biasNeedsGrad ? dz.sum(axis: 0) : nil
+            } else {
+                let dzStorage = TensorStorage<Scalar>.make(uninitializedCount: rows * outFeatures)
+                let dbStorage = biasNeedsGrad ? TensorStorage<Scalar>.make(uninitializedCount: outFeatures) : nil
+                Kernels.reluGradient(g.base, y.base, scale: scale, rows: rows, columns: outFeatures,
+                                     dzStorage.base, columnSums: dbStorage?.base)
+                dz = Tensor(storage: dzStorage, shape: [rows, outFeatures])
+                db = dbStorage.map { Tensor(storage: $0, shape: [outFeatures]) }
+            }
+            let dx: Tensor? = x.requiresGrad ? mm(dz, w).reshaped(to: xShape) : nil
+            let dw: Tensor? = w.requiresGrad ? mm(dz, x.rank == 2 ? x : x.reshaped(to: [1, inFeatures]), transposeA: true) : nil
+            return t.count == 3 ? [dx, dw, db] : [dx, dw]
+        }
+    }
+}
+
+extension Tensor {
     /// Σ (x - y)² (divided by the element count when `mean`), as one scalar
     /// node with no temporaries:   dx = 2 (x - y) g / n,   dy = -dx
     @_specialize(where Scalar == Float)

@@ -9,26 +9,40 @@ extension Tensor {
     /// out[i] = self[indices[i]] (flat indices), in the given shape. Block b
     /// of `blocks` equal parts of the indices points only into block b of
     /// the input, which lets the scatter-add of the gradient run in parallel.
-    func gatheredFlat(_ indices: [Int], shape outShape: [Int], blocks: Int) -> Tensor {
+    func gatheredFlat(_ indices: [Int], shape outShape: [Int], blocks: Int, window: ConvGeometry? = nil) -> Tensor {
         precondition(indices.count == Shape.count(outShape), "internal: gather of \(indices.count) indices into \(outShape)")
         let storage = TensorStorage<Scalar>.make(uninitializedCount: indices.count)
         indices.withUnsafeBufferPointer { Kernels.gatherFlat(base, $0.baseAddress!, $0.count, storage.base) }
+        return gatheredFlat(indices, shape: outShape, blocks: blocks, values: storage, window: window)
+    }
+
+    /// ``gatheredFlat(_:shape:blocks:window:)`` whose result, `values`, a kernel
+    /// has already computed (max pooling picks and gathers in one pass).
+    /// `window`: set when index i lies in the 2 x 2, stride-2 window of output i
+    /// (see ``Kernels/maxUnpool2x2(_:_:_:_:)``), which the scatter-add then uses.
+    func gatheredFlat(_ indices: [Int], shape outShape: [Int], blocks: Int, values storage: TensorStorage<Scalar>,
+                      window: ConvGeometry? = nil) -> Tensor {
         let inShape = shape
         return Tensor.record("gather_flat", [self], storage, shape: outShape) { g, _, _ in
-            [g.scatterAddedFlat(indices, into: inShape, blocks: blocks)]
+            [g.scatterAddedFlat(indices, into: inShape, blocks: blocks, window: window)]
         }
     }
 
-    /// Zeros of `target` shape with out[indices[i]] += self[i]: the adjoint of ``gatheredFlat(_:shape:blocks:)``.
-    func scatterAddedFlat(_ indices: [Int], into target: [Int], blocks: Int) -> Tensor {
+    /// Zeros of `target` shape with out[indices[i]] += self[i]: the adjoint of ``gatheredFlat(_:shape:blocks:window:)``.
+    func scatterAddedFlat(_ indices: [Int], into target: [Int], blocks: Int, window: ConvGeometry? = nil) -> Tensor {
         let n = Shape.count(target)
         let storage = TensorStorage<Scalar>.make(uninitializedCount: n)
         indices.withUnsafeBufferPointer {
-            Kernels.scatterAddFlat(base, $0.baseAddress!, $0.count, blocks: blocks, storage.base, outCount: n)
+            if let window, $0.count == count, n == window.batch * window.channels * window.height * window.width {
+                // Each window written once (its element or zero), with no zeroing pass and no scatter.
+                Kernels.maxUnpool2x2(base, $0.baseAddress!, window, storage.base)
+            } else {
+                Kernels.scatterAddFlat(base, $0.baseAddress!, $0.count, blocks: blocks, storage.base, outCount: n)
+            }
         }
         let inShape = shape
         return Tensor.record("scatter_add_flat", [self], storage, shape: target) { g, _, _ in
-            [g.gatheredFlat(indices, shape: inShape, blocks: blocks)]
+            [g.gatheredFlat(indices, shape: inShape, blocks: blocks, window: window)]
         }
     }
 }
@@ -69,7 +83,16 @@ public func maxPool2d<S: TensorScalar>(_ x: Tensor<S>, kernelSize: Size2, stride
                                        dilation: Size2 = 1) -> Tensor<S> {
     batched("max_pool2d", x) { x in
         let g = poolGeometry("max_pool2d", x.shape, kernel: kernelSize, stride: stride, padding: padding, dilation: dilation)
-        var indices = [Int](repeating: 0, count: g.batch * g.channels * g.positions)
+        let count = g.batch * g.channels * g.positions
+        if Kernels.isMaxPool2x2(g) {
+            let values = TensorStorage<S>.make(uninitializedCount: count)
+            let indices = [Int](unsafeUninitializedCapacity: count) { buffer, initialized in
+                if count > 0 { Kernels.maxPool2x2(x.base, g, values: values.base, indices: buffer.baseAddress!) }
+                initialized = count
+            }
+            return x.gatheredFlat(indices, shape: g.outputShape, blocks: g.batch * g.channels, values: values, window: g)
+        }
+        var indices = [Int](repeating: 0, count: count)
         indices.withUnsafeMutableBufferPointer { Kernels.maxPoolIndices(x.base, g, $0.baseAddress!) }
         return x.gatheredFlat(indices, shape: g.outputShape, blocks: g.batch * g.channels)
     }

@@ -6,7 +6,13 @@ import RealModule
 extension Tensor {
     func unary(_ name: String, _ op: UnaryOp, vjp: @escaping VJP<Scalar>) -> Tensor {
         let storage = TensorStorage<Scalar>.make(uninitializedCount: count)
-        Kernels.unary(op, base, storage.base, count)
+        if count >= 1 << 20, Parallelism.threadCount > 1 {
+            // A large activation (a conv layer's output) is a memory-bound pass: split over the threads.
+            let (x, y) = (base, storage.base)
+            parallelChunks(count, minChunk: 1 << 16) { Kernels.unary(op, x + $0.lowerBound, y + $0.lowerBound, $0.count) }
+        } else {
+            Kernels.unary(op, base, storage.base, count)
+        }
         return Tensor.record(name, [self], storage, shape: shape, vjp: vjp)
     }
 
@@ -14,6 +20,15 @@ extension Tensor {
     func mapped(_ op: UnaryOp) -> Tensor {
         let storage = TensorStorage<Scalar>.make(uninitializedCount: count)
         Kernels.unary(op, base, storage.base, count)
+        return Tensor(storage: storage, shape: shape)
+    }
+
+    /// self · `scale`·1[x > 0], the vjp of a (scaled) ReLU: one pass when no
+    /// graph is being recorded, else the recorded product with the mask.
+    func timesPositiveIndicator(of x: Tensor, scale: Double) -> Tensor {
+        if GradMode.isEnabled || shape != x.shape { return self * x.mapped(.positiveIndicator(scale)) }
+        let storage = TensorStorage<Scalar>.make(uninitializedCount: count)
+        Kernels.timesPositiveIndicator(base, x.base, scale: Scalar(scale), storage.base, count)
         return Tensor(storage: storage, shape: shape)
     }
 
@@ -75,7 +90,7 @@ public func sigmoid<S: TensorScalar>(_ x: Tensor<S>) -> Tensor<S> {
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 public func relu<S: TensorScalar>(_ x: Tensor<S>) -> Tensor<S> {
-    x.unary("relu", .relu) { g, x, _ in [g * x[0].mapped(.positiveIndicator(1))] }
+    x.unary("relu", .relu) { g, x, _ in [g.timesPositiveIndicator(of: x[0], scale: 1)] }
 }
 
 /// The homework's scaled ReLU, `scale` · max(x, 0) ("3 ReLU" for scale 3), as one
@@ -87,7 +102,7 @@ public func relu<S: TensorScalar>(_ x: Tensor<S>) -> Tensor<S> {
 @_specialize(where S == Float)
 @_specialize(where S == Double)
 public func relu<S: TensorScalar>(_ x: Tensor<S>, scale: S) -> Tensor<S> {
-    x.unary("relu", .scaledRelu(Double(scale))) { g, x, _ in [g * x[0].mapped(.positiveIndicator(Double(scale)))] }
+    x.unary("relu", .scaledRelu(Double(scale))) { g, x, _ in [g.timesPositiveIndicator(of: x[0], scale: Double(scale))] }
 }
 
 /// The sine, elementwise: d/dx sin x = cos x.

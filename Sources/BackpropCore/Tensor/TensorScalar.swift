@@ -35,6 +35,24 @@ where RawSignificand: FixedWidthInteger {
     static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                      a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
                      c: UnsafeMutablePointer<Self>, ldc: Int, accumulate: Bool)
+
+    /// The matrix product with a Linear layer's bias and an optional ReLU
+    /// applied as the kernel stores C (its epilogue: C is written once, never
+    /// read): C = op(A) op(B) + 1 biasᵀ (`bias[j]` added to column j, when
+    /// given), then C = reluScale · max(C, 0) when `reluScale` is given. The
+    /// result equals, bit for bit, the bias copied into C, the product
+    /// accumulated onto it, then `relu(_:scale:)`.
+    ///
+    /// ```swift
+    /// let x: [Float] = [1, -2], w: [Float] = [1, 1, 3, 1], b: [Float] = [0, 0.5]   // x 1 x 2, W 2 x 2
+    /// var y = [Float](repeating: 0, count: 2)
+    /// Float.gemm(transposeA: false, transposeB: true, m: 1, n: 2, k: 2, a: x, lda: 2, b: w, ldb: 2,
+    ///            c: &y, ldc: 2, bias: b, reluScale: 1)
+    /// // y == [0, 1.5]: relu(x Wᵀ + b)
+    /// ```
+    static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
+                     a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
+                     c: UnsafeMutablePointer<Self>, ldc: Int, bias: UnsafePointer<Self>?, reluScale: Self?)
 }
 
 extension Float: TensorScalar {

@@ -13,11 +13,38 @@ import BackpropCore
 /// ```
 public final class Sequential<Scalar: TensorScalar>: Module {
     /// The layers, in order.
-    public private(set) var layers: [any Module<Scalar>]
+    public private(set) var layers: [any Module<Scalar>] { didSet { steps = Self.steps(layers) } }
     public var isTraining = true
+    /// What `callAsFunction` runs: the layers, with each `Linear` that a
+    /// `ReLU` of scale >= 1 follows run together with it as one node.
+    private var steps: [Step]
+
+    private enum Step {
+        case layer(any Module<Scalar>)
+        case linearReLU(Linear<Scalar>, ReLU<Scalar>)
+    }
 
     /// A network of the given layers.
-    public init(_ layers: [any Module<Scalar>]) { self.layers = layers }
+    public init(_ layers: [any Module<Scalar>]) {
+        self.layers = layers
+        steps = Self.steps(layers)
+    }
+
+    private static func steps(_ layers: [any Module<Scalar>]) -> [Step] {
+        var steps: [Step] = []
+        var i = 0
+        while i < layers.count {
+            if i + 1 < layers.count, let linear = layers[i] as? Linear<Scalar>, let relu = layers[i + 1] as? ReLU<Scalar>,
+               relu.scale >= 1, relu.scale.isFinite {
+                steps.append(.linearReLU(linear, relu))
+                i += 2
+            } else {
+                steps.append(.layer(layers[i]))
+                i += 1
+            }
+        }
+        return steps
+    }
 
     /// A network of the given layers.
     public convenience init(_ layers: any Module<Scalar>...) { self.init(layers) }
@@ -34,7 +61,10 @@ public final class Sequential<Scalar: TensorScalar>: Module {
     /// The layer at `index`.
     public subscript(index: Int) -> any Module<Scalar> { layers[index] }
 
-    /// Applies each layer in turn to `x`.
+    /// Applies each layer in turn to `x`. A `Linear` followed by a `ReLU` runs
+    /// as one node (`linear_relu`), whose matrix product adds the bias and
+    /// applies the ReLU as it stores its result: the values and gradients are
+    /// those of the two layers one after the other.
     ///
     /// ```swift
     /// let model = Sequential<Float>(Linear(2, 8), ReLU(), Linear(8, 1))
@@ -44,7 +74,15 @@ public final class Sequential<Scalar: TensorScalar>: Module {
     @_specialize(where Scalar == Double)
     public func callAsFunction(_ x: Tensor<Scalar>) -> Tensor<Scalar> {
         var y = x
-        for layer in layers { y = layer(y) }
+        for step in steps {
+            switch step {
+            case let .layer(layer):
+                y = layer(y)
+            case let .linearReLU(linear, relu):
+                y = y.rank <= 2 ? Tensor.affineReLU(y, weight: linear.weight, bias: linear.bias, scale: relu.scale)
+                                : relu(linear(y))
+            }
+        }
         return y
     }
 

@@ -49,9 +49,9 @@ func forEachParameterWithGradient<S: TensorScalar>(
     for (i, p) in parameters.enumerated() {
         guard let g = p.grad else { continue }
         precondition(g.shape == p.shape, "optimizer: gradient shape \(g.shape) does not match parameter shape \(p.shape)")
-        g.withUnsafeBufferPointer { gp in
-            p.updateInPlace { pp, n in body(i, pp, gp.baseAddress!, n) }
-        }
+        // `base`, not the public `withUnsafeBufferPointer`, which is generic over
+        // its result and so runs unspecialised from this module.
+        withExtendedLifetime(g) { p.updateInPlace { pp, n in body(i, pp, g.base, n) } }
     }
 }
 

@@ -61,6 +61,24 @@ void bp_dgemm(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
               const double *b, ptrdiff_t ldb,
               double beta, double *c, ptrdiff_t ldc, int isa, int threads, int flags);
 
+/*
+ * As bp_sgemm/bp_dgemm, with an epilogue applied as C is stored (no second
+ * pass over C): v = alpha * op(A) * op(B) + beta * C, then v += bias[j] for
+ * column j when bias is not NULL (n values), then v = v < 0 ? 0 : scale * v
+ * when relu is non-zero (the ReLU as Backprop's elementwise kernel computes
+ * it: NaN and -0 pass through). With beta == 0 and alpha == 1 the result
+ * equals, bit for bit, the bias written to C, a product accumulated onto it
+ * (beta == 1), then the ReLU.
+ */
+void bp_sgemm_epilogue(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                       float alpha, const float *a, ptrdiff_t lda, const float *b, ptrdiff_t ldb,
+                       float beta, float *c, ptrdiff_t ldc, const float *bias, int relu, float scale,
+                       int isa, int threads, int flags);
+void bp_dgemm_epilogue(int trans_a, int trans_b, ptrdiff_t m, ptrdiff_t n, ptrdiff_t k,
+                       double alpha, const double *a, ptrdiff_t lda, const double *b, ptrdiff_t ldb,
+                       double beta, double *c, ptrdiff_t ldc, const double *bias, int relu,
+                       double scale, int isa, int threads, int flags);
+
 /* ---- Optimizer updates ----
  * One pass over a parameter's n elements on path `isa` (BP_ISA_AUTO: the
  * current one); buffers that an option does not use are NULL. Formulas and their order are PyTorch's
@@ -125,6 +143,41 @@ void bp_maxpool2d_indices_f64(const double *x, ptrdiff_t plane_begin, ptrdiff_t 
                               ptrdiff_t h, ptrdiff_t w, ptrdiff_t oh, ptrdiff_t ow,
                               ptrdiff_t kh, ptrdiff_t kw, ptrdiff_t sh, ptrdiff_t sw,
                               ptrdiff_t pt, ptrdiff_t pl, ptrdiff_t dh, ptrdiff_t dw, ptrdiff_t *out);
+
+/* Max pooling with 2 x 2 windows, stride 2, no padding or dilation: for
+ * planes [plane_begin, plane_end) of x (each h x w, pooled to oh x ow with
+ * oh <= h / 2, ow <= w / 2), the largest element of each window to values and
+ * its flat index into x to out (both at plane * oh * ow + ...), with the
+ * choice of bp_maxpool2d_indices_*. Vectorised (AVX2 when the CPU has it). */
+void bp_maxpool2d_2x2_f32(const float *x, ptrdiff_t plane_begin, ptrdiff_t plane_end, ptrdiff_t h, ptrdiff_t w,
+                          ptrdiff_t oh, ptrdiff_t ow, float *values, ptrdiff_t *out);
+void bp_maxpool2d_2x2_f64(const double *x, ptrdiff_t plane_begin, ptrdiff_t plane_end, ptrdiff_t h, ptrdiff_t w,
+                          ptrdiff_t oh, ptrdiff_t ow, double *values, ptrdiff_t *out);
+
+/* The gradient of bp_maxpool2d_2x2_*: for planes [plane_begin, plane_end) of
+ * dx (each h x w), g[plane * oh * ow + ...] at the element idx chose in each
+ * window, zeros everywhere else (dx is overwritten). */
+void bp_maxunpool2d_2x2_f32(const float *g, const ptrdiff_t *idx, ptrdiff_t plane_begin, ptrdiff_t plane_end,
+                            ptrdiff_t h, ptrdiff_t w, ptrdiff_t oh, ptrdiff_t ow, float *dx);
+void bp_maxunpool2d_2x2_f64(const double *g, const ptrdiff_t *idx, ptrdiff_t plane_begin, ptrdiff_t plane_end,
+                            ptrdiff_t h, ptrdiff_t w, ptrdiff_t oh, ptrdiff_t ow, double *dx);
+
+/* The window geometry of a 2-D convolution over one image [channels, height,
+ * width] giving [out_h, out_w] positions (padding after is implied by out_h
+ * and out_w). */
+typedef struct {
+    ptrdiff_t channels, height, width, out_h, out_w, kernel_h, kernel_w;
+    ptrdiff_t stride_h, stride_w, pad_top, pad_left, dilation_h, dilation_w;
+} bp_conv_geometry;
+
+/* im2col of one image: cols[(c, i, j) * ld + y * out_w + x] = the input
+ * element under tap (i, j) of the window at output (y, x) of channel c, or 0
+ * in the padding. col2im: its adjoint, dx = the sums of the cols entries read
+ * from each element (dx is overwritten). AVX2 when the CPU has it. */
+void bp_im2col_f32(const float *x, const bp_conv_geometry *g, float *cols, ptrdiff_t ld);
+void bp_im2col_f64(const double *x, const bp_conv_geometry *g, double *cols, ptrdiff_t ld);
+void bp_col2im_f32(const float *cols, ptrdiff_t ld, const bp_conv_geometry *g, float *dx);
+void bp_col2im_f64(const double *cols, ptrdiff_t ld, const bp_conv_geometry *g, double *dx);
 
 #ifdef __cplusplus
 }
