@@ -87,6 +87,31 @@ struct ConvolutionOpTests {
         expectGradcheck("batch_norm 2d eval", [x4, w, b]) {
             projected(batchNorm($0[0], runningMean: rm, runningVar: rv, weight: $0[1], bias: $0[2]), seed: 77)
         }
+        // Training mode is one fused node: its recorded (createGraph) backward differentiates again, and
+        // both backward passes and the forward equal the composite it replaces.
+        expectGradcheck("batch_norm 2d training, second order", [x4, w, b]) { t in
+            enableGrad {
+                let xv = t[0].requiresGrad ? t[0] : t[0].detached().requiringGrad()
+                let y = tanh(batchNorm(xv, runningMean: nil, runningVar: nil, weight: t[1], bias: t[2], training: true)).sum()
+                return gradients(of: y, wrt: [xv], createGraph: true)[0]
+            }
+        }
+        let leaves = [x4, w, b].map { $0.detached().requiringGrad() }
+        let up = randn([3, 2, 3, 4], seed: 83)
+        func composite(_ t: [Tensor<Double>]) -> Tensor<Double> {
+            let axes = [0, 2, 3]
+            let centered = t[0] - t[0].mean(axes: axes, keepDims: true)
+            let variance = (centered * centered).mean(axes: axes, keepDims: true)
+            return centered / sqrt(variance + 1e-5) * t[1].reshaped(to: [1, 2, 1, 1]) + t[2].reshaped(to: [1, 2, 1, 1])
+        }
+        let fused = batchNorm(leaves[0], runningMean: nil, runningVar: nil, weight: leaves[1], bias: leaves[2], training: true)
+        expectClose(fused.detached(), composite(leaves).detached(), rtol: 1e-13, atol: 1e-13)
+        let kernelPass = gradients(of: (fused * up).sum(), wrt: leaves)
+        let recorded = gradients(of: (batchNorm(leaves[0], runningMean: nil, runningVar: nil, weight: leaves[1], bias: leaves[2],
+                                                training: true) * up).sum(), wrt: leaves, createGraph: true)
+        let reference = gradients(of: (composite(leaves) * up).sum(), wrt: leaves)
+        for (p, q) in zip(kernelPass, reference) { expectClose(p, q, rtol: 1e-12, atol: 1e-12) }
+        for (p, q) in zip(recorded, reference) { expectClose(p.detached(), q, rtol: 1e-12, atol: 1e-12) }
         expectGradcheck("batch_norm 1d training", [x2]) {
             projected(batchNorm($0[0], runningMean: nil, runningVar: nil, training: true), seed: 78)
         }
