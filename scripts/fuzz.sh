@@ -32,11 +32,11 @@ if [ ! -x "$bin" ] || [ -n "$(find Sources Fuzz/FuzzTargets.swift Package.swift 
               ! -path '*/GenerateManual*' ! -path '*/GenerateDocc*' ! -name '*.swiftdeps*' | sort)
     maps=()
     for m in $(find "$rel" -maxdepth 2 -name module.modulemap) \
-             $(find "$build/checkouts" .build/checkouts -path '*include/module.modulemap' 2>/dev/null); do
+             $(find "$build/checkouts" -path '*include/module.modulemap' 2>/dev/null); do
         maps+=(-Xcc "-fmodule-map-file=$m")
     done
     includes=()
-    for d in $(find Sources "$build/checkouts" .build/checkouts -type d -name include 2>/dev/null); do includes+=(-Xcc "-I$d"); done
+    for d in $(find Sources "$build/checkouts" -type d -name include 2>/dev/null); do includes+=(-Xcc "-I$d"); done
     # Linked next to the binary, then renamed: fuzzers still running keep the old file.
     swiftc -O -sanitize=fuzzer,address -parse-as-library -I "$rel/Modules" "${maps[@]}" "${includes[@]}" \
         Fuzz/FuzzTargets.swift $objects -o "$bin.new" 2>&1 | grep -v 'Cannot export local symbol' >&2 || true
