@@ -112,6 +112,17 @@ struct ConvolutionOpTests {
         let reference = gradients(of: (composite(leaves) * up).sum(), wrt: leaves)
         for (p, q) in zip(kernelPass, reference) { expectClose(p, q, rtol: 1e-12, atol: 1e-12) }
         for (p, q) in zip(recorded, reference) { expectClose(p.detached(), q, rtol: 1e-12, atol: 1e-12) }
+        // Large inputs split the channels over the pool's threads (all of them, by default): still the composite.
+        let big = randn([4, 8, 48, 48], seed: 84).detached().requiringGrad(), bigUp = randn([4, 8, 48, 48], seed: 85)
+        let gamma = randn([8], seed: 86)
+        let bigFused = batchNorm(big, runningMean: nil, runningVar: nil, weight: gamma, bias: nil, training: true)
+        let bigComposite: Tensor<Double> = {
+            let centered = big - big.mean(axes: [0, 2, 3], keepDims: true)
+            return centered / sqrt((centered * centered).mean(axes: [0, 2, 3], keepDims: true) + 1e-5) * gamma.reshaped(to: [1, 8, 1, 1])
+        }()
+        expectClose(bigFused.detached(), bigComposite.detached(), rtol: 1e-12, atol: 1e-12)
+        expectClose(gradients(of: (bigFused * bigUp).sum(), wrt: [big])[0], gradients(of: (bigComposite * bigUp).sum(), wrt: [big])[0],
+                    rtol: 1e-10, atol: 1e-10)
         expectGradcheck("batch_norm 1d training", [x2]) {
             projected(batchNorm($0[0], runningMean: nil, runningVar: nil, training: true), seed: 78)
         }

@@ -100,22 +100,28 @@ extension Tensor {
         var mean = [Scalar](repeating: 0, count: c), variance = [Scalar](repeating: 0, count: c)
         var invStd = [Scalar](repeating: 0, count: c)
         let xp = x.base
-        for k in 0..<c {
-            var sum: Scalar = 0
-            for i in 0..<n { sum += Kernels.sum(xp + (i * c + k) * spatial, spatial) }
-            let mu = sum / m
-            var squares: Scalar = 0
-            for i in 0..<n { squares += Kernels.squaredDeviation(xp + (i * c + k) * spatial, mu, spatial) }
-            mean[k] = mu
-            variance[k] = squares / m
-            invStd[k] = 1 / (variance[k] + Scalar(eps)).squareRoot()
-        }
         let storage = TensorStorage<Scalar>.make(uninitializedCount: x.count)
         let yp = storage.base
-        for k in 0..<c {
-            let a = invStd[k] * (weight.map { $0.base[k] } ?? 1)
-            let b = (bias.map { $0.base[k] } ?? 0) - mean[k] * a
-            for i in 0..<n { Kernels.affine(xp + (i * c + k) * spatial, a, b, yp + (i * c + k) * spatial, spatial) }
+        // Channels are independent: split over the threads for large inputs (same values on any count).
+        let threads = x.count >= 1 << 16 ? Parallelism.threadCount : 1
+        mean.withUnsafeMutableBufferPointer { meanP in
+            variance.withUnsafeMutableBufferPointer { varP in
+                invStd.withUnsafeMutableBufferPointer { invP in
+                    parallelFor(c, threads: threads) { k in
+                        var sum: Scalar = 0
+                        for i in 0..<n { sum += Kernels.sum(xp + (i * c + k) * spatial, spatial) }
+                        let mu = sum / m
+                        var squares: Scalar = 0
+                        for i in 0..<n { squares += Kernels.squaredDeviation(xp + (i * c + k) * spatial, mu, spatial) }
+                        meanP[k] = mu
+                        varP[k] = squares / m
+                        invP[k] = 1 / (varP[k] + Scalar(eps)).squareRoot()
+                        let a = invP[k] * (weight.map { $0.base[k] } ?? 1)
+                        let b = (bias.map { $0.base[k] } ?? 0) - mu * a
+                        for i in 0..<n { Kernels.affine(xp + (i * c + k) * spatial, a, b, yp + (i * c + k) * spatial, spatial) }
+                    }
+                }
+            }
         }
         var inputs = [x]
         if let weight { inputs.append(weight) }
@@ -142,35 +148,33 @@ extension Tensor {
             }
             let gp = g.base
             var sumG = [Scalar](repeating: 0, count: c), sumGXHat = [Scalar](repeating: 0, count: c)
-            for k in 0..<c {
-                var sg: Scalar = 0, sgx: Scalar = 0
-                for i in 0..<n {
-                    let o = (i * c + k) * spatial
-                    let (a, b) = Kernels.sumAndDot(gp + o, xp + o, spatial)
-                    sg += a; sgx += b
-                }
-                sumG[k] = sg
-                sumGXHat[k] = (sgx - mean[k] * sg) * invStd[k]   // Σ g x̂ = (Σ g x - μ Σ g) / σ
-            }
-            var grads: [Tensor?] = []
-            if needs[0] {
-                let dx = TensorStorage<Scalar>.make(uninitializedCount: x.count)
-                for k in 0..<c {
-                    let gamma = w.map { $0.base[k] } ?? 1
-                    // dx = γ/σ · g - γ/σ · Σg/M - γ/σ · x̂ · Σgx̂/M, with x̂ = (x - μ)/σ:
-                    // dx = p · g + q · x + r
-                    let p = gamma * invStd[k]
-                    let q = -p * invStd[k] * sumGXHat[k] / m
-                    let r = -p * sumG[k] / m - q * mean[k]
-                    for i in 0..<n {
-                        let o = (i * c + k) * spatial
-                        Kernels.linearCombination(gp + o, p, xp + o, q, r, dx.base + o, spatial)
+            let dx = needs[0] ? TensorStorage<Scalar>.make(uninitializedCount: x.count) : nil
+            sumG.withUnsafeMutableBufferPointer { sumGP in
+                sumGXHat.withUnsafeMutableBufferPointer { sumGXP in
+                    parallelFor(c, threads: threads) { k in
+                        var sg: Scalar = 0, sgx: Scalar = 0
+                        for i in 0..<n {
+                            let o = (i * c + k) * spatial
+                            let (a, b) = Kernels.sumAndDot(gp + o, xp + o, spatial)
+                            sg += a; sgx += b
+                        }
+                        sumGP[k] = sg
+                        sumGXP[k] = (sgx - mean[k] * sg) * invStd[k]   // Σ g x̂ = (Σ g x - μ Σ g) / σ
+                        guard let dx else { return }
+                        let gamma = w.map { $0.base[k] } ?? 1
+                        // dx = γ/σ · g - γ/σ · Σg/M - γ/σ · x̂ · Σgx̂/M, with x̂ = (x - μ)/σ:
+                        // dx = p · g + q · x + r
+                        let p = gamma * invStd[k]
+                        let q = -p * invStd[k] * sumGXP[k] / m
+                        let r = -p * sg / m - q * mean[k]
+                        for i in 0..<n {
+                            let o = (i * c + k) * spatial
+                            Kernels.linearCombination(gp + o, p, xp + o, q, r, dx.base + o, spatial)
+                        }
                     }
                 }
-                grads.append(Tensor(storage: dx, shape: shape))
-            } else {
-                grads.append(nil)
             }
+            var grads: [Tensor?] = [dx.map { Tensor(storage: $0, shape: shape) }]
             if hasWeight { grads.append(needs[1] ? Tensor(shape: [c], scalars: sumGXHat) : nil) }
             if hasBias { grads.append(needs[t.count - 1] ? Tensor(shape: [c], scalars: sumG) : nil) }
             return grads
