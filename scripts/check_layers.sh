@@ -27,5 +27,11 @@ if grep -rnE '"[^"]*--[a-z][a-z-]+' Sources/BackpropCore Sources/BackpropNN Sour
     echo "a library module names a command-line flag (above): only BackpropCLI may"
     status=1
 fi
-[ $status -eq 0 ] && echo "layers ok: every import points down, no flag names in library modules"
+# No runtime scalar-type test: what differs between Float and Double is a requirement of
+# TensorScalar (or StorableScalar), answered once per type.
+if grep -rnE '\.self == (Float|Double)\.self' Sources --include='*.swift'; then
+    echo "a runtime scalar-type test (above): make it a requirement of the scalar type (TensorScalar)"
+    status=1
+fi
+[ $status -eq 0 ] && echo "layers ok: every import points down, no flag names in library modules, no scalar-type tests"
 exit $status

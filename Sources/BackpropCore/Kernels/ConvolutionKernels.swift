@@ -47,19 +47,9 @@ extension Kernels {
         let planes = g.batch * g.channels
         let work = planes * g.positions * g.kernelH * g.kernelW
         let threads = work >= convolutionParallelThreshold ? Parallelism.threadCount : 1
+        let geometry = g.imageGeometry
         parallelChunks(planes, threads: threads) { range in
-            let (lo, hi) = (range.lowerBound, range.upperBound)
-            if S.self == Float.self {
-                bp_maxpool2d_indices_f32(UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), lo, hi, g.height, g.width,
-                                         g.outH, g.outW, g.kernelH, g.kernelW, g.strideH, g.strideW,
-                                         g.padTop, g.padLeft, g.dilationH, g.dilationW, out)
-            } else if S.self == Double.self {
-                bp_maxpool2d_indices_f64(UnsafeRawPointer(x).assumingMemoryBound(to: Double.self), lo, hi, g.height, g.width,
-                                         g.outH, g.outW, g.kernelH, g.kernelW, g.strideH, g.strideW,
-                                         g.padTop, g.padLeft, g.dilationH, g.dilationW, out)
-            } else {
-                preconditionFailure("max_pool2d: no kernel for scalar type \(S.self); use Float or Double")
-            }
+            S.maxPoolIndices(x, geometry: geometry, planes: range, indices: out)
         }
     }
 
@@ -80,17 +70,9 @@ extension Kernels {
         precondition(isMaxPool2x2(g), "internal: maxPool2x2 on a window that is not 2 x 2 with stride 2")
         let planes = g.batch * g.channels
         let threads = planes * g.positions * 4 >= convolutionParallelThreshold ? Parallelism.threadCount : 1
+        let geometry = g.imageGeometry
         parallelChunks(planes, threads: threads) { range in
-            let (lo, hi) = (range.lowerBound, range.upperBound)
-            if S.self == Float.self {
-                bp_maxpool2d_2x2_f32(UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), lo, hi, g.height, g.width,
-                                     g.outH, g.outW, UnsafeMutableRawPointer(values).assumingMemoryBound(to: Float.self), indices)
-            } else if S.self == Double.self {
-                bp_maxpool2d_2x2_f64(UnsafeRawPointer(x).assumingMemoryBound(to: Double.self), lo, hi, g.height, g.width,
-                                     g.outH, g.outW, UnsafeMutableRawPointer(values).assumingMemoryBound(to: Double.self), indices)
-            } else {
-                preconditionFailure("max_pool2d: no kernel for scalar type \(S.self); use Float or Double")
-            }
+            S.maxPool2x2(x, geometry: geometry, planes: range, values: values, indices: indices)
         }
     }
 
@@ -106,17 +88,9 @@ extension Kernels {
         precondition(isMaxPool2x2(g), "internal: maxUnpool2x2 on a window that is not 2 x 2 with stride 2")
         let planes = g.batch * g.channels
         let threads = planes * g.height * g.width >= convolutionParallelThreshold ? Parallelism.threadCount : 1
+        let geometry = g.imageGeometry
         parallelChunks(planes, threads: threads) { range in
-            let (lo, hi) = (range.lowerBound, range.upperBound)
-            if S.self == Float.self {
-                bp_maxunpool2d_2x2_f32(UnsafeRawPointer(grad).assumingMemoryBound(to: Float.self), indices, lo, hi, g.height,
-                                       g.width, g.outH, g.outW, UnsafeMutableRawPointer(dx).assumingMemoryBound(to: Float.self))
-            } else if S.self == Double.self {
-                bp_maxunpool2d_2x2_f64(UnsafeRawPointer(grad).assumingMemoryBound(to: Double.self), indices, lo, hi, g.height,
-                                       g.width, g.outH, g.outW, UnsafeMutableRawPointer(dx).assumingMemoryBound(to: Double.self))
-            } else {
-                preconditionFailure("max_pool2d: no kernel for scalar type \(S.self); use Float or Double")
-            }
+            S.maxUnpool2x2(grad, indices: indices, geometry: geometry, planes: range, dx: dx)
         }
     }
 
@@ -149,5 +123,59 @@ extension Kernels {
             (out + range.lowerBound * outPerBlock).update(repeating: 0, count: range.count * outPerBlock)
             for i in (range.lowerBound * perBlock)..<(range.upperBound * perBlock) { out[indices[i]] += g[i] }
         }
+    }
+}
+
+// Pooling and im2col have C kernels only (Kernels/TensorScalar+Kernels.swift
+// for Float and Double); another scalar type stops here with a message.
+extension TensorScalar {
+    /// No max-pooling kernel: traps, naming the type (Float and Double have one).
+    ///
+    /// ```swift
+    /// S.maxPoolIndices(x, geometry: g, planes: 0..<1, indices: &index)   // traps unless S is Float or Double
+    /// ```
+    public static func maxPoolIndices(_ x: UnsafePointer<Self>, geometry: bp_conv_geometry, planes: Range<Int>,
+                                      indices: UnsafeMutablePointer<Int>) {
+        preconditionFailure("max_pool2d: no kernel for scalar type \(Self.self); use Float or Double")
+    }
+
+    /// No 2 x 2 max-pooling kernel: traps, naming the type.
+    ///
+    /// ```swift
+    /// S.maxPool2x2(x, geometry: g, planes: 0..<1, values: &value, indices: &index)   // traps
+    /// ```
+    public static func maxPool2x2(_ x: UnsafePointer<Self>, geometry: bp_conv_geometry, planes: Range<Int>,
+                                  values: UnsafeMutablePointer<Self>, indices: UnsafeMutablePointer<Int>) {
+        preconditionFailure("max_pool2d: no kernel for scalar type \(Self.self); use Float or Double")
+    }
+
+    /// No 2 x 2 max-pooling gradient kernel: traps, naming the type.
+    ///
+    /// ```swift
+    /// S.maxUnpool2x2(grad, indices: index, geometry: g, planes: 0..<1, dx: &dx)   // traps
+    /// ```
+    public static func maxUnpool2x2(_ grad: UnsafePointer<Self>, indices: UnsafePointer<Int>, geometry: bp_conv_geometry,
+                                    planes: Range<Int>, dx: UnsafeMutablePointer<Self>) {
+        preconditionFailure("max_pool2d: no kernel for scalar type \(Self.self); use Float or Double")
+    }
+
+    /// No im2col kernel: traps, naming the type.
+    ///
+    /// ```swift
+    /// S.im2col(x, geometry: g, cols: &cols, ld: 1)   // traps unless S is Float or Double
+    /// ```
+    public static func im2col(_ x: UnsafePointer<Self>, geometry: bp_conv_geometry, cols: UnsafeMutablePointer<Self>,
+                              ld: Int) {
+        preconditionFailure("conv2d: no kernel for scalar type \(Self.self); use Float or Double")
+    }
+
+    /// No col2im kernel: traps, naming the type.
+    ///
+    /// ```swift
+    /// S.col2im(cols, ld: 1, geometry: g, dx: &dx)   // traps unless S is Float or Double
+    /// ```
+    public static func col2im(_ cols: UnsafePointer<Self>, ld: Int, geometry: bp_conv_geometry,
+                              dx: UnsafeMutablePointer<Self>) {
+        preconditionFailure("conv2d: no kernel for scalar type \(Self.self); use Float or Double")
     }
 }

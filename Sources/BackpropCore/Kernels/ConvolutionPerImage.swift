@@ -208,16 +208,7 @@ extension Kernels {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func im2colImage<S: TensorScalar>(_ x: UnsafePointer<S>, _ g: ConvGeometry, _ cols: UnsafeMutablePointer<S>, ld: Int) {
-        var geometry = g.imageGeometry
-        if S.self == Float.self {
-            bp_im2col_f32(UnsafeRawPointer(x).assumingMemoryBound(to: Float.self), &geometry,
-                          UnsafeMutableRawPointer(cols).assumingMemoryBound(to: Float.self), ld)
-        } else if S.self == Double.self {
-            bp_im2col_f64(UnsafeRawPointer(x).assumingMemoryBound(to: Double.self), &geometry,
-                          UnsafeMutableRawPointer(cols).assumingMemoryBound(to: Double.self), ld)
-        } else {
-            preconditionFailure("conv2d: no kernel for scalar type \(S.self); use Float or Double")
-        }
+        S.im2col(x, geometry: g.imageGeometry, cols: cols, ld: ld)
     }
 
     /// The adjoint of ``im2colImage(_:_:_:ld:)``: dx [C, H, W] = Σ of the cols
@@ -225,16 +216,7 @@ extension Kernels {
     @_specialize(where S == Float)
     @_specialize(where S == Double)
     static func col2imImage<S: TensorScalar>(_ cols: UnsafePointer<S>, _ g: ConvGeometry, _ dx: UnsafeMutablePointer<S>, ld: Int) {
-        var geometry = g.imageGeometry
-        if S.self == Float.self {
-            bp_col2im_f32(UnsafeRawPointer(cols).assumingMemoryBound(to: Float.self), ld, &geometry,
-                          UnsafeMutableRawPointer(dx).assumingMemoryBound(to: Float.self))
-        } else if S.self == Double.self {
-            bp_col2im_f64(UnsafeRawPointer(cols).assumingMemoryBound(to: Double.self), ld, &geometry,
-                          UnsafeMutableRawPointer(dx).assumingMemoryBound(to: Double.self))
-        } else {
-            preconditionFailure("conv2d: no kernel for scalar type \(S.self); use Float or Double")
-        }
+        S.col2im(cols, ld: ld, geometry: g.imageGeometry, dx: dx)
     }
 }
 

@@ -1,31 +1,18 @@
 // Update kernels for the optimizers: one pass over each parameter's buffers.
-// Float and Double go to the C kernels of CBackpropKernels (optim.c), which are
-// compiled per instruction set and dispatched like the GEMM kernels: in a
+// Float and Double go to the C kernels of CBackpropKernels (optim.c), through
+// requirements of ``TensorScalar`` (`S.sgdStep`, ...; Kernels/TensorScalar+Kernels.swift).
+// The C kernels are compiled per instruction set and dispatched like the GEMM kernels: in a
 // build without target flags, Swift's SIMD16 square roots and divisions are
 // per-lane scalar code, which made Adam several times slower than the memory
-// traffic allows. The Swift loops below (SIMD16 chunks with a padded last
-// chunk) remain for any other scalar type and say the same thing; both
+// traffic allows. The Swift loops at the end (SIMD16 chunks with a padded last
+// chunk), the requirements' defaults, remain for any other scalar type and say the same thing; both
 // follow PyTorch's single-tensor (foreach=False) formulas and their order, so
 // trajectories agree to rounding (and the two implementations bit for bit:
 // the C side does not contract into FMAs).
 import CBackpropKernels
 
-@inline(__always) private func cast<S, T>(_ p: UnsafeMutablePointer<S>, _: T.Type) -> UnsafeMutablePointer<T> {
-    UnsafeMutableRawPointer(p).assumingMemoryBound(to: T.self)
-}
-
-@inline(__always) private func cast<S, T>(_ p: UnsafePointer<S>, _: T.Type) -> UnsafePointer<T> {
-    UnsafeRawPointer(p).assumingMemoryBound(to: T.self)
-}
-
-@inline(__always) private func cast<S, T>(_ p: UnsafeMutablePointer<S>?, _: T.Type) -> UnsafeMutablePointer<T>? {
-    p.map { cast($0, T.self) }
-}
-
 /// The C kernels' path argument: the given path, or the current one (`nil`).
 @inline(__always) private func isa(_ path: KernelPath?) -> Int32 { path.map { $0.rawValue } ?? -1 }
-
-@inline(__always) private func value<S: TensorScalar, T: BinaryFloatingPoint>(_ x: S, _: T.Type) -> T { T(x) }
 
 @inline(__always) private func load<S: TensorScalar>(_ p: UnsafePointer<S>, _ r: Int) -> SIMD16<S> {
     if r == 16 { return loadVector(p) }
@@ -85,31 +72,9 @@ extension Kernels {
                                          momentumBuffer buf: UnsafeMutablePointer<S>?, count n: Int,
                                          learningRate: S, momentum: S, dampening: S, nesterov: Bool,
                                          weightDecay: S, firstStep: Bool, path: KernelPath? = nil) {
-        if S.self == Float.self {
-            bp_ssgd_step(cast(p, Float.self), cast(grad, Float.self), cast(buf, Float.self), n,
-                         value(learningRate, Float.self), value(momentum, Float.self), value(dampening, Float.self),
-                         nesterov ? 1 : 0, value(weightDecay, Float.self), firstStep ? 1 : 0, isa(path))
-            return
-        }
-        if S.self == Double.self {
-            bp_dsgd_step(cast(p, Double.self), cast(grad, Double.self), cast(buf, Double.self), n,
-                         value(learningRate, Double.self), value(momentum, Double.self), value(dampening, Double.self),
-                         nesterov ? 1 : 0, value(weightDecay, Double.self), firstStep ? 1 : 0, isa(path))
-            return
-        }
-        let lr = SIMD16<S>(repeating: learningRate), mu = SIMD16<S>(repeating: momentum)
-        let keep = SIMD16<S>(repeating: 1 - dampening), wd = SIMD16<S>(repeating: weightDecay)
-        chunks(n) { i, r in
-            let pv = load(p + i, r)
-            var g = load(grad + i, r)
-            if weightDecay != 0 { g = g + wd * pv }
-            if let buf {
-                let b = firstStep ? g : load(buf + i, r) * mu + keep * g
-                store(b, buf + i, r)
-                g = nesterov ? g + mu * b : b
-            }
-            store(pv - lr * g, p + i, r)
-        }
+        S.sgdStep(param: p, grad: grad, momentumBuffer: buf, count: n, learningRate: learningRate, momentum: momentum,
+                  dampening: dampening, nesterov: nesterov, weightDecay: weightDecay, firstStep: firstStep,
+                  kernelPath: isa(path))
     }
 
     /// PyTorch's Adam and AdamW:
@@ -125,20 +90,73 @@ extension Kernels {
                                           maxSecondMoment vmax: UnsafeMutablePointer<S>?, count n: Int,
                                           stepSize: S, biasCorrection2Sqrt: S, beta1: S, beta2: S, eps: S,
                                           l2Decay: S, decoupledDecayFactor: S, path: KernelPath? = nil) {
-        if S.self == Float.self {
-            bp_sadam_step(cast(p, Float.self), cast(grad, Float.self), cast(m, Float.self), cast(v, Float.self),
-                          cast(vmax, Float.self), n, value(stepSize, Float.self), value(biasCorrection2Sqrt, Float.self),
-                          value(beta1, Float.self), value(beta2, Float.self), value(eps, Float.self),
-                          value(l2Decay, Float.self), value(decoupledDecayFactor, Float.self), isa(path))
-            return
+        S.adamStep(param: p, grad: grad, firstMoment: m, secondMoment: v, maxSecondMoment: vmax, count: n,
+                   stepSize: stepSize, biasCorrection2Sqrt: biasCorrection2Sqrt, beta1: beta1, beta2: beta2, eps: eps,
+                   l2Decay: l2Decay, decoupledDecayFactor: decoupledDecayFactor, kernelPath: isa(path))
+    }
+
+    /// PyTorch's RMSprop:
+    ///   g ← grad + λ p;  s ← α s + (1 - α) g²
+    ///   centered: ḡ ← ḡ + (1 - α)(g - ḡ), a ← √(s - ḡ²) + ε; else a ← √s + ε
+    ///   momentum: b ← μ b + g / a, p ← p - η b; else p ← p - η g / a
+    /// `path` forces a kernel path (tests); `nil` uses the current one.
+    @_specialize(where S == Float)
+    @_specialize(where S == Double)
+    package static func rmspropStep<S: TensorScalar>(param p: UnsafeMutablePointer<S>, grad: UnsafePointer<S>,
+                                             squareAverage sq: UnsafeMutablePointer<S>,
+                                             gradAverage ga: UnsafeMutablePointer<S>?,
+                                             momentumBuffer buf: UnsafeMutablePointer<S>?, count n: Int,
+                                             learningRate: S, alpha: S, eps: S, momentum: S, weightDecay: S,
+                                             path: KernelPath? = nil) {
+        S.rmspropStep(param: p, grad: grad, squareAverage: sq, gradAverage: ga, momentumBuffer: buf, count: n,
+                      learningRate: learningRate, alpha: alpha, eps: eps, momentum: momentum, weightDecay: weightDecay,
+                      kernelPath: isa(path))
+    }
+}
+
+// The Swift loops for a scalar type other than Float and Double, which have C
+// kernels (Kernels/TensorScalar+Kernels.swift): the same formulas, in the same
+// order, in SIMD16 chunks with a padded last chunk.
+extension TensorScalar {
+    /// SGD as a Swift loop (the default for types without a C kernel).
+    ///
+    /// ```swift
+    /// S.sgdStep(param: p, grad: g, momentumBuffer: nil, count: n, learningRate: 0.1, momentum: 0,
+    ///           dampening: 0, nesterov: false, weightDecay: 0, firstStep: true, kernelPath: -1)
+    /// ```
+    public static func sgdStep(param p: UnsafeMutablePointer<Self>, grad: UnsafePointer<Self>,
+                               momentumBuffer buf: UnsafeMutablePointer<Self>?, count n: Int,
+                               learningRate: Self, momentum: Self, dampening: Self, nesterov: Bool,
+                               weightDecay: Self, firstStep: Bool, kernelPath: Int32) {
+        typealias S = Self
+        let lr = SIMD16<S>(repeating: learningRate), mu = SIMD16<S>(repeating: momentum)
+        let keep = SIMD16<S>(repeating: 1 - dampening), wd = SIMD16<S>(repeating: weightDecay)
+        chunks(n) { i, r in
+            let pv = load(p + i, r)
+            var g = load(grad + i, r)
+            if weightDecay != 0 { g = g + wd * pv }
+            if let buf {
+                let b = firstStep ? g : load(buf + i, r) * mu + keep * g
+                store(b, buf + i, r)
+                g = nesterov ? g + mu * b : b
+            }
+            store(pv - lr * g, p + i, r)
         }
-        if S.self == Double.self {
-            bp_dadam_step(cast(p, Double.self), cast(grad, Double.self), cast(m, Double.self), cast(v, Double.self),
-                          cast(vmax, Double.self), n, value(stepSize, Double.self), value(biasCorrection2Sqrt, Double.self),
-                          value(beta1, Double.self), value(beta2, Double.self), value(eps, Double.self),
-                          value(l2Decay, Double.self), value(decoupledDecayFactor, Double.self), isa(path))
-            return
-        }
+    }
+
+    /// Adam and AdamW as a Swift loop (the default for types without a C kernel).
+    ///
+    /// ```swift
+    /// S.adamStep(param: p, grad: g, firstMoment: m, secondMoment: v, maxSecondMoment: nil, count: n,
+    ///            stepSize: 1, biasCorrection2Sqrt: 0.03, beta1: 0.9, beta2: 0.999, eps: 1e-8,
+    ///            l2Decay: 0, decoupledDecayFactor: 1, kernelPath: -1)
+    /// ```
+    public static func adamStep(param p: UnsafeMutablePointer<Self>, grad: UnsafePointer<Self>,
+                                firstMoment m: UnsafeMutablePointer<Self>, secondMoment v: UnsafeMutablePointer<Self>,
+                                maxSecondMoment vmax: UnsafeMutablePointer<Self>?, count n: Int,
+                                stepSize: Self, biasCorrection2Sqrt: Self, beta1: Self, beta2: Self, eps: Self,
+                                l2Decay: Self, decoupledDecayFactor: Self, kernelPath: Int32) {
+        typealias S = Self
         let w1 = SIMD16<S>(repeating: 1 - beta1), b2 = SIMD16<S>(repeating: beta2), w2 = SIMD16<S>(repeating: 1 - beta2)
         let bc2 = SIMD16<S>(repeating: biasCorrection2Sqrt), epsv = SIMD16<S>(repeating: eps)
         let step = SIMD16<S>(repeating: -stepSize), wd = SIMD16<S>(repeating: l2Decay)
@@ -164,31 +182,18 @@ extension Kernels {
         }
     }
 
-    /// PyTorch's RMSprop:
-    ///   g ← grad + λ p;  s ← α s + (1 - α) g²
-    ///   centered: ḡ ← ḡ + (1 - α)(g - ḡ), a ← √(s - ḡ²) + ε; else a ← √s + ε
-    ///   momentum: b ← μ b + g / a, p ← p - η b; else p ← p - η g / a
-    /// `path` forces a kernel path (tests); `nil` uses the current one.
-    @_specialize(where S == Float)
-    @_specialize(where S == Double)
-    package static func rmspropStep<S: TensorScalar>(param p: UnsafeMutablePointer<S>, grad: UnsafePointer<S>,
-                                             squareAverage sq: UnsafeMutablePointer<S>,
-                                             gradAverage ga: UnsafeMutablePointer<S>?,
-                                             momentumBuffer buf: UnsafeMutablePointer<S>?, count n: Int,
-                                             learningRate: S, alpha: S, eps: S, momentum: S, weightDecay: S,
-                                             path: KernelPath? = nil) {
-        if S.self == Float.self {
-            bp_srmsprop_step(cast(p, Float.self), cast(grad, Float.self), cast(sq, Float.self), cast(ga, Float.self),
-                             cast(buf, Float.self), n, value(learningRate, Float.self), value(alpha, Float.self),
-                             value(eps, Float.self), value(momentum, Float.self), value(weightDecay, Float.self), isa(path))
-            return
-        }
-        if S.self == Double.self {
-            bp_drmsprop_step(cast(p, Double.self), cast(grad, Double.self), cast(sq, Double.self), cast(ga, Double.self),
-                             cast(buf, Double.self), n, value(learningRate, Double.self), value(alpha, Double.self),
-                             value(eps, Double.self), value(momentum, Double.self), value(weightDecay, Double.self), isa(path))
-            return
-        }
+    /// RMSprop as a Swift loop (the default for types without a C kernel).
+    ///
+    /// ```swift
+    /// S.rmspropStep(param: p, grad: g, squareAverage: sq, gradAverage: nil, momentumBuffer: nil, count: n,
+    ///               learningRate: 0.01, alpha: 0.99, eps: 1e-8, momentum: 0, weightDecay: 0, kernelPath: -1)
+    /// ```
+    public static func rmspropStep(param p: UnsafeMutablePointer<Self>, grad: UnsafePointer<Self>,
+                                   squareAverage sq: UnsafeMutablePointer<Self>, gradAverage ga: UnsafeMutablePointer<Self>?,
+                                   momentumBuffer buf: UnsafeMutablePointer<Self>?, count n: Int,
+                                   learningRate: Self, alpha: Self, eps: Self, momentum: Self, weightDecay: Self,
+                                   kernelPath: Int32) {
+        typealias S = Self
         let a = SIMD16<S>(repeating: alpha), wa = SIMD16<S>(repeating: 1 - alpha)
         let epsv = SIMD16<S>(repeating: eps), mu = SIMD16<S>(repeating: momentum)
         let lr = SIMD16<S>(repeating: learningRate), wd = SIMD16<S>(repeating: weightDecay)

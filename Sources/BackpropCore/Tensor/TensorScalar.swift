@@ -1,3 +1,4 @@
+import CBackpropKernels
 import RealModule
 
 /// The element types a ``Tensor`` can hold: `Float` (the default in layers and
@@ -5,8 +6,11 @@ import RealModule
 ///
 /// What differs between the two is a requirement here, answered once per type
 /// (as `Float: Real` does in swift-numerics), never a test of `Scalar.self` at
-/// run time: the GEMM kernel and the dtype name. Kernels are specialised for
-/// both, so generic code never boxes a scalar or calls a closure per element.
+/// run time: the GEMM kernel, the other C kernels (optimizer steps, pooling,
+/// im2col/col2im: `bp_s*`/`bp_d*`, `*_f32`/`*_f64` in CBackpropKernels) and
+/// the dtype name. Kernels are specialised for both, so generic code never
+/// boxes a scalar or calls a closure per element. `scripts/check_layers.sh`
+/// fails on a run-time comparison of the scalar type with Float or Double.
 ///
 /// ```swift
 /// let a = Tensor<Float>([1, 2, 3])
@@ -53,6 +57,113 @@ where RawSignificand: FixedWidthInteger {
     static func gemm(transposeA: Bool, transposeB: Bool, m: Int, n: Int, k: Int,
                      a: UnsafePointer<Self>, lda: Int, b: UnsafePointer<Self>, ldb: Int,
                      c: UnsafeMutablePointer<Self>, ldc: Int, bias: UnsafePointer<Self>?, reluScale: Self?)
+
+    /// One step of PyTorch's SGD over `count` elements, in place, on this
+    /// type's C kernel (`bp_ssgd_step`/`bp_dsgd_step`); the formulas are in
+    /// `Kernels/Optimizer.swift`. `kernelPath` is a kernel path's number, or -1
+    /// for the one the CPU dispatch chose. Other scalar types get a Swift loop.
+    ///
+    /// ```swift
+    /// var p: [Float] = [1], g: [Float] = [0.5]
+    /// Float.sgdStep(param: &p, grad: g, momentumBuffer: nil, count: 1, learningRate: 0.1, momentum: 0,
+    ///               dampening: 0, nesterov: false, weightDecay: 0, firstStep: true, kernelPath: -1)
+    /// // p == [0.95]
+    /// ```
+    static func sgdStep(param: UnsafeMutablePointer<Self>, grad: UnsafePointer<Self>,
+                        momentumBuffer: UnsafeMutablePointer<Self>?, count: Int,
+                        learningRate: Self, momentum: Self, dampening: Self, nesterov: Bool,
+                        weightDecay: Self, firstStep: Bool, kernelPath: Int32)
+
+    /// One step of PyTorch's Adam or AdamW over `count` elements, in place, on
+    /// this type's C kernel (`bp_sadam_step`/`bp_dadam_step`); `stepSize` is
+    /// η / (1 - β1ᵗ), `decoupledDecayFactor` is 1 - ηλ (AdamW) or 1.
+    ///
+    /// ```swift
+    /// var p: [Double] = [1], m: [Double] = [0], v: [Double] = [0]
+    /// Double.adamStep(param: &p, grad: [2], firstMoment: &m, secondMoment: &v, maxSecondMoment: nil,
+    ///                 count: 1, stepSize: 0.1 / 0.1, biasCorrection2Sqrt: 0.001.squareRoot(), beta1: 0.9,
+    ///                 beta2: 0.999, eps: 0, l2Decay: 0, decoupledDecayFactor: 1, kernelPath: -1)
+    /// // p ≈ [0.9]: the first step moves by η
+    /// ```
+    static func adamStep(param: UnsafeMutablePointer<Self>, grad: UnsafePointer<Self>,
+                         firstMoment: UnsafeMutablePointer<Self>, secondMoment: UnsafeMutablePointer<Self>,
+                         maxSecondMoment: UnsafeMutablePointer<Self>?, count: Int,
+                         stepSize: Self, biasCorrection2Sqrt: Self, beta1: Self, beta2: Self, eps: Self,
+                         l2Decay: Self, decoupledDecayFactor: Self, kernelPath: Int32)
+
+    /// One step of PyTorch's RMSprop over `count` elements, in place, on this
+    /// type's C kernel (`bp_srmsprop_step`/`bp_drmsprop_step`); `gradAverage`
+    /// is given when centered, `momentumBuffer` when momentum is used.
+    ///
+    /// ```swift
+    /// var p: [Float] = [1], sq: [Float] = [0]
+    /// Float.rmspropStep(param: &p, grad: [1], squareAverage: &sq, gradAverage: nil, momentumBuffer: nil,
+    ///                   count: 1, learningRate: 0.01, alpha: 0.99, eps: 0, momentum: 0, weightDecay: 0,
+    ///                   kernelPath: -1)
+    /// // sq == [0.01], p == [1 - 0.01 / 0.1] == [0.9]
+    /// ```
+    static func rmspropStep(param: UnsafeMutablePointer<Self>, grad: UnsafePointer<Self>,
+                            squareAverage: UnsafeMutablePointer<Self>, gradAverage: UnsafeMutablePointer<Self>?,
+                            momentumBuffer: UnsafeMutablePointer<Self>?, count: Int,
+                            learningRate: Self, alpha: Self, eps: Self, momentum: Self, weightDecay: Self,
+                            kernelPath: Int32)
+
+    /// Max pooling's argmax on this type's C kernel (`bp_maxpool2d_indices_f32`/`_f64`):
+    /// for planes `planes` of x (each `geometry.height` x `geometry.width`), the flat
+    /// index into x of the largest element of every window, written to
+    /// `indices[plane · out_h · out_w + ...]` (the first of equal ones; NaN wins).
+    ///
+    /// ```swift
+    /// let g = bp_conv_geometry(channels: 1, height: 2, width: 2, out_h: 1, out_w: 1, kernel_h: 2, kernel_w: 2,
+    ///                          stride_h: 2, stride_w: 2, pad_top: 0, pad_left: 0, dilation_h: 1, dilation_w: 1)
+    /// var index = [0]
+    /// Float.maxPoolIndices([1, 4, 3, 2], geometry: g, planes: 0..<1, indices: &index)   // index == [1]
+    /// ```
+    static func maxPoolIndices(_ x: UnsafePointer<Self>, geometry: bp_conv_geometry, planes: Range<Int>,
+                               indices: UnsafeMutablePointer<Int>)
+
+    /// Max pooling over 2 x 2 windows with stride 2 (`bp_maxpool2d_2x2_f32`/`_f64`):
+    /// the pooled values and the indices ``maxPoolIndices(_:geometry:planes:indices:)``
+    /// would choose, for planes `planes`, in one vectorised pass.
+    ///
+    /// ```swift
+    /// var value: [Double] = [0], index = [0]
+    /// Double.maxPool2x2([1, 4, 3, 2], geometry: g, planes: 0..<1, values: &value, indices: &index)
+    /// // value == [4], index == [1]
+    /// ```
+    static func maxPool2x2(_ x: UnsafePointer<Self>, geometry: bp_conv_geometry, planes: Range<Int>,
+                           values: UnsafeMutablePointer<Self>, indices: UnsafeMutablePointer<Int>)
+
+    /// The gradient of ``maxPool2x2(_:geometry:planes:values:indices:)``
+    /// (`bp_maxunpool2d_2x2_f32`/`_f64`): for planes `planes` of dx, grad at the
+    /// chosen element of each window and zeros elsewhere (dx is overwritten).
+    ///
+    /// ```swift
+    /// var dx: [Float] = [9, 9, 9, 9]
+    /// Float.maxUnpool2x2([5], indices: [1], geometry: g, planes: 0..<1, dx: &dx)   // dx == [0, 5, 0, 0]
+    /// ```
+    static func maxUnpool2x2(_ grad: UnsafePointer<Self>, indices: UnsafePointer<Int>, geometry: bp_conv_geometry,
+                             planes: Range<Int>, dx: UnsafeMutablePointer<Self>)
+
+    /// im2col of one image x [C, H, W] (`bp_im2col_f32`/`_f64`):
+    /// cols[(c, i, j) · ld + y · out_w + x] = the element under tap (i, j) of
+    /// the window at output (y, x) of channel c, or 0 in the padding.
+    ///
+    /// ```swift
+    /// var cols = [Float](repeating: 0, count: 4)   // 1 x 2 x 2 image, 2 x 2 window, one position
+    /// Float.im2col([1, 2, 3, 4], geometry: g, cols: &cols, ld: 1)   // cols == [1, 2, 3, 4]
+    /// ```
+    static func im2col(_ x: UnsafePointer<Self>, geometry: bp_conv_geometry, cols: UnsafeMutablePointer<Self>, ld: Int)
+
+    /// The adjoint of ``im2col(_:geometry:cols:ld:)`` (`bp_col2im_f32`/`_f64`):
+    /// dx [C, H, W] = the sums of the cols entries read from each element
+    /// (dx is overwritten).
+    ///
+    /// ```swift
+    /// var dx = [Double](repeating: 9, count: 4)
+    /// Double.col2im([1, 2, 3, 4], ld: 1, geometry: g, dx: &dx)   // dx == [1, 2, 3, 4]
+    /// ```
+    static func col2im(_ cols: UnsafePointer<Self>, ld: Int, geometry: bp_conv_geometry, dx: UnsafeMutablePointer<Self>)
 }
 
 extension Float: TensorScalar {
