@@ -10,28 +10,48 @@ public struct ExplainCommand: ParsableCommand {
         discussion: """
         PROBLEM.json holds the layers, the loss, x and y, for example:
 
-          {"layers": [{"type": "linear", "weight": [[1, 2], [2, 5], [7, 3]], "bias": [4, 2, 1]},
+          {"layers": [{"type": "linear", "weight": [[1, 2], [2, 5], [7, 3]],
+                       "bias": [4, 2, 1]},
                       {"type": "relu"},
-                      {"type": "linear", "weight": [[4, 1, 2], [3, 4, 1]], "bias": [5, 1]}],
+                      {"type": "linear", "weight": [[4, 1, 2], [3, 4, 1]],
+                       "bias": [5, 1]}],
            "loss": {"type": "mse", "reduction": "sum"},
            "x": [10, 5], "y": [320, 340]}
 
-        Layer types: linear (weight out x in, bias), relu (scale), leaky_relu (negative_slope), tanh,
-        sigmoid, softplus (beta, threshold), gelu (approximate: none or tanh), elu (alpha), silu,
-        identity, softmax, log_softmax, dropout (p; the identity here); for CNNs, with the keys of
-        torch.nn.functional: conv2d and conv1d (weight, bias, stride, padding, dilation, groups), max_pool2d
-        and avg_pool2d (kernel_size, stride, padding), adaptive_avg_pool2d (output_size), flatten,
-        batch_norm2d and batch_norm1d (weight, bias, running_mean, running_var, eps, momentum, training) and
-        layer_norm (normalized_shape, weight, bias, eps). Loss types: mse, l2 (half the squared distance), l1,
-        huber, bce, cross_entropy (y as class indices or as distributions); reduction mean (default; sum for
-        l2) or sum. x and y may be one example (a point [n], [C, L], [C, H, W]) or a batch of them.
+        Layer types: \(layerTypes)
 
-        A trained model instead of a file: --checkpoint FILE with --example N (example N of the data the
-        checkpoint is evaluated on: the validation split of its training data) or --input 1,2,3 (raw
-        features; the checkpoint's preprocessing is applied), and optionally --target (a class index or
+        Loss types: mse, l2 (half the squared distance), l1, huber, bce, cross_entropy (y as class indices \
+        or as distributions); reduction mean (default; sum for l2) or sum. x and y may be one example (a \
+        point [n], [C, L], [C, H, W]) or a batch of them.
+
+        A trained model instead of a file: --checkpoint FILE with --example N (example N of the data the \
+        checkpoint is evaluated on: the validation split of its training data) or --input 1,2,3 (raw \
+        features; the checkpoint's preprocessing is applied), and optionally --target (a class index or \
         values; default: the example's label, or the model's predicted class for --input).
         """
     )
+
+    /// The "Layer types" paragraph, from the vocabulary (`LayerSpec.typeNames`, `Activation`), so a new
+    /// layer or activation appears here without an edit. One line: ArgumentParser wraps it.
+    static var layerTypes: String {
+        let activations = Activation.allKinds.map { a in
+            a.parameters.isEmpty ? a.name : a.name + " (" + a.parameters.map(\.key).joined(separator: ", ") + ")"
+        }
+        let others = LayerSpec.typeNames.filter { !Activation.names.contains($0) }
+        let keys: [String: String] = [
+            "linear": "weight out x in, bias", "dropout": "p; the identity here",
+            "conv1d": "weight, bias, stride, padding, dilation, groups", "conv2d": "weight, bias, stride, padding, dilation, groups",
+            "max_pool2d": "kernel_size, stride, padding", "avg_pool2d": "kernel_size, stride, padding",
+            "adaptive_avg_pool2d": "output_size", "flatten": "start_dim, end_dim",
+            "batch_norm1d": "weight, bias, running_mean, running_var, eps, momentum, training",
+            "batch_norm2d": "weight, bias, running_mean, running_var, eps, momentum, training",
+            "layer_norm": "normalized_shape, weight, bias, eps",
+        ]
+        return (others.map { t in keys[t].map { "\(t) (\($0))" } ?? t } + activations).joined(separator: ", ")
+            + "; conv and normalization layers take the keys of torch.nn.functional. An activation may also be written"
+            + " in its command-line form, as a string: \"softplus:2\" is {\"type\": \"softplus\", \"beta\": 2} (forms: "
+            + Activation.forms.joined(separator: ", ") + ")."
+    }
 
     @Argument(help: "The problem, a JSON file (or use --checkpoint).")
     var problem: String?

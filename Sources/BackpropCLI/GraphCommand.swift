@@ -80,7 +80,7 @@ public struct GraphCommand: ParsableCommand {
     static func graph(program: String, at: [String]) throws -> ExpressionGraph {
         try namingExpressionInputs {
             let parsed = try ExpressionProgram(parsing: program)
-            let bindings = try at.flatMap { try parseBindings($0) }
+            let bindings = try at.flatMap { try Bindings.parse($0) }
             return try ExpressionGraph(program: parsed, at: bindings)
         }
     }

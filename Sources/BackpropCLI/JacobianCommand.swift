@@ -30,7 +30,7 @@ public struct JacobianCommand: ParsableCommand {
     public static func output(program: String, wrt: String, at: [String]) throws -> String {
         try namingExpressionInputs {
             let parsed = try ExpressionProgram(parsing: program)
-            let bindings = try at.flatMap { try parseBindings($0) }
+            let bindings = try at.flatMap { try Bindings.parse($0) }
             return try ExpressionJacobian(program: parsed, wrt: wrt, at: bindings).report()
         }
     }

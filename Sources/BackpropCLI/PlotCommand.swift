@@ -58,6 +58,6 @@ public struct PlotCommand: ParsableCommand {
             throw CLIError("--range \(range): expected LO,HI with LO < HI, e.g. -4,4")
         }
         guard count >= 2 else { throw CLIError("--points \(count): need at least 2") }
-        return samplePoints(bounds[0]...bounds[1], count: count)
+        return LinePlot.samplePoints(bounds[0]...bounds[1], count: count)
     }
 }

@@ -13,7 +13,7 @@ struct ExpressionTests {
     }
 
     func value(_ program: String, _ at: String) throws -> [Double] {
-        try ExpressionGraph(program: ExpressionProgram(parsing: program), at: parseBindings(at)).nodes.last!.value.scalars
+        try ExpressionGraph(program: ExpressionProgram(parsing: program), at: Bindings.parse(at)).nodes.last!.value.scalars
     }
 
     @Test func parseErrorsGiveLineColumnAndWhatWasExpected() {
@@ -66,29 +66,29 @@ struct ExpressionTests {
     }
 
     @Test func bindingsKeepCommasInsideBrackets() throws {
-        let b = try parseBindings("W=[[1,2],[3,4]],x=[1,1],c=-0.5,d=2e-3")
+        let b = try Bindings.parse("W=[[1,2],[3,4]],x=[1,1],c=-0.5,d=2e-3")
         #expect(b.map(\.name) == ["W", "x", "c", "d"])
         #expect(b[0].value == Tensor<Double>([[1, 2], [3, 4]]))
         #expect(b[1].value == Tensor<Double>([1, 1]))
         #expect(b[2].value.shape == [] && b[2].value.item == -0.5)
         #expect(b[3].value.item == 0.002)
-        #expect(try parseBindings("").isEmpty)
+        #expect(try Bindings.parse("").isEmpty)
     }
 
     @Test func bindingErrorsNameTheColumn() {
-        func message(_ s: String) -> String? { do { _ = try parseBindings(s); return nil } catch { return "\(error)" } }
+        func message(_ s: String) -> String? { do { _ = try Bindings.parse(s); return nil } catch { return "\(error)" } }
         #expect(message("x=[1,") == "values \"x=[1,\", column 6: expected a number in the tensor literal, found end of input")
         #expect(message("x=1,y") == "values \"x=1,y\", column 6: expected '=' after 'y', found end of input")
         #expect(message("x=1;y=2") == "values \"x=1;y=2\", column 4: expected ',' between values, found ';'")
         #expect(throws: ExpressionError("expected ',' between values, found ';'", at: SourcePosition(line: 1, column: 4),
-                                        subject: .values("x=1;y=2"))) { try parseBindings("x=1;y=2") }
+                                        subject: .values("x=1;y=2"))) { try Bindings.parse("x=1;y=2") }
         #expect(message("W=[[1,2],[3]]")?.contains("ragged nested array") == true)
         #expect(message("x=1,x=2")?.contains("'x' is given twice") == true)
     }
 
     @Test func unboundVariablesAndShapeMismatchesAreNamed() throws {
         func message(_ program: String, _ at: String) -> String? {
-            do { _ = try ExpressionGraph(program: ExpressionProgram(parsing: program), at: parseBindings(at)); return nil }
+            do { _ = try ExpressionGraph(program: ExpressionProgram(parsing: program), at: Bindings.parse(at)); return nil }
             catch { return "\(error)" }
         }
         #expect(message("w = x * q", "x=1") == "1:9: unbound variable 'q' (defined: x)")

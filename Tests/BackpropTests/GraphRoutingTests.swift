@@ -101,7 +101,7 @@ struct GraphRoutingTests {
                       ("a = x*x; b = a*x + a; c = b*a + x*b + 3; d = c - a - b - x", "x=0.5"),
                       ("z = W@x + b; h = tanh(z); L = sum(h*h) + mean(exp(-x))", "W=[[1,2],[3,4]],x=[1,-1],b=0.5")])
     func noCrossings(_ program: String, _ at: String) throws {
-        let graph = try ExpressionGraph(program: ExpressionProgram(parsing: program), at: parseBindings(at))
+        let graph = try ExpressionGraph(program: ExpressionProgram(parsing: program), at: Bindings.parse(at))
         let problems = try Self.crossings(graph.svg())
         #expect(problems.isEmpty, "\(problems.count) crossings: \(problems.prefix(3))")
     }
@@ -122,7 +122,7 @@ struct GraphRoutingTests {
     @Test("the committed docs/seed-graph.svg is the current drawing of the seed program")
     func committedDrawing() throws {
         let graph = try ExpressionGraph(program: ExpressionProgram(parsing: "a = x*y + z; b = a*(x + x); w = a*b + b"),
-                                        at: parseBindings("x=1,y=2,z=3"))
+                                        at: Bindings.parse("x=1,y=2,z=3"))
         let committed = try String(contentsOfFile: DataTestSupport.repositoryRoot + "/docs/seed-graph.svg", encoding: .utf8)
         #expect(committed == graph.svg(), "regenerate: backprop graph \"a = x*y + z; b = a*(x + x); w = a*b + b\" --at x=1,y=2,z=3 --svg docs/seed-graph.svg")
         #expect(try Self.crossings(committed).isEmpty)

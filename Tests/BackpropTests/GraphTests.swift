@@ -13,7 +13,7 @@ struct GraphTests {
     static let seed = "a = x*y + z; b = a*(x + x); w = a*b + b"
 
     func graph(_ program: String, _ at: String) throws -> ExpressionGraph {
-        try ExpressionGraph(program: ExpressionProgram(parsing: program), at: parseBindings(at))
+        try ExpressionGraph(program: ExpressionProgram(parsing: program), at: Bindings.parse(at))
     }
 
     @Test func seedGraphAtOneTwoThree() throws {
@@ -65,7 +65,7 @@ struct GraphTests {
 
     @Test func tensorProgramGradientsMatchFiniteDifferences() throws {
         let program = try ExpressionProgram(parsing: "z = W@x + b; h = tanh(z); L = sum(h*h) + mean(exp(-x))")
-        let at = try parseBindings("W=[[0.5,-1.2,0.3],[0.7,0.1,-0.4]],x=[0.2,-0.9,1.1],b=[0.05,-0.3]")
+        let at = try Bindings.parse("W=[[0.5,-1.2,0.3],[0.7,0.1,-0.4]],x=[0.2,-0.9,1.1],b=[0.05,-0.3]")
         let g = try ExpressionGraph(program: program, at: at)
         let eps = 1e-6
         for (name, value) in at {

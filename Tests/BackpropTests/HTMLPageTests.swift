@@ -462,7 +462,7 @@ struct EdgeRoutingTests {
         ("h = tanh(W@x + b); L = sum(h*h) + sum(x*x) + sum(b)", "W=[[1,2],[3,4]],x=[1,-1],b=[0.5,0.5]"),
     ])
     func routesAvoidBoxes(program: String, at: String) throws {
-        let graph = try ExpressionGraph(program: ExpressionProgram(parsing: program), at: parseBindings(at))
+        let graph = try ExpressionGraph(program: ExpressionProgram(parsing: program), at: Bindings.parse(at))
         var layout = LayeredLayout()
         var edges: [(Int, Int)] = []
         for node in graph.nodes {

@@ -160,7 +160,7 @@ struct ExpressionLimitTests {
     @Test("a graph of 5,000 terms evaluates (a chain, without recursion) and backpropagates")
     func chainGraph() throws {
         let source = Array(repeating: "x", count: 5_000).joined(separator: "+")
-        let graph = try ExpressionGraph(program: ExpressionProgram(parsing: source), at: parseBindings("x=1"))
+        let graph = try ExpressionGraph(program: ExpressionProgram(parsing: source), at: Bindings.parse("x=1"))
         #expect(graph.nodes.count == 5_000)
         #expect(graph.nodes[graph.output].value.item == 5_000)
         #expect(graph.gradient(of: "x")?.item == 5_000)
@@ -184,7 +184,7 @@ struct ExpressionLimitTests {
     @Test("nesting up to the limit parses and evaluates")
     func atTheLimit() throws {
         let source = String(repeating: "(", count: 199) + "x" + String(repeating: ")", count: 199)
-        let graph = try ExpressionGraph(program: ExpressionProgram(parsing: source), at: parseBindings("x=2"))
+        let graph = try ExpressionGraph(program: ExpressionProgram(parsing: source), at: Bindings.parse("x=2"))
         #expect(graph.nodes[graph.output].value.item == 2)
     }
 
@@ -272,7 +272,7 @@ struct ExcerptTests {
         #expect(r.errors == ["error: 1:3: unexpected character '$'"])
         // Found by the expression fuzzer: --at values were echoed whole, newlines included.
         var m2 = "no error"
-        do { _ = try parseBindings("a\nb") } catch { m2 = "\(error)" }
+        do { _ = try Bindings.parse("a\nb") } catch { m2 = "\(error)" }
         #expect(m2 == "values \"a\\nb\", column 2: expected '=' after 'a', found end of line", "\(m2)")
         let r2 = run(["graph", String(repeating: "q", count: 10_000), "--at", "x=1"])
         #expect(r2.errors.count == 1 && r2.errors[0].count < 300, "\(r2.errors.first?.prefix(300) ?? "")")

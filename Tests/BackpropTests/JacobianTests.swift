@@ -21,7 +21,7 @@ struct JacobianTests {
     }
 
     func J(_ program: String, _ at: String) throws -> ExpressionJacobian {
-        try ExpressionJacobian(program: ExpressionProgram(parsing: program), wrt: "x", at: parseBindings(at))
+        try ExpressionJacobian(program: ExpressionProgram(parsing: program), wrt: "x", at: Bindings.parse(at))
     }
 
     func expectMatrix(_ j: ExpressionJacobian, _ expected: [[Double]]) {
@@ -58,7 +58,7 @@ struct JacobianTests {
 
     @Test func nonlinearJacobianAgreesInBothModes() throws {
         let program = try ExpressionProgram(parsing: "tanh(W@x) * sum(x) + x^2")
-        let at = try parseBindings("W=[[1,2],[3,4]],x=[0.3,-0.2]")
+        let at = try Bindings.parse("W=[[1,2],[3,4]],x=[0.3,-0.2]")
         let j = try ExpressionJacobian(program: program, wrt: "x", at: at)
         #expect(j.modesAgree && j.maxDifference < 1e-12)
         // Central differences, column by column.
@@ -91,7 +91,7 @@ struct JacobianTests {
     @Test func unknownVariableIsNamed() {
         #expect(throws: ExpressionError("no variable 'q' to differentiate with respect to; the variables given values are: x",
                                         subject: .wrt("q"))) {
-            try ExpressionJacobian(program: ExpressionProgram(parsing: "x*x"), wrt: "q", at: parseBindings("x=1"))
+            try ExpressionJacobian(program: ExpressionProgram(parsing: "x*x"), wrt: "q", at: Bindings.parse("x=1"))
         }
     }
 }

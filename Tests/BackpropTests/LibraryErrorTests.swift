@@ -65,10 +65,10 @@ struct LibraryErrorTests {
             error { _ = try softmaxReport(values: [1, 2], betas: []) },
             error { _ = try softmaxReport(values: [1, 2], betas: [0]) },
             error { _ = try explainFile(at: lab, learningRate: .infinity) },
-            error { _ = try parseBindings("x=[1,") },
-            error { _ = try ExpressionJacobian(program: ExpressionProgram(parsing: "x*x"), wrt: "q", at: parseBindings("x=1")) },
-            error { _ = try ExpressionGraph(program: ExpressionProgram(parsing: "x*y"), at: parseBindings("x=1")) },
-            error { _ = try ExpressionGraph(program: ExpressionProgram(parsing: "x = 2"), at: parseBindings("x=1")) },
+            error { _ = try Bindings.parse("x=[1,") },
+            error { _ = try ExpressionJacobian(program: ExpressionProgram(parsing: "x*x"), wrt: "q", at: Bindings.parse("x=1")) },
+            error { _ = try ExpressionGraph(program: ExpressionProgram(parsing: "x*y"), at: Bindings.parse("x=1")) },
+            error { _ = try ExpressionGraph(program: ExpressionProgram(parsing: "x = 2"), at: Bindings.parse("x=1")) },
         ]
         for e in errors {
             let text = e.map { "\($0)" }
@@ -89,7 +89,7 @@ struct LibraryErrorTests {
         #expect(throws: ValueError(.learningRate, "learning rate must be a finite number, got inf")) {
             try explainFile(at: lab, learningRate: .infinity)
         }
-        #expect((error { _ = try parseBindings("x=[1,") } as? ExpressionError)?.subject == .values("x=[1,"))
+        #expect((error { _ = try Bindings.parse("x=[1,") } as? ExpressionError)?.subject == .values("x=[1,"))
     }
 
     @Test("the command line names the flag of each library error")
@@ -164,11 +164,11 @@ struct ShapeRuleTests {
             do {
                 let shape = try ShapeRule.matmul(a, b)
                 #expect(matmul(Tensor<Double>.zeros(a), Tensor<Double>.zeros(b)).shape == shape, "\(a) x \(b)")
-                let graph = try ExpressionGraph(program: ExpressionProgram(parsing: text), at: parseBindings(at))
+                let graph = try ExpressionGraph(program: ExpressionProgram(parsing: text), at: Bindings.parse(at))
                 #expect(graph.nodes[graph.output].value.shape == shape)
             } catch let e as ShapeError {
                 #expect(throws: ExpressionError(e.message, at: SourcePosition(line: 1, column: 3))) {
-                    try ExpressionGraph(program: ExpressionProgram(parsing: text), at: parseBindings(at))
+                    try ExpressionGraph(program: ExpressionProgram(parsing: text), at: Bindings.parse(at))
                 }
             }
         }

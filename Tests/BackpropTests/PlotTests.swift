@@ -77,7 +77,7 @@ struct PlotTests {
 
     @Test func plotSVGHasOnePathPerCurveAndPanel() throws {
         let specs = try ["relu", "leaky_relu:0.1", "softplus:1", "gelu"].map { try Activation(plotting: $0) }
-        let svg = activationPlot(specs, at: samplePoints(-4...4, count: 81)).svg()
+        let svg = activationPlot(specs, at: LinePlot.samplePoints(-4...4, count: 81)).svg()
         let elements = try #require(VizTestSupport.parseXML(svg), "plot SVG is not well-formed XML")
         #expect(VizTestSupport.elements(elements, "path", class: "curve") == 8)
         #expect(VizTestSupport.elements(elements, "g", class: "panel") == 4)

@@ -80,6 +80,15 @@ struct VocabularyTests {
         let report = try ExplainProblem(json: Data(problem.compactText.utf8), source: "p.json").explain()
         #expect(report.rows[0].layer == .activation(a))
         #expect(report.outputs[0].scalars == expected, "\(a)")
+        // ... and in its command-line form, a string in place of the layer object.
+        let problemWithForm = JSON.object([
+            ("layers", .array([.string(a.description)])),
+            ("loss", .object([("type", .string("mse")), ("reduction", .string("sum"))])),
+            ("x", .array(points.map { .number($0) })), ("y", .array(points.map { _ in .number(0) })),
+        ])
+        let viaForm = try ExplainProblem(json: Data(problemWithForm.compactText.utf8), source: "p.json").explain()
+        #expect(viaForm.rows[0].layer == .activation(a))
+        #expect(viaForm.outputs[0].scalars == expected, "\(a.description)")
 
         // The expression language: a name alone means the defaults.
         if Activation.allKinds.contains(a) {

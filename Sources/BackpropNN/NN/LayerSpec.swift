@@ -358,7 +358,8 @@ extension LayerSpec: Codable {
             let g = try container.decodeIfPresent(Int.self, forKey: AnyKey("groups")) ?? 1
             let bias = try container.decodeIfPresent(Bool.self, forKey: AnyKey("bias")) ?? true
             if type == "conv1d" {
-                let p1: ConvolutionPadding = { if case let .explicit(q) = padding { return .explicit(Size2(0, q.width)) }; return padding }()
+                // One padding amount, as the integer literal `padding: 1` writes it (only its width is used).
+                let p1: ConvolutionPadding = { if case let .explicit(q) = padding { return .explicit(Size2(q.width)) }; return padding }()
                 self = .conv1d(inChannels: i, outChannels: o, kernelSize: k.width, stride: s.width, padding: p1,
                                dilation: d.width, groups: g, bias: bias)
             } else {

@@ -303,8 +303,14 @@ struct Reader {
 
     /// A layer object; `inputShape` is the shape of one example of its input, `batch` the number of examples.
     func layer(_ o: JSON, path: String, inputShape: [Int], batch: Int) throws -> ReadLayer {
+        // An activation may be written in its command-line form, as train --activation and plot take it:
+        // "softplus:2" means {"type": "softplus", "beta": 2}.
+        if case let .string(form) = o {
+            do { return ReadLayer(layer: .activation(try Activation(parsing: form))) }
+            catch let e as SpecError { throw ExplainError(path, e.message) }
+        }
         guard case let .object(members) = o else {
-            throw ExplainError(path, "expected a layer object such as {\"type\": \"relu\"}, got \(o.kindName)")
+            throw ExplainError(path, "expected a layer object such as {\"type\": \"relu\"} or an activation such as \"softplus:2\", got \(o.kindName)")
         }
         guard let type = try string(o, "type", path: path) else { throw ExplainError(path, "missing key 'type'") }
         switch type {

@@ -139,6 +139,16 @@ extension ExplainReport {
             out.append("")
         }
 
+        let activations = rows.compactMap { row -> String? in
+            guard case let .activation(a) = row.layer, let d = row.derivative else { return nil }
+            return "  \(row.index) \(a.summary): \(a.name)'(x) = \(d)"
+        }
+        if !activations.isEmpty {
+            out.append("Derivatives of the activations (the numbers come from backpropagation, not from this text)")
+            out += activations
+            out.append("")
+        }
+
         out.append("Local Jacobians\(isBatch ? ", per point" : "")")
         var local = Table(header: ["Jacobian", "shape", "value"])
         for j in jacobians where j.name != "dy~/dx" {
@@ -238,7 +248,8 @@ extension ExplainReport {
     /// - `jacobians`: an object keyed by "da1/ds1", ..., "dC/dy~", "dy~/dx";
     /// - `buffers` (when the network has any): an object keyed by state_dict names ("1.running_mean",
     ///   ...), the values after the pass (batch norm in training mode updates its running statistics);
-    /// - and `dtype`, `layers` (with `details` for conv, pooling and normalization layers, and
+    /// - and `dtype`, `layers` (with `derivative_formula` for activations, `details` for conv, pooling
+    ///   and normalization layers, and
     ///   `training` for batch norm in training mode), `x`, `y`, `parameters`, `output_gradients`,
     ///   `input_gradient`, `step` (with a learning rate), `notes`.
     ///
@@ -255,6 +266,7 @@ extension ExplainReport {
                     ("index", .number(Double(row.index))), ("type", .string(row.layer.typeName)),
                     ("summary", .string(row.layer.summary)), ("output_name", .string(row.outputName)),
                     ("formula", .string(row.formula)), ("output_shape", .array(row.output.shape.map { .number(Double($0)) }))]
+                if let d = row.derivative { layer.append(("derivative_formula", .string(d))) }
                 if row.isTraining { layer.append(("training", .bool(true))) }
                 if !row.details.isEmpty { layer.append(("details", .array(row.details.map { .string($0) }))) }
                 return .object(layer)

@@ -28,6 +28,8 @@ struct ExplainPageModel {
         var typeName: String
         var summary: String
         var formula: String
+        /// The activation's derivative as text (``ExplainReport/LayerRow/derivative``), `nil` for other layers.
+        var derivativeFormula: String?
         var inputName: String
         var outputName: String
         var input: ExplainValue
@@ -84,7 +86,7 @@ struct ExplainPageModel {
             }
             return Layer(index: row.index, isLinear: isLinear, layer: row.layer, details: row.details,
                          typeName: row.layer.typeName, summary: row.layer.summary,
-                         formula: row.formula, inputName: row.inputName, outputName: row.outputName,
+                         formula: row.formula, derivativeFormula: row.derivative, inputName: row.inputName, outputName: row.outputName,
                          input: row.input, output: row.output, outputGradient: row.outputGradient,
                          inputGradient: i == 0 ? report.inputGradient : report.rows[i - 1].outputGradient,
                          weight: row.layer.hasParameters ? parameter("weight", isNorm ? "γ\(k)" : "W\(k)") : nil,
@@ -210,10 +212,12 @@ extension ExplainPageModel {
             } else if let d = layer.derivative {
                 let name = "\(layer.typeName)'(\(layer.inputName))"
                 equations.append(Equation(lhs: "d\(layer.outputName)/d\(layer.inputName)", key: "local:\(layer.index)",
-                                          parts: [.text("the elementwise derivative"), .value(name, layer.input, column: col)], result: d))
+                                          parts: [.text("the elementwise derivative" + (layer.derivativeFormula.map { ", \(layer.typeName)'(x) = \($0), at" } ?? "")),
+                                                  .value(name, layer.input, column: col)], result: d))
                 equations.append(Equation(lhs: dIn, key: dIn, parts: [g, .text("⊙"), .value(name, d, column: col)], result: layer.inputGradient))
             } else if let j = layer.jacobian {
-                equations.append(Equation(lhs: dIn, key: dIn, parts: [.value("(" + j.name + ")ᵀ", j.value, column: false), .text("·"), g],
+                let text = layer.derivativeFormula.map { [Part.text("(\(layer.typeName)'(x) = \($0))")] } ?? []
+                equations.append(Equation(lhs: dIn, key: dIn, parts: [.value("(" + j.name + ")ᵀ", j.value, column: false), .text("·"), g] + text,
                                           result: layer.inputGradient))
             } else {
                 // No Jacobian to show (too large): the layer's backward pass, as the library ran it.

@@ -71,7 +71,7 @@ public struct ExplainReport: Sendable {
         public var outputName: String
         /// The name of the input: x, or the previous layer's output.
         public var inputName: String
-        /// What the layer computes, as a formula: `s1 = W1 x + b1`, `a1 = relu(s1)`.
+        /// What the layer computes, as a formula: `s1 = W1 x + b1`, `a1 = relu(s1), relu(x) = max(x, 0)`.
         public var formula: String
         /// The value that went into the layer.
         public var input: ExplainValue
@@ -81,6 +81,17 @@ public struct ExplainReport: Sendable {
         public var outputGradient: ExplainValue
         /// `true` for a layer run in training mode (batch norm with batch statistics).
         public var isTraining = false
+        /// The activation function's derivative with respect to its input, as text, from
+        /// ``Activation/derivative`` (`sigmoid(2x)` for `softplus:2`); `nil` for a layer that is not
+        /// an activation. The numbers always come from backpropagation, never from this text.
+        ///
+        /// ```swift
+        /// report.rows[1].derivative   // "1 if x > 0, else 0" for a relu layer
+        /// ```
+        public var derivative: String? {
+            if case let .activation(a) = layer { return a.derivative }
+            return nil
+        }
         /// What the layer did with these numbers, forward and backward, in sentences (filled for conv,
         /// pooling, flatten and normalization layers): the max each window routed its gradient to, the
         /// batch mean and variance, how a conv's gradients are formed.
@@ -214,8 +225,9 @@ extension ExplainProblem {
         case let .linear(_, _, bias):
             return isBatch ? "\(output) = \(input) W\(k)ᵀ\(bias ? " + b\(k)" : "")"
                            : "\(output) = W\(k) \(input)\(bias ? " + b\(k)" : "")"
-        case let .activation(.relu(scale)) where scale != 1:
-            return "\(output) = \(formatNumber(scale)) relu(\(input))"
+        case let .activation(a):
+            // The function's own text from the vocabulary: a1 = softplus(s1), softplus(x) = (1/2) log(1 + e^(2x)).
+            return "\(output) = \(a.name)(\(input)), \(a.name)(x) = \(a.formula)"
         case let .conv1d(_, _, _, _, _, _, _, bias), let .conv2d(_, _, _, _, _, _, _, bias):
             return "\(output) = W\(k) ⋆ \(input)\(bias ? " + b\(k)" : "")"
         case .batchNorm1d, .batchNorm2d:

@@ -38,7 +38,7 @@ public struct ExpressionError: Error, CustomStringConvertible, Sendable, Equatab
     public enum Subject: Equatable, Sendable {
         /// The program text; ``ExpressionError/location`` is in it.
         case program
-        /// The text of variable values read by ``parseBindings(_:)``;
+        /// The text of variable values read by ``Bindings/parse(_:)``;
         /// ``ExpressionError/location`` is a column in it.
         case values(String)
         /// A variable of the program that was given no value; ``ExpressionError/location`` is in the program.

@@ -95,7 +95,7 @@ public struct LocalPartial {
 /// ```swift
 /// let graph = try ExpressionGraph(
 ///     program: ExpressionProgram(parsing: "a = x*y + z; b = a*(x + x); w = a*b + b"),
-///     at: parseBindings("x=1,y=2,z=3"))
+///     at: Bindings.parse("x=1,y=2,z=3"))
 /// graph.value(of: "w")!.item      // 60
 /// graph.gradient(of: "x")!.item   // 104
 /// ```

@@ -7,7 +7,7 @@ import BackpropTraining
 ///
 /// ```swift
 /// let j = try ExpressionJacobian(program: ExpressionProgram(parsing: "W1@x + W2@x"),
-///                                wrt: "x", at: parseBindings("W1=[[1,2],[3,4]],W2=[[0,1],[1,0]],x=[1,1]"))
+///                                wrt: "x", at: Bindings.parse("W1=[[1,2],[3,4]],W2=[[0,1],[1,0]],x=[1,1]"))
 /// j.matrix   // W1 + W2 = [[1, 3], [4, 4]]
 /// ```
 public struct ExpressionJacobian {

@@ -38,15 +38,21 @@ extension Activation {
     }
 }
 
-/// Points for a plot: `count` evenly spaced values over `range`, both ends included.
-public func samplePoints(_ range: ClosedRange<Double>, count: Int) -> [Double] {
-    Tensor<Double>.linspace(range.lowerBound, range.upperBound, count: max(2, count)).scalars
+extension LinePlot {
+    /// Points for a plot: `count` evenly spaced values over `range`, both ends included.
+    ///
+    /// ```swift
+    /// LinePlot.samplePoints(-1...1, count: 5)   // [-1, -0.5, 0, 0.5, 1]
+    /// ```
+    public static func samplePoints(_ range: ClosedRange<Double>, count: Int) -> [Double] {
+        Tensor<Double>.linspace(range.lowerBound, range.upperBound, count: max(2, count)).scalars
+    }
 }
 
 /// One panel per activation, each with the function and its derivative (dashed).
 ///
 /// ```swift
-/// let plot = activationPlot([.relu(), .softplus(beta: 2)], at: samplePoints(-4...4, count: 201))
+/// let plot = activationPlot([.relu(), .softplus(beta: 2)], at: LinePlot.samplePoints(-4...4, count: 201))
 /// ```
 public func activationPlot(_ specs: [Activation], at xs: [Double]) -> LinePlot {
     let panels = specs.map { spec -> LinePlot.Panel in

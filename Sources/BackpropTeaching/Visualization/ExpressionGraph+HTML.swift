@@ -165,7 +165,7 @@ extension ExpressionGraph {
     /// The page of `backprop graph PROGRAM --at ... --html OUT.html`.
     ///
     /// ```swift
-    /// let graph = try ExpressionGraph(program: ExpressionProgram(parsing: "w = x*x"), at: parseBindings("x=3"))
+    /// let graph = try ExpressionGraph(program: ExpressionProgram(parsing: "w = x*x"), at: Bindings.parse("x=3"))
     /// try FileIO.writeText(graph.htmlPage(program: "w = x*x", bindings: "x=3").render(), to: "w.html")
     /// ```
     public func htmlPage(program source: String, bindings: String) -> HTMLPage {

@@ -56,15 +56,15 @@ public struct HTMLPage: Sendable {
     /// The whole document.
     public func render() -> String {
         var out = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        out += "<meta http-equiv=\"Content-Security-Policy\" content=\"\(htmlEscape(Self.contentSecurityPolicy))\">\n"
+        out += "<meta http-equiv=\"Content-Security-Policy\" content=\"\(Self.escape(Self.contentSecurityPolicy))\">\n"
         out += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-        out += "<title>\(htmlEscape(title))</title>\n"
+        out += "<title>\(Self.escape(title))</title>\n"
         out += "<style>\n" + Self.sharedStyle + style + "\n</style>\n"
         // First, on its own, so that it also records a syntax error in the scripts after it.
         out += "<script>\n" + Self.errorScript + "</script>\n"
         out += "</head>\n<body data-js-errors=\"0\" data-ready=\"0\">\n"
-        out += "<main>\n<h1>\(htmlEscape(title))</h1>\n"
-        if !subtitle.isEmpty { out += "<p class=\"subtitle\">\(htmlEscape(subtitle))</p>\n" }
+        out += "<main>\n<h1>\(Self.escape(title))</h1>\n"
+        if !subtitle.isEmpty { out += "<p class=\"subtitle\">\(Self.escape(subtitle))</p>\n" }
         out += "<noscript><p>This page draws itself with JavaScript; the numbers are also in the JSON inside it.</p></noscript>\n"
         out += body
         out += "\n<pre id=\"js-errors\" hidden></pre>\n</main>\n"
@@ -319,12 +319,14 @@ public struct HTMLPage: Sendable {
         """
 }
 
-/// Escapes `& < > "` for HTML text and attribute values.
-///
-/// ```swift
-/// htmlEscape("a < b & \"c\"")   // a &lt; b &amp; &quot;c&quot;
-/// ```
-public func htmlEscape(_ s: String) -> String { SVG.escape(s, apostrophe: nil) }
+extension HTMLPage {
+    /// Escapes `& < > "` for HTML text and attribute values.
+    ///
+    /// ```swift
+    /// HTMLPage.escape("a < b & \"c\"")   // a &lt; b &amp; &quot;c&quot;
+    /// ```
+    public static func escape(_ s: String) -> String { SVG.escape(s, apostrophe: nil) }
+}
 
 extension JSON {
     /// A tensor in `Double` as nested arrays (``tensor(shape:scalars:)``).

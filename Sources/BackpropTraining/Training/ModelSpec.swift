@@ -247,7 +247,7 @@ public struct ModelSpec: Equatable, Sendable {
             var activation = Activation.relu()
             if let a = v["activation"] {
                 guard let text = a.stringValue else { throw fail("activation", "expected a string such as \"relu\", got \(a.kindName)") }
-                do { activation = try Activation(parsing: text) } catch let e as SpecError { throw fail("", e.message) }
+                do { activation = try Activation(parsing: text) } catch let e as SpecError { throw fail("activation", e.message) }
             }
             var dropout = 0.0
             if let d = v["dropout"] {
