@@ -150,8 +150,8 @@ struct TrainTests {
         let cases: [(String, String)] = [
             (#"{"layers": [2]}"#, "spec.json: layers: need at least an input and an output width, got [2]"),
             (#"{"layers": [2, "x"]}"#, "spec.json: layers[1]: expected an integer width, got a string"),
-            (#"{"layers": [2, 3], "activation": "swish"}"#, "spec.json: unknown activation 'swish' (expected one of relu[:SCALE], leaky_relu[:SLOPE], tanh, sigmoid, softplus[:BETA[:THRESHOLD]], gelu[:none|tanh], elu[:ALPHA], silu, identity, softmax, log_softmax)"),
-            (#"{"layers": [2, 3], "activation": "softplus:-2"}"#, "spec.json: activation 'softplus:-2': softplus's beta must be positive, got -2"),
+            (#"{"layers": [2, 3], "activation": "swish"}"#, "spec.json: activation: unknown activation 'swish' (expected one of relu[:SCALE], leaky_relu[:SLOPE], tanh, sigmoid, softplus[:BETA[:THRESHOLD]], gelu[:none|tanh], elu[:ALPHA], silu, identity, softmax, log_softmax)"),
+            (#"{"layers": [2, 3], "activation": "softplus:-2"}"#, "spec.json: activation: activation 'softplus:-2': softplus's beta must be positive, got -2"),
             (#"{"layers": [{"type": "linear", "in_features": 2, "out_features": 3}, {"type": "softplus", "beta": -1}]}"#, "spec.json: layers[1].beta: softplus's beta must be positive, got -1"),
             (#"{"layers": [{"type": "linear", "in_features": 2, "out_features": 3}, {"type": "swish"}]}"#, "spec.json: layers[1].type: unknown layer type 'swish' (expected one of linear, dropout, conv1d, conv2d, max_pool2d, avg_pool2d, adaptive_avg_pool2d, flatten, batch_norm1d, batch_norm2d, layer_norm, relu, leaky_relu, tanh, sigmoid, softplus, gelu, elu, silu, identity, softmax, log_softmax)"),
             (#"{"layers": [{"type": "linear", "in_features": 2, "out_features": 3}, {"type": "linear", "in_features": 4, "out_features": 1}]}"#, "spec.json: layers[1]: linear takes 4 input features, but its input has shape [3] (shapes: input [2] -> layers[0] [3])"),
