@@ -146,6 +146,9 @@ struct PlotLayoutTests {
         let legends = drawn.panels.map { $0.legend! }
         let rightmost = drawn.panels.map { $0.curves.flatMap { $0.flatMap { $0.map(\.x) } }.max()! }
         #expect(zip(legends, rightmost).allSatisfy { $0.x > $1 }, "\(legends) \(rightmost)")
+        // A panel without curves has no legend, and leaves the others' where they were.
+        let empty = try DrawnPlot(svg: LinePlot(title: "", panels: [plot.panels[1], .init(series: [])]).svg())
+        #expect(empty.panels[1].legend == nil && empty.panels[0].legend!.x < empty.panels[0].curves[0][0].last!.x)
     }
 
     @Test("a title wider than the panels wraps, and each line fits the document")

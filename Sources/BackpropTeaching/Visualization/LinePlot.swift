@@ -95,7 +95,7 @@ public struct LinePlot: Sendable {
     /// that alone is too wide).
     public func svgDocument() -> SVGDocument {
         let layouts = panels.map(layout)
-        let outside = layouts.contains { $0.legendCorner == nil }
+        let outside = zip(panels, layouts).contains { !$0.series.isEmpty && $1.legendCorner == nil }
         let gutter = outside ? (layouts.map(\.legendSize.width).max() ?? 0) + 8 : 0
         let pitch = panelWidth + gutter
         let gridWidth = Double(columns) * pitch + 20
