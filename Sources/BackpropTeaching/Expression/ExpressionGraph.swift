@@ -174,29 +174,49 @@ public struct ExpressionGraph {
         namedNodes.first { $0.name == name }.flatMap { nodes[$0.node].gradient }
     }
 
-    /// Differentiates the node's op alone, once per input, at the inputs' values.
+    /// Differentiates the node's op alone at its inputs' values.
+    ///
+    /// A scalar partial (scalar node, scalar input) and an elementwise one
+    /// (the diagonal of the Jacobian, for an input of the node's shape) are
+    /// both a vjp with a cotangent of ones, so all of a node's such inputs are
+    /// read off one backward pass through the op: each input's gradient
+    /// comes from its own vjp, the same numbers as differentiating the op
+    /// once per input. Only a full Jacobian needs a pass per input (and per
+    /// output element). A chain of 100,000 ops computes 200,000 partials,
+    /// so that one pass matters.
     static func localPartials(of node: Node, in nodes: [Node]) -> [LocalPartial] {
         let args = node.inputs.map { nodes[$0].value.detached() }
         let outShape = node.value.shape
-        return node.inputs.enumerated().map { j, inputID in
-            let x = args[j]
-            let f: (Tensor<Double>) -> Tensor<Double> = { t in
+        let kinds: [LocalPartial.Kind] = args.map { x in
+            if outShape.isEmpty && x.shape.isEmpty { return .scalar }
+            if node.operation.isElementwise && x.shape == outShape { return .elementwise }
+            return node.value.count * x.count > 4096 ? .omitted : .jacobian
+        }
+        // One pass for the scalar and elementwise partials.
+        let diagonal = kinds.indices.filter { kinds[$0] == .scalar || kinds[$0] == .elementwise }
+        var diagonalPartials: [Tensor<Double>] = []
+        if !diagonal.isEmpty {
+            diagonalPartials = enableGrad {
                 var a = args
-                a[j] = t
-                return GraphBuilder.apply(node.operation, a)
+                for j in diagonal { a[j] = a[j].detached().requiringGrad() }
+                let y = GraphBuilder.apply(node.operation, a)
+                return gradients(of: y, wrt: diagonal.map { a[$0] }, seed: Tensor(repeating: 1, shape: outShape))
             }
-            if outShape.isEmpty && x.shape.isEmpty {
-                return LocalPartial(input: inputID, kind: .scalar, value: jacobian(of: f, at: x))
-            }
-            if node.operation.isElementwise && x.shape == outShape {
-                // Diagonal Jacobian: one vjp with a cotangent of ones reads it off.
-                let d = vjp(of: f, at: x, cotangent: Tensor.ones(outShape)).vjp
-                return LocalPartial(input: inputID, kind: .elementwise, value: d)
-            }
-            if node.value.count * x.count > 4096 {
+        }
+        return node.inputs.enumerated().map { j, inputID in
+            switch kinds[j] {
+            case .scalar, .elementwise:
+                return LocalPartial(input: inputID, kind: kinds[j], value: diagonalPartials[diagonal.firstIndex(of: j)!])
+            case .omitted:
                 return LocalPartial(input: inputID, kind: .omitted, value: Tensor.zeros([0]))
+            case .jacobian:
+                let f: (Tensor<Double>) -> Tensor<Double> = { t in
+                    var a = args
+                    a[j] = t
+                    return GraphBuilder.apply(node.operation, a)
+                }
+                return LocalPartial(input: inputID, kind: .jacobian, value: jacobian(of: f, at: args[j]))
             }
-            return LocalPartial(input: inputID, kind: .jacobian, value: jacobian(of: f, at: x))
         }
     }
 
