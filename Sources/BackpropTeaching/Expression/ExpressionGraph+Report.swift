@@ -36,10 +36,10 @@ extension ExpressionGraph {
                 rows.append(["", "", "", extra, ""])
             }
         }
-        let widths = (0..<5).map { c in rows.map { $0[c].count }.max()! }
+        let counts = rows.map { $0.map(characterCount) }
+        let widths = (0..<5).map { c in counts.map { $0[c] }.max()! }
         for (r, row) in rows.enumerated() {
-            let cells = row.enumerated().map { c, s in c == 4 ? s : s.padding(to: widths[c]) }
-            lines.append(cells.joined(separator: "  ").trimmingTrailingSpaces())
+            lines.append(tableLine(row, counts: counts[r], widths: widths))
             if r == 0 { lines.append(widths.map { String(repeating: "-", count: $0) }.joined(separator: "  ")) }
         }
         lines.append("")
@@ -61,7 +61,7 @@ extension ExpressionGraph {
     /// The first node whose value holds a NaN or an infinity, if any (such as
     /// `log(x)` at x = -1): every node computed from it is not finite either.
     public var firstNonFiniteNode: Int? {
-        nodes.firstIndex { $0.value.scalars.contains { !$0.isFinite } }
+        nodes.firstIndex { $0.value.withUnsafeBufferPointer { $0.contains { !$0.isFinite } } }
     }
 
     /// `warning: ...` naming the first non-finite node and why, or `nil`.
@@ -123,14 +123,25 @@ extension ExpressionGraph {
     }
 }
 
-extension String {
-    fileprivate func padding(to width: Int) -> String {
-        count >= width ? self : self + String(repeating: " ", count: width - count)
-    }
+// A table row is built as UTF-8 bytes: padding each cell with
+// `String(repeating:count:)` and trimming the line's end Character by
+// Character took 90% of the time of a 10,000-node table.
 
-    fileprivate func trimmingTrailingSpaces() -> String {
-        var s = Substring(self)
-        while s.last == " " { s.removeLast() }
-        return String(s)
+/// The number of characters, counted without Unicode segmentation when the text is ASCII.
+private func characterCount(_ s: String) -> Int {
+    s.utf8.allSatisfy { $0 < 0x80 } ? s.utf8.count : s.count
+}
+
+/// The cells, each but the last padded with spaces to its column's width,
+/// joined by two spaces, without trailing spaces. (A line ends in a number,
+/// `-` or `)`, so trimming space bytes trims space characters.)
+private func tableLine(_ cells: [String], counts: [Int], widths: [Int]) -> String {
+    var bytes: [UInt8] = []
+    for (c, cell) in cells.enumerated() {
+        if c > 0 { bytes.append(contentsOf: [32, 32]) }
+        bytes.append(contentsOf: cell.utf8)
+        if c < cells.count - 1 { bytes.append(contentsOf: repeatElement(32, count: widths[c] - counts[c])) }
     }
+    while bytes.last == 32 { bytes.removeLast() }
+    return String(decoding: bytes, as: UTF8.self)
 }

@@ -116,8 +116,11 @@ public struct ExpressionGraph {
         public let value: Tensor<Double>
         /// d output / d node; `nil` when the node does not depend on any input.
         public internal(set) var gradient: Tensor<Double>?
-        /// One per input, in the same order.
-        public internal(set) var localPartials: [LocalPartial]
+        /// One per input, in the same order. Computed when first read (a table or
+        /// a drawing reads them; the values and gradients alone do not need them).
+        public var localPartials: [LocalPartial] { partials.value }
+        /// Computes and keeps ``localPartials``.
+        let partials: LocalPartialsCache
         /// The label used in tables and drawings: the first name, else the text.
         public var label: String { names.first ?? text }
     }
@@ -135,9 +138,9 @@ public struct ExpressionGraph {
     /// `true` when the output is not a scalar and was summed before backpropagating.
     public var outputWasSummed: Bool { nodes[output].value.count != 1 }
 
-    /// Evaluates `program` with the given variable values, backpropagates
-    /// from the last statement (summed if it is not a scalar), and computes
-    /// every local partial derivative.
+    /// Evaluates `program` with the given variable values and backpropagates
+    /// from the last statement (summed if it is not a scalar). Each node's
+    /// local partial derivatives are computed when first read.
     ///
     /// Throws ``ExpressionError`` for an unbound variable, a shape mismatch
     /// (found before the op runs), or a name defined twice.
@@ -161,7 +164,6 @@ public struct ExpressionGraph {
             let grads = gradients(of: out, wrt: tracked.map { nodes[$0].value }, seed: Tensor.ones(out.shape))
             for (i, g) in zip(tracked, grads) { nodes[i].gradient = g }
         }
-        for i in nodes.indices { nodes[i].localPartials = Self.localPartials(of: nodes[i], in: nodes) }
     }
 
     /// The value of a named variable or statement.
@@ -172,52 +174,6 @@ public struct ExpressionGraph {
     /// d output / d name for a named variable or statement (`nil` for an unknown name or a constant).
     public func gradient(of name: String) -> Tensor<Double>? {
         namedNodes.first { $0.name == name }.flatMap { nodes[$0.node].gradient }
-    }
-
-    /// Differentiates the node's op alone at its inputs' values.
-    ///
-    /// A scalar partial (scalar node, scalar input) and an elementwise one
-    /// (the diagonal of the Jacobian, for an input of the node's shape) are
-    /// both a vjp with a cotangent of ones, so all of a node's such inputs are
-    /// read off one backward pass through the op: each input's gradient
-    /// comes from its own vjp, the same numbers as differentiating the op
-    /// once per input. Only a full Jacobian needs a pass per input (and per
-    /// output element). A chain of 100,000 ops computes 200,000 partials,
-    /// so that one pass matters.
-    static func localPartials(of node: Node, in nodes: [Node]) -> [LocalPartial] {
-        let args = node.inputs.map { nodes[$0].value.detached() }
-        let outShape = node.value.shape
-        let kinds: [LocalPartial.Kind] = args.map { x in
-            if outShape.isEmpty && x.shape.isEmpty { return .scalar }
-            if node.operation.isElementwise && x.shape == outShape { return .elementwise }
-            return node.value.count * x.count > 4096 ? .omitted : .jacobian
-        }
-        // One pass for the scalar and elementwise partials.
-        let diagonal = kinds.indices.filter { kinds[$0] == .scalar || kinds[$0] == .elementwise }
-        var diagonalPartials: [Tensor<Double>] = []
-        if !diagonal.isEmpty {
-            diagonalPartials = enableGrad {
-                var a = args
-                for j in diagonal { a[j] = a[j].detached().requiringGrad() }
-                let y = GraphBuilder.apply(node.operation, a)
-                return gradients(of: y, wrt: diagonal.map { a[$0] }, seed: Tensor(repeating: 1, shape: outShape))
-            }
-        }
-        return node.inputs.enumerated().map { j, inputID in
-            switch kinds[j] {
-            case .scalar, .elementwise:
-                return LocalPartial(input: inputID, kind: kinds[j], value: diagonalPartials[diagonal.firstIndex(of: j)!])
-            case .omitted:
-                return LocalPartial(input: inputID, kind: .omitted, value: Tensor.zeros([0]))
-            case .jacobian:
-                let f: (Tensor<Double>) -> Tensor<Double> = { t in
-                    var a = args
-                    a[j] = t
-                    return GraphBuilder.apply(node.operation, a)
-                }
-                return LocalPartial(input: inputID, kind: .jacobian, value: jacobian(of: f, at: args[j]))
-            }
-        }
     }
 
     /// Evaluates `program` with the given tensors as its variables, without
@@ -246,8 +202,9 @@ struct GraphBuilder {
     var inputNames: Set<String> = []
 
     mutating func add(_ op: ExpressionOperation, _ inputs: [Int], _ value: Tensor<Double>, text: String) -> Int {
+        let partials = LocalPartialsCache(operation: op, inputs: inputs, arguments: inputs.map { nodes[$0].value }, value: value)
         nodes.append(.init(id: nodes.count, names: [], text: text, operation: op, inputs: inputs,
-                           value: value, gradient: nil, localPartials: []))
+                           value: value, gradient: nil, partials: partials))
         return nodes.count - 1
     }
 
