@@ -44,5 +44,12 @@ struct ExpressionScaleTests {
         #expect(program.text(of: program.statements[0].expression, limit: 9) == "x * y + …")
         #expect(program.text(of: program.statements[0].expression, limit: 10) == "x * y + é…")
         #expect(program.text(of: program.statements[0].expression, limit: 13) == "x * y + é_1*ü")
+        let ascii = try ExpressionProgram(parsing: "w = a  +\t b*c")
+        let e = ascii.statements[0].expression
+        #expect(ascii.text(of: e) == "a + b*c")
+        #expect(ascii.text(of: e, limit: 4) == "a +…")
+        #expect(ascii.text(of: e, limit: 6) == "a + b…")
+        #expect(ascii.text(of: e, limit: 7) == "a + b*c")
+        #expect(ascii.text(of: e, limit: 0) == "…")
     }
 }
