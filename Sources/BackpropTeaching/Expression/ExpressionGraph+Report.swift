@@ -115,7 +115,7 @@ extension ExpressionGraph {
 
     func describe(_ p: LocalPartial) -> String {
         switch p.kind {
-        case .scalar: return formatNumber(p.value.scalars[0])
+        case .scalar: return formatNumber(p.value.item)
         case .elementwise: return formatTensor(p.value) + " (elementwise)"
         case .jacobian: return formatTensor(p.value) + " (Jacobian \(p.value.shape))"
         case .omitted: return "(omitted)"
@@ -136,12 +136,18 @@ private func characterCount(_ s: String) -> Int {
 /// joined by two spaces, without trailing spaces. (A line ends in a number,
 /// `-` or `)`, so trimming space bytes trims space characters.)
 private func tableLine(_ cells: [String], counts: [Int], widths: [Int]) -> String {
-    var bytes: [UInt8] = []
-    for (c, cell) in cells.enumerated() {
-        if c > 0 { bytes.append(contentsOf: [32, 32]) }
-        bytes.append(contentsOf: cell.utf8)
-        if c < cells.count - 1 { bytes.append(contentsOf: repeatElement(32, count: widths[c] - counts[c])) }
+    let last = cells.count - 1
+    var total = 2 * last
+    for c in cells.indices { total += cells[c].utf8.count + (c < last ? widths[c] - counts[c] : 0) }
+    return String(unsafeUninitializedCapacity: total) { out in
+        _ = out.initialize(from: repeatElement(32, count: total))
+        var n = 0
+        for c in cells.indices {
+            if c > 0 { n += 2 }
+            for byte in cells[c].utf8 { out[n] = byte; n += 1 }
+            if c < last { n += widths[c] - counts[c] }
+        }
+        while n > 0 && out[n - 1] == 32 { n -= 1 }
+        return n
     }
-    while bytes.last == 32 { bytes.removeLast() }
-    return String(decoding: bytes, as: UTF8.self)
 }
