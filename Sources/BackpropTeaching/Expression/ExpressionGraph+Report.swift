@@ -140,11 +140,15 @@ private func tableLine(_ cells: [String], counts: [Int], widths: [Int]) -> Strin
     var total = 2 * last
     for c in cells.indices { total += cells[c].utf8.count + (c < last ? widths[c] - counts[c] : 0) }
     return String(unsafeUninitializedCapacity: total) { out in
-        _ = out.initialize(from: repeatElement(32, count: total))
+        out.initialize(repeating: 32)
         var n = 0
         for c in cells.indices {
             if c > 0 { n += 2 }
-            for byte in cells[c].utf8 { out[n] = byte; n += 1 }
+            var cell = cells[c]
+            cell.withUTF8 { bytes in
+                for (k, byte) in bytes.enumerated() { out[n + k] = byte }
+                n += bytes.count
+            }
             if c < last { n += widths[c] - counts[c] }
         }
         while n > 0 && out[n - 1] == 32 { n -= 1 }
