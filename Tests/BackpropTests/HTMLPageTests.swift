@@ -123,13 +123,13 @@ enum PageDOM {
 }
 
 /// `actual` equals `expected` element by element, to a relative 1e-12.
-private func expectClose(_ actual: [Double], _ expected: [Double], _ label: String, sourceLocation: SourceLocation = #_sourceLocation) {
+func expectClose(_ actual: [Double], _ expected: [Double], _ label: String, sourceLocation: SourceLocation = #_sourceLocation) {
     let ok = actual.count == expected.count && zip(actual, expected).allSatisfy { a, e in abs(a - e) <= 1e-12 * max(1, abs(e)) }
     #expect(ok, "\(label): page shows \(actual), expected \(expected)", sourceLocation: sourceLocation)
 }
 
 /// The row-major numbers of a JSON tensor (a number or nested arrays).
-private func flat(_ j: JSON?) -> [Double] {
+func flat(_ j: JSON?) -> [Double] {
     switch j {
     case .number(let n)?: return [n]
     case .array(let items)?: return items.flatMap { flat($0) }
@@ -138,13 +138,13 @@ private func flat(_ j: JSON?) -> [Double] {
 }
 
 /// The data blob a page carries.
-private func pageData(_ html: String) throws -> JSON {
+func pageData(_ html: String) throws -> JSON {
     let start = try #require(html.range(of: "<script type=\"application/json\" id=\"page-data\">"))
     let end = try #require(html.range(of: "</script>", range: start.upperBound..<html.endIndex))
     return try JSON.parse(String(html[start.upperBound..<end.lowerBound]), source: "page-data")
 }
 
-private func runCLI(_ arguments: [String]) -> Int32 {
+func runCLI(_ arguments: [String]) -> Int32 {
     BackpropCommand.runMain(arguments: arguments, output: { _ in }, errorOutput: { Issue.record("stderr: \($0)") })
 }
 

@@ -201,7 +201,7 @@ extension ExpressionGraph {
         .value-node.fwd rect { fill: #dff3e4; stroke: #1d7a35; stroke-width: 2.5; }
         .value-node.bwd rect { fill: #fde7e4; stroke: #b3261e; stroke-width: 2.5; }
         .value-node.src rect { fill: #fff4c2; }
-        svg.graph text.pending { fill: #777; }
+        svg.graph text.pending { fill: #666; }
         svg.graph text.partial { fill: #b3261e; }
         .op-node circle { fill: #fff3d6; stroke: #8a6200; }
         .op-node.fwd circle { fill: #bfe8c9; stroke: #1d7a35; stroke-width: 2.5; }
@@ -225,6 +225,8 @@ extension ExpressionGraph {
         function form(node, parts) {
           return BP.esc(node.form).replace(/\\$(\\d)/g, function (_, k) { return parts[Number(k)]; });
         }
+        // A tensor's full values, as the page's data has them: for the drawing's hover text and its nodes' labels.
+        function fullText(t) { return Array.isArray(t) ? '[' + t.map(fullText).join(', ') + ']' : String(t); }
         function svgTensor(t) {
           if (!Array.isArray(t)) return '<tspan class="num" data-v="' + BP.esc(String(t)) + '">' + BP.esc(BP.fmt(t)) + '</tspan>';
           return '[' + t.map(svgTensor).join(', ') + ']';
@@ -318,11 +320,16 @@ extension ExpressionGraph {
           nodes.forEach(function (node) {
             var v = document.querySelector('[data-q="value:n' + node.id + '"]');
             var g = document.querySelector('[data-q="grad:n' + node.id + '"]');
-            v.innerHTML = st.known[node.id] ? 'value ' + svgTensor(node.value) : 'value ?';
+            // Rounded in the drawing; the full values on hover (<title>) and, for the focused node, in its label.
+            var value = st.known[node.id] ? fullText(node.value) : 'not computed yet';
+            v.innerHTML = st.known[node.id] ? '<title>' + BP.esc(node.label + ' = ' + value) + '</title>value ' + svgTensor(node.value) : 'value ?';
             v.setAttribute('class', 'val' + (st.known[node.id] ? '' : ' pending'));
-            var has = st.grad[node.id] !== undefined;
-            g.innerHTML = has ? 'grad ' + svgTensor(st.grad[node.id]) : (node.grad === null ? 'grad -' : 'grad ?');
-            g.setAttribute('class', 'grad' + (!has ? ' pending' : complete(st, node.id) ? '' : ' partial'));
+            var has = st.grad[node.id] !== undefined, partial = has && !complete(st, node.id);
+            var grad = has ? fullText(st.grad[node.id]) + (partial ? ' so far' : '') : node.grad === null ? 'none' : 'not computed yet';
+            g.innerHTML = has ? '<title>' + BP.esc('grad(' + node.label + ') = ' + grad) + '</title>grad ' + svgTensor(st.grad[node.id])
+                              : (node.grad === null ? 'grad -' : 'grad ?');
+            g.setAttribute('class', 'grad' + (!has ? ' pending' : partial ? ' partial' : ''));
+            document.getElementById('v' + node.id).setAttribute('aria-label', node.label + ' = ' + node.text + ': value ' + value + ', grad ' + grad);
           });
         }
         function ledger(n, st) {
