@@ -253,3 +253,51 @@ struct TrainingReportOptionsTests {
         #expect(!page.contains("Optional(") && !page.contains("\"nil\""))
     }
 }
+
+@Suite("graph --html: the drawing's own layout")
+struct GraphDrawingLayoutTests {
+    @Test("the page's boxes (three lines each) and gaps: no edge runs under a box; x + x is drawn as two edges", arguments: [
+        ("a = x*y + z; b = a*(x + x); w = a*b + b", "x=1,y=2,z=3"),
+        ("h = tanh(W@x + b); L = sum(h*h) + sum(x*x) + sum(b)", "W=[[1,2],[3,4]],x=[1,-1],b=[0.5,0.5]"),
+    ])
+    func drawingRoutes(program: String, at: String) throws {
+        let graph = try ExpressionGraph(program: ExpressionProgram(parsing: program), at: parseBindings(at))
+        let (edges, solved) = graph.htmlLayout()
+        #expect(solved.routes.count == edges.count && !edges.isEmpty)
+        var under: [String] = []
+        for ((a, b), route) in zip(edges, solved.routes) {
+            let start = try #require(solved.boxes[a]), end = try #require(solved.boxes[b])
+            #expect(route.points.first!.x == start.x + start.width && route.points.last!.x == end.x)
+            // Points 0-1, 2-3, ...: straight runs across a column, which must not cross a box;
+            // points 1-2, 3-4, ...: curves in the gap between two columns, where no box may be.
+            for k in 0..<(route.points.count - 1) {
+                let (p, q) = (route.points[k], route.points[k + 1])
+                if k % 2 == 0 {
+                    #expect(p.y == q.y)
+                    for (v, box) in solved.boxes where box.x < q.x && box.x + box.width > p.x && box.y <= p.y && p.y <= box.y + box.height {
+                        under.append("edge \(a)->\(b) under vertex \(v)")
+                    }
+                } else {
+                    for (v, box) in solved.boxes where box.x < q.x - 0.01 && box.x + box.width > p.x + 0.01 {
+                        under.append("curve \(a)->\(b) over vertex \(v)")
+                    }
+                }
+            }
+        }
+        #expect(under.isEmpty, "\(under)")
+        // Every value box is tall enough for its three lines, and boxes do not overlap.
+        let boxes = solved.boxes.sorted { $0.key < $1.key }
+        for (i, (v, p)) in boxes.enumerated() {
+            if v % 2 == 0 { #expect(p.height >= 3 * (ExpressionGraph.htmlFontSize + 4)) }
+            for (w, q) in boxes[(i + 1)...] {
+                #expect(p.x + p.width <= q.x || q.x + q.width <= p.x || p.y + p.height <= q.y || q.y + q.height <= p.y, "boxes \(v) and \(w) overlap")
+            }
+        }
+        let svg = graph.htmlDrawing()
+        let doubled = graph.nodes.filter { Set($0.inputs).count < $0.inputs.count }
+        #expect(svg.matches(of: /data-argument="\d+"/).count == doubled.reduce(0) { $0 + $1.inputs.count })
+        if program.hasPrefix("a = x*y") {
+            #expect(doubled.count == 1 && svg.contains("<title>argument 2 of x + x</title>"))
+        }
+    }
+}
