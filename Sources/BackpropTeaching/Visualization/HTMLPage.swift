@@ -6,7 +6,8 @@ import BackpropData
 // Security Policy forbids them), readable from file://. The data travel as a
 // JSON blob in <script type="application/json">, written by ``JSON``; the
 // page's script renders from it. The shared script below gives every page:
-// rounded numbers with the full value on hover and focus, a stepper driven
+// rounded numbers with the full value on hover and focus (each matrix one tab
+// stop, the arrow keys move inside it), a stepper driven
 // by buttons, the arrow keys and the URL fragment (#step=7), and a record of
 // JavaScript errors in the DOM (#js-errors, body[data-js-errors]) that the
 // browser tests read.
