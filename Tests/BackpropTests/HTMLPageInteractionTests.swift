@@ -215,6 +215,13 @@ struct HTMLPageInteractionTests {
         expectClose(PageDOM.numbers(back.dom, "eq:2.weight"), flat(json["gradients"]?["2.weight"]), "dC/dW2")
         expectClose(PageDOM.numbers(back.dom, "eq:dC/da1"), flat(upstream[1]), "dC/da1")
         expectClose(PageDOM.numbers(back.dom, "grad:2.bias"), flat(json["gradients"]?["2.bias"]), "table: dC/db2")
+        // dC/da1 = W2ᵀ · dC/dy~: the page stores W2 once and shows its transpose from the same numbers.
+        let row = try #require(back.dom.firstMatch(of: /<span class="numbers-only">((?:(?!<span class="eq-result">).)*)<span class="eq-result">= <span class="q" data-q="eq:dC\/da1">/))
+        let operands = String(row.1).matches(of: /<table class="mat">(.*?)<\/table>/).map { $0.1.matches(of: /data-v="([^"]*)"/).compactMap { Double(String($0.1)) } }
+        let w2 = flat(json["parameters"]?["2.weight"])
+        #expect(w2.count == 2560 && operands.count == 2)
+        expectClose(operands.first ?? [], (0..<256).flatMap { i in (0..<10).map { j in w2[j * 256 + i] } }, "W2ᵀ")
+        expectClose(operands.last ?? [], flat(upstream[2]), "dC/dy~")
 
         let relu = try Browser.open(file, fragment: "step=6")
         PageDOM.expectClean(relu, "backward relu")
