@@ -156,9 +156,10 @@ public enum TrainingSession {
     ///
     /// With a `group` of several processes (``ProcessGroup/world`` under
     /// `mpirun`), every rank trains one share of each batch (see
-    /// ``Trainer/processGroup``); the ranks first check that their options,
-    /// model and data agree; only rank 0 calls `output` and writes the plot and
-    /// the checkpoint.
+    /// ``Trainer/processGroup``); the ranks first check that their library
+    /// version, options, model and data agree; only rank 0 calls `output` and
+    /// writes the checkpoint, and only rank 0 reads `resumePath` (the other
+    /// ranks receive its bytes, so they need no copy of the file).
     @discardableResult
     public static func run(_ options: TrainingOptions, output rankOutput: (String) -> Void,
                            shouldStop: () -> Bool = { false }, in group: ProcessGroup = .single) throws -> TrainingResult {
