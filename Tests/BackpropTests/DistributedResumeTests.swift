@@ -153,6 +153,12 @@ struct MPIResumeTests {
         // Only rank 0 writes: the other copies are as they were.
         #expect(try Data(contentsOf: b.appendingPathComponent(name)) == stale)
         #expect(!FileManager.default.fileExists(atPath: c.appendingPathComponent(name).path))
+
+        // Rank 0 without the file: its error names the file, and the job ends at once.
+        let missing = try MPITestSupport.run(mpirun, MPITestSupport.mpirunFlags + ["-np", "2", "-wdir", c.path, backprop]
+                                             + Self.resume(name, epochs: 4), environment: ["BACKPROP_MPI_TIMEOUT": "20"])
+        #expect(missing.status != 0)
+        #expect(missing.output.contains("error: rank 0 of 2: \(name): cannot open for reading"), "\(missing.output)")
     }
 
     @Test("Batch norm with early stopping on 2 processes: every epoch the ranks' models agree, and all stop at the same epoch")
