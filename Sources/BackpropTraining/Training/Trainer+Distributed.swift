@@ -55,7 +55,11 @@ extension Trainer {
     /// are equal, and rank 0's scores on `validation` on every rank.
     func distributedValidation(_ validation: TensorDataset<Float>?, epoch: Int) throws(DistributedError) -> Evaluation? {
         try broadcastBuffers()
-        try processGroup.checkAgreement(modelHashText(), what: "the model's parameters or buffers after epoch \(epoch)")
+        // Equal inputs give equal updates only if every rank's kernels round alike: CPUs with different
+        // instruction sets can drift apart, which this catches (and names the kernels used here).
+        try processGroup.checkAgreement(modelHashText(), what: "the model's parameters or buffers after epoch \(epoch) "
+                                        + "(this rank's kernels: \(kernelDescription); ranks on CPUs whose kernels round "
+                                        + "differently drift apart: set BACKPROP_KERNEL alike on every host)")
         guard let validation else { return nil }
         var e = evaluate(validation)
         // Equal models on equal data give equal scores, up to the rounding of each rank's kernels: rank 0's decide.
