@@ -177,6 +177,7 @@ public enum TrainingSession {
         let dataSpec = o.dataset
         let defaults = defaults(dataSpec)
         let epochs = o.epochs ?? defaults.epochs
+        o.epochs = epochs   // recorded in the checkpoint: a cosine schedule's T_max, kept when resuming
 
         let data = try dataSpec.load(.training, options: datasetOptions(o))
         let (trainRaw, validationRaw) = data.trainValidationSplit(validationFraction: o.validationSplit, seed: o.seed)
