@@ -223,7 +223,9 @@ public struct ModelSpec: Equatable, Sendable {
         let known = isShorthand ? ["layers", "activation", "dropout", "loss", "input_shape", "training"]
                                 : ["input_shape", "layers", "loss", "training"]
         if let unknown = members.first(where: { !known.contains($0.0) }) {
-            throw fail("", "unknown key \"\(SpecError.clip(unknown.0))\" (known: \(known.joined(separator: ", ")))")
+            // A training option at the top level belongs in the recipe.
+            let hint = TrainingRecipe.keys.contains(unknown.0) ? "; training options go in \"training\": {\"\(unknown.0)\": ...}" : ""
+            throw fail("", "unknown key \"\(SpecError.clip(unknown.0))\" (known: \(known.joined(separator: ", "))\(hint))")
         }
         var loss = LossKind.crossEntropy
         if let l = v["loss"] {
