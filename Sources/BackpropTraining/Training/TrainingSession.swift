@@ -34,7 +34,9 @@ public struct TrainingOptions: Sendable {
     public var dropout = 0.0
     /// `nil` picks cross_entropy for classes and mse for regression.
     public var loss: LossKind?
-    /// A JSON ``ModelSpec`` file; overrides layers/activation/dropout/loss.
+    /// A JSON ``ModelSpec`` file; overrides layers/activation/dropout/loss. Its `"training"` recipe is not
+    /// applied here: apply ``ModelSpec/training`` to the options first (``TrainingRecipe/apply(to:)``), as
+    /// `backprop train` does before its flags.
     public var modelPath: String?
     /// The optimizer to train with.
     public var optimizer: OptimizerKind = .adam
