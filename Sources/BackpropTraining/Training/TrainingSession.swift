@@ -34,7 +34,9 @@ public struct TrainingOptions: Sendable {
     public var dropout = 0.0
     /// `nil` picks cross_entropy for classes and mse for regression.
     public var loss: LossKind?
-    /// A JSON ``ModelSpec`` file; overrides layers/activation/dropout/loss.
+    /// A JSON ``ModelSpec`` file; overrides layers/activation/dropout/loss. Its `"training"` recipe is not
+    /// applied here: apply ``ModelSpec/training`` to the options first (``TrainingRecipe/apply(to:)``), as
+    /// `backprop train` does before its flags.
     public var modelPath: String?
     /// The optimizer to train with.
     public var optimizer: OptimizerKind = .adam
@@ -182,6 +184,7 @@ public enum TrainingSession {
         let dataSpec = o.dataset
         let defaults = defaults(dataSpec)
         let epochs = o.epochs ?? defaults.epochs
+        o.epochs = epochs   // recorded in the checkpoint: a cosine schedule's T_max, kept when resuming
 
         let data = try dataSpec.load(.training, options: datasetOptions(o))
         let (trainRaw, validationRaw) = data.trainValidationSplit(validationFraction: o.validationSplit, seed: o.seed)
