@@ -18,4 +18,4 @@
 /// ```swift
 /// print(Backprop.version)   // 0.2.0
 /// ```
-public let version = "0.2.0"
+public let version = backpropLibraryVersion   // set in BackpropTraining (LibraryVersion.swift)

@@ -93,6 +93,39 @@ public enum AllReduceBenchmark {
         for p in model.parameters() where p.scalars.contains(where: { $0 != last }) {
             throw DistributedError("broadcastParameters from rank \(group.size - 1) gave other values than \(last)")
         }
+        try checkCollectives(in: group)
+    }
+
+    /// Checks the process group's own collectives on tensors and bytes against values
+    /// worked out by hand: rank r holds [r + 1, -(r + 1), r] (N ranks).
+    static func checkCollectives(in group: ProcessGroup) throws(DistributedError) {
+        let n = Float(group.size), r = Float(group.rank)
+        let t = Tensor<Float>([r + 1, -(r + 1), r])
+        let expected: [(ReduceOp, String, [Float])] = [
+            (.sum, "sum", [n * (n + 1) / 2, -n * (n + 1) / 2, n * (n - 1) / 2]),
+            (.average, "average", [(n + 1) / 2, -(n + 1) / 2, (n - 1) / 2]),
+            (.min, "min", [1, -n, 0]),
+            (.max, "max", [n, -1, n - 1]),
+        ]
+        for (op, name, values) in expected {
+            let got = try group.allReduce(t, op).scalars
+            guard got == values else { throw DistributedError("allReduce(.\(name)) of a tensor gave \(got), not \(values)") }
+        }
+        let doubles = try group.allReduce(Tensor<Double>([Double(r)]), .sum).scalars
+        guard doubles == [Double(n * (n - 1) / 2)] else { throw DistributedError("allReduce of a Double tensor gave \(doubles)") }
+        try group.barrier()
+        let root = group.size - 1
+        let b = try group.broadcast(t, from: root).scalars
+        guard b == [n, -n, n - 1] else { throw DistributedError("broadcast of a tensor from rank \(root) gave \(b)") }
+        let ranks = try group.allGather(UInt64(group.rank))
+        guard ranks == (0..<group.size).map(UInt64.init) else { throw DistributedError("allGather of the ranks gave \(ranks)") }
+        // Bytes: only the root's count and contents matter (rank 0 sends a checkpoint this way).
+        let sent = group.rank == root ? (0..<1000).map { UInt8(truncatingIfNeeded: $0 * 7) } : [UInt8](repeating: 9, count: group.rank)
+        let got = try group.broadcast(bytes: sent, from: root)
+        guard got == (0..<1000).map({ UInt8(truncatingIfNeeded: $0 * 7) }) else {
+            throw DistributedError("broadcast(bytes:) from rank \(root) gave \(got.count) bytes, not rank \(root)'s 1000")
+        }
+        try group.checkAgreement("same on every rank", what: "a constant text")
     }
 
     /// A module that is one parameter vector.

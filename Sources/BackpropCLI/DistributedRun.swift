@@ -15,16 +15,31 @@ import Darwin
 ///   collective operation for this one, and would otherwise hang.
 /// - When `mpirun` stops the job because another rank died, the surviving
 ///   ranks say so on the way out (`mpirun` itself names the lost rank).
+/// - Each rank's kernels use the cores of its host shared out between the
+///   ranks on that host (``threadsPerRank(cores:localRanks:)``), unless
+///   `--threads` says otherwise: `mpirun` without binding (as with
+///   `--oversubscribe`) would otherwise let every rank start a thread per core.
 enum DistributedRun {
     /// The processes of this run; under `mpirun` an unloadable libmpi is an error.
     static func group() throws -> ProcessGroup {
         do {
             let group = try ProcessGroup.world
-            if group.isDistributed { installTerminationMessage(rank: group.rank, size: group.size) }
+            if group.isDistributed {
+                installTerminationMessage(rank: group.rank, size: group.size)
+                let local = getenv("OMPI_COMM_WORLD_LOCAL_SIZE").flatMap { Int(String(cString: $0)) } ?? 1
+                Parallelism.threadCount = threadsPerRank(cores: Parallelism.defaultThreadCount, localRanks: local)
+            }
             return group
         } catch {
             throw CLIError("mpirun: \(error)")
         }
+    }
+
+    /// The default threads of one rank: the cores this process may run on
+    /// (one when `mpirun` binds each rank to a core), divided between the
+    /// `localRanks` ranks of this host (`OMPI_COMM_WORLD_LOCAL_SIZE`), at least 1.
+    static func threadsPerRank(cores: Int, localRanks: Int) -> Int {
+        max(1, cores / max(1, localRanks))
     }
 
     /// Runs `body`; in a distributed run, an error is printed with the rank and
@@ -54,7 +69,8 @@ enum DistributedRun {
     /// `mpirun` ends the remaining ranks with SIGTERM when one rank dies or
     /// aborts; each says why it stops, in one line, instead of vanishing.
     private static func installTerminationMessage(rank: Int, size: Int) {
-        let text = Array("error: rank \(rank) of \(size): stopped by mpirun because another process of the job failed or was lost (see mpirun's message)\n".utf8)
+        let culprit = size == 2 ? "rank \(1 - rank)" : "another process of the job"
+        let text = Array("error: rank \(rank) of \(size): stopped by mpirun because \(culprit) failed or was lost (see mpirun's message)\n".utf8)
         let buffer = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: text.count)   // kept for the life of the process
         _ = buffer.initialize(from: text)
         terminationMessage = UnsafeBufferPointer(buffer)

@@ -63,13 +63,17 @@ extension TrainCommand {
         }
         if resume {
             // The resumed run takes these from the checkpoint; a value given here would be ignored. (A flag
-            // given with its default value cannot be told from an absent one, and passes.)
+            // given with the library's default value cannot be told from an absent one, and passes.)
+            let d = Self.defaults
             let recorded: [(String, Bool)] = [
-                ("--dataset", "\(dataset)" != "digits"), ("--model", model != nil), ("--layers", layers != nil), ("--hidden", hidden != nil),
-                ("--activation", activation != nil), ("--dropout", dropout != nil), ("--loss", loss != nil),
-                ("--optimizer", "\(optimizer)" != "adam"), ("--lr", learningRate != 1e-3), ("--seed", seed != 1),
-                ("--batch-size", batchSize != 64), ("--momentum", momentum != 0.9), ("--weight-decay", Self.given(weightDecay, 0)),
-                ("--samples", samples != 1000), ("--noise", noise != nil), ("--validation-split", validationSplit != 0.2),
+                ("--dataset", dataset != d.dataset), ("--model", model != nil), ("--layers", layers != nil), ("--hidden", hidden != nil),
+                ("--activation", Self.given(activation, d.activation)), ("--dropout", Self.given(dropout, d.dropout)),
+                ("--loss", loss != nil), ("--optimizer", Self.given(optimizer, d.optimizer)), ("--lr", Self.given(learningRate, d.learningRate)),
+                ("--seed", Self.given(seed, d.seed)), ("--batch-size", Self.given(batchSize, d.batchSize)),
+                ("--momentum", Self.given(momentum, d.momentum)),
+                ("--weight-decay", Self.given(weightDecay, d.weightDecay ?? (optimizer ?? d.optimizer).defaultWeightDecay)),
+                ("--samples", Self.given(samples, d.samples)), ("--noise", noise != nil),
+                ("--validation-split", Self.given(validationSplit, d.validationSplit)),
                 ("--standardize", standardize != nil), ("--target", target != nil), ("--task", task != nil), ("--features", features != nil),
                 ("--schedule", longRun.schedule != nil), ("--clip-grad-norm", longRun.clipGradNorm != nil),
                 ("--early-stopping", longRun.earlyStopping != nil),

@@ -23,7 +23,7 @@ public struct TrainCommand: ParsableCommand {
     )
 
     /// The library's defaults, which the flags' defaults show.
-    private static let defaults = TrainingOptions()
+    static let defaults = TrainingOptions()
 
     @Option(name: .long, help: "digits | spirals[:K] | moons | sine | blobs[:K] | mnist:FOLDER | fashion-mnist[:FOLDER] | csv:FILE (default: \(defaults.dataset))",
             transform: ArgumentParsers.dataset)
@@ -53,26 +53,28 @@ public struct TrainCommand: ParsableCommand {
     var dropout: Double?
     @Option(name: .long, help: "Loss (default: cross_entropy for classes, mse otherwise).")
     var loss: LossKind?
-    @Option(name: .long, help: "A JSON model spec {\"layers\": [...], \"activation\": ..., \"dropout\": ..., \"loss\": ...}.")
+    @Option(name: .long, help: "A JSON model spec {\"layers\": [...], \"activation\": ..., \"dropout\": ..., \"loss\": ..., \"training\": {\"epochs\": ...}}; flags override its training recipe.")
     var model: String?
 
-    @Option(name: .long, help: "Optimizer.")
-    var optimizer: OptimizerKind = defaults.optimizer
-    @Option(name: .customLong("lr"), help: "Learning rate.")
-    var learningRate = defaults.learningRate
-    @Option(name: .long, help: "Momentum for sgd and rmsprop.")
-    var momentum = defaults.momentum
+    // The options a model file's training recipe may also set are optional here, so that a flag given
+    // overrides the file and an absent one does not.
+    @Option(name: .long, help: "Optimizer (default: \(defaults.optimizer)).")
+    var optimizer: OptimizerKind?
+    @Option(name: .customLong("lr"), help: "Learning rate (default: \(defaults.learningRate)).")
+    var learningRate: Double?
+    @Option(name: .long, help: "Momentum for sgd and rmsprop (default: \(defaults.momentum)).")
+    var momentum: Double?
     @Option(name: .customLong("weight-decay"),
             help: "Weight decay, L2 for sgd/adam/rmsprop, decoupled for adamw (default: PyTorch's, 0.01 for adamw, 0 otherwise).")
     var weightDecay: Double?
     @Option(name: .long, help: "Passes over the training data (default per dataset; digits: 40).")
     var epochs: Int?
-    @Option(name: .customLong("batch-size"), help: "Examples per step.")
-    var batchSize = defaults.batchSize
-    @Option(name: .long, help: "Seed for the split, the initial weights and the shuffling.")
-    var seed: UInt64 = defaults.seed
-    @Option(name: .customLong("validation-split"), help: "Fraction of the data held out for validation.")
-    var validationSplit = defaults.validationSplit
+    @Option(name: .customLong("batch-size"), help: "Examples per step (default: \(defaults.batchSize)).")
+    var batchSize: Int?
+    @Option(name: .long, help: "Seed for the split, the initial weights and the shuffling (default: \(defaults.seed)).")
+    var seed: UInt64?
+    @Option(name: .customLong("validation-split"), help: "Fraction of the data held out for validation (default: \(defaults.validationSplit)).")
+    var validationSplit: Double?
     @Flag(inversion: .prefixedNo, help: "Standardise features with the training split's mean and std (default: on, except for MNIST).")
     var standardize: Bool?
 
@@ -97,9 +99,14 @@ public struct TrainCommand: ParsableCommand {
         .threads: "--threads", .maxGradNorm: "--clip-grad-norm", .earlyStoppingPatience: "--early-stopping", .schedule: "--schedule",
     ]
 
-    /// The options as the library takes them.
+    /// The options as the library takes them: the defaults, then the model file's training recipe (not when
+    /// resuming: the checkpoint's options apply), then the flags given.
     func options() throws -> TrainingOptions {
+        try checkConflicts(resume: longRun.resume != nil)
         var o = TrainingOptions()
+        if let model, longRun.resume == nil {
+            try ModelSpec(json: FileIO.readText(path: model), source: model).training?.apply(to: &o)
+        }
         o.dataset = dataset
         o.target = target
         o.features = features
@@ -112,18 +119,17 @@ public struct TrainCommand: ParsableCommand {
         if let dropout { o.dropout = dropout }
         o.loss = loss
         o.modelPath = model
-        o.optimizer = optimizer
-        o.learningRate = learningRate
-        o.momentum = momentum
-        o.weightDecay = weightDecay
-        o.epochs = epochs
-        o.batchSize = batchSize
-        o.seed = seed
-        o.validationSplit = validationSplit
+        if let optimizer { o.optimizer = optimizer }
+        if let learningRate { o.learningRate = learningRate }
+        if let momentum { o.momentum = momentum }
+        if let weightDecay { o.weightDecay = weightDecay }
+        if let epochs { o.epochs = epochs }
+        if let batchSize { o.batchSize = batchSize }
+        if let seed { o.seed = seed }
+        if let validationSplit { o.validationSplit = validationSplit }
         o.standardize = standardize
         o.checkpointPath = checkpoint
         o.progress = progress.style(isTerminal: isatty(STDOUT_FILENO) != 0)
-        try checkConflicts(resume: longRun.resume != nil)
         try longRun.apply(to: &o)
         o.terminalColumns = terminalColumns()
         return o

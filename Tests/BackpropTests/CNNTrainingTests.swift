@@ -143,12 +143,13 @@ struct CNNTrainingTests {
         let checkpoint = try Checkpoint.load(path: path)
         // eval scores the 4 official test images; predict gives one row each, with the same classes.
         let report = try Inference.evaluate(checkpoint: path)
-        #expect(report.contains("dataset mnist:\(Self.folder): all 4 examples"), "\(report)")
+        #expect(report.contains("dataset fashion-mnist:\(Self.folder): all 4 examples"), "\(report)")
         let rows = try Inference.predictRecorded(checkpoint: path).split(separator: "\n")
-        #expect(rows.count == 5 && rows[0].hasPrefix("prediction,p_0,"))
+        // Fashion-MNIST from any folder: the rows name the classes.
+        #expect(rows.count == 5 && rows[0].hasPrefix("prediction,p_T-shirt/top,"))
         let test = try FashionMNIST.load(folder: Self.folder, split: .test)
         let logits = noGrad { checkpoint.model(test.features) }
-        #expect(rows.dropFirst().map { String($0.split(separator: ",")[0]) } == Trainer.predictedClasses(logits).map(String.init))
+        #expect(rows.dropFirst().map { String($0.split(separator: ",")[0]) } == Trainer.predictedClasses(logits).map { FashionMNIST.classNames[$0] })
         // predict --input takes one image's stored bytes (0...255).
         let bytes = test.features[0].scalars.map { String(Int(($0 * 255).rounded())) }.joined(separator: ",")
         let one = try Inference.predict(checkpoint: path, input: bytes).split(separator: "\n")[1]
@@ -178,7 +179,7 @@ struct CNNTrainingTests {
             _ = try Self.train(epochs: 1, checkpoint: nil, model: wrong)
             Issue.record("no error")
         } catch let e as DataError {
-            #expect(e.message.hasPrefix("input_shape [1, 27, 27] (729 values) does not match the 784 input features of mnist:"), "\(e)")
+            #expect(e.message.hasPrefix("input_shape [1, 27, 27] (729 values) does not match the 784 input features of fashion-mnist:"), "\(e)")
         }
         let tenfold = ModelSpecInputShapeTests.cnnJSON.replacing("\"out_features\": 10", with: "\"out_features\": 3")
         do {

@@ -43,8 +43,8 @@ struct FashionMNISTTests {
             #expect(e.description.contains("apt-get install dataset-fashion-mnist"), "\(e)")
             #expect(e.description.contains("/nonexistent/fashion"), "\(e)")
         }
-        #expect(try DatasetSpec(parsing: "fashion-mnist") == .mnist(folder: FashionMNIST.defaultFolder))
-        #expect(try DatasetSpec(parsing: "fashion-mnist:\(folder)") == .mnist(folder: folder))
+        #expect(try DatasetSpec(parsing: "fashion-mnist") == .mnist(folder: FashionMNIST.defaultFolder, fashion: true))
+        #expect(try DatasetSpec(parsing: "fashion-mnist:\(folder)") == .mnist(folder: folder, fashion: true))
     }
 }
 

@@ -158,8 +158,8 @@ struct TrainTests {
             (#"{"layers": [{"type": "linear", "in_features": 2, "out_features": "3"}]}"#, "spec.json: layers[0].out_features: expected a number, got a string"),
             (#"{"layers": [{"type": "relu", "slope": 2}]}"#, "spec.json: layers[0]: unknown key 'slope' for a relu layer (expected type, scale)"),
             (#"{"layers": [64, 1000000000000, 10]}"#, "spec.json: layers: the network would have more than 2147483648 parameters (linear 64 -> 1000000000000 alone: 64000000000000)"),
-            (#"{"layers": [2, 3], "lr": 1}"#, "spec.json: unknown key \"lr\" (known: layers, activation, dropout, loss, input_shape)"),
-            (#"{"layers": [{"type": "linear", "in_features": 2, "out_features": 3}], "activation": "relu"}"#, "spec.json: unknown key \"activation\" (known: input_shape, layers, loss)"),
+            (#"{"layers": [2, 3], "lr": 1}"#, "spec.json: unknown key \"lr\" (known: layers, activation, dropout, loss, input_shape, training; training options go in \"training\": {\"lr\": ...})"),
+            (#"{"layers": [{"type": "linear", "in_features": 2, "out_features": 3}], "activation": "relu"}"#, "spec.json: unknown key \"activation\" (known: input_shape, layers, loss, training)"),
             (#"[2, 3]"#, "spec.json: the spec is an array, not a JSON object"),
         ]
         for (text, message) in cases {

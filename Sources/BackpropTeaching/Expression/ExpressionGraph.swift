@@ -116,8 +116,11 @@ public struct ExpressionGraph {
         public let value: Tensor<Double>
         /// d output / d node; `nil` when the node does not depend on any input.
         public internal(set) var gradient: Tensor<Double>?
-        /// One per input, in the same order.
-        public internal(set) var localPartials: [LocalPartial]
+        /// One per input, in the same order. Computed when first read (a table or
+        /// a drawing reads them; the values and gradients alone do not need them).
+        public var localPartials: [LocalPartial] { partials.value }
+        /// Computes and keeps ``localPartials``.
+        let partials: LocalPartialsCache
         /// The label used in tables and drawings: the first name, else the text.
         public var label: String { names.first ?? text }
     }
@@ -135,9 +138,9 @@ public struct ExpressionGraph {
     /// `true` when the output is not a scalar and was summed before backpropagating.
     public var outputWasSummed: Bool { nodes[output].value.count != 1 }
 
-    /// Evaluates `program` with the given variable values, backpropagates
-    /// from the last statement (summed if it is not a scalar), and computes
-    /// every local partial derivative.
+    /// Evaluates `program` with the given variable values and backpropagates
+    /// from the last statement (summed if it is not a scalar). Each node's
+    /// local partial derivatives are computed when first read.
     ///
     /// Throws ``ExpressionError`` for an unbound variable, a shape mismatch
     /// (found before the op runs), or a name defined twice.
@@ -161,7 +164,6 @@ public struct ExpressionGraph {
             let grads = gradients(of: out, wrt: tracked.map { nodes[$0].value }, seed: Tensor.ones(out.shape))
             for (i, g) in zip(tracked, grads) { nodes[i].gradient = g }
         }
-        for i in nodes.indices { nodes[i].localPartials = Self.localPartials(of: nodes[i], in: nodes) }
     }
 
     /// The value of a named variable or statement.
@@ -172,32 +174,6 @@ public struct ExpressionGraph {
     /// d output / d name for a named variable or statement (`nil` for an unknown name or a constant).
     public func gradient(of name: String) -> Tensor<Double>? {
         namedNodes.first { $0.name == name }.flatMap { nodes[$0.node].gradient }
-    }
-
-    /// Differentiates the node's op alone, once per input, at the inputs' values.
-    static func localPartials(of node: Node, in nodes: [Node]) -> [LocalPartial] {
-        let args = node.inputs.map { nodes[$0].value.detached() }
-        let outShape = node.value.shape
-        return node.inputs.enumerated().map { j, inputID in
-            let x = args[j]
-            let f: (Tensor<Double>) -> Tensor<Double> = { t in
-                var a = args
-                a[j] = t
-                return GraphBuilder.apply(node.operation, a)
-            }
-            if outShape.isEmpty && x.shape.isEmpty {
-                return LocalPartial(input: inputID, kind: .scalar, value: jacobian(of: f, at: x))
-            }
-            if node.operation.isElementwise && x.shape == outShape {
-                // Diagonal Jacobian: one vjp with a cotangent of ones reads it off.
-                let d = vjp(of: f, at: x, cotangent: Tensor.ones(outShape)).vjp
-                return LocalPartial(input: inputID, kind: .elementwise, value: d)
-            }
-            if node.value.count * x.count > 4096 {
-                return LocalPartial(input: inputID, kind: .omitted, value: Tensor.zeros([0]))
-            }
-            return LocalPartial(input: inputID, kind: .jacobian, value: jacobian(of: f, at: x))
-        }
     }
 
     /// Evaluates `program` with the given tensors as its variables, without
@@ -226,8 +202,9 @@ struct GraphBuilder {
     var inputNames: Set<String> = []
 
     mutating func add(_ op: ExpressionOperation, _ inputs: [Int], _ value: Tensor<Double>, text: String) -> Int {
+        let partials = LocalPartialsCache(operation: op, inputs: inputs, arguments: inputs.map { nodes[$0].value }, value: value)
         nodes.append(.init(id: nodes.count, names: [], text: text, operation: op, inputs: inputs,
-                           value: value, gradient: nil, localPartials: []))
+                           value: value, gradient: nil, partials: partials))
         return nodes.count - 1
     }
 

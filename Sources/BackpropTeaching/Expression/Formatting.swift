@@ -22,7 +22,8 @@ package func formatNumber(_ v: Double) -> String {
 
 /// A tensor as nested brackets of ``formatNumber(_:)``: `[[1, 2], [3, 4]]`; a scalar as a number.
 package func formatTensor(_ t: Tensor<Double>) -> String {
-    nested(t.scalars, t.shape[...])
+    // A scalar without copying its elements into an array: most nodes of a long chain are scalars.
+    t.isScalar ? formatNumber(t.item) : nested(t.scalars, t.shape[...])
 }
 
 private func nested(_ values: [Double], _ shape: ArraySlice<Int>) -> String {

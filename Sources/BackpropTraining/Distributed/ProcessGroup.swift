@@ -137,10 +137,30 @@ public final class ProcessGroup: Sendable {
         if flag == 0 { atexit { ProcessGroup.finalizeWorld() } }
     }
 
+    /// At exit: a barrier under the watchdog, then `MPI_Finalize`. `MPI_Finalize` waits for every
+    /// rank; if another rank is still inside a collective operation (the ranks went out of step) or
+    /// stopped responding, it would spin forever. The barrier bounds that wait by
+    /// `BACKPROP_MPI_TIMEOUT` and says why this rank stops.
     private static func finalizeWorld() {
         guard case .success(let group) = worldResult, let mpi = group.mpi else { return }
         var done: Int32 = 0
-        if mpi.finalized(&done) == 0 && done == 0 { _ = mpi.finalize() }
+        guard mpi.finalized(&done) == 0 && done == 0 else { return }
+        let barrier: Int32
+        if let watchdog = group.watchdog {
+            barrier = watchdog.guarding(.finalizing) { mpi.barrier(mpi.commWorld) }
+        } else {
+            barrier = mpi.barrier(mpi.commWorld)
+        }
+        if barrier == 0 { _ = mpi.finalize() }
+    }
+
+    /// The rank that must be at fault when this one waits in vain: with two
+    /// ranks, the other one; otherwise "one of ranks ...".
+    static func otherRanks(than rank: Int, size: Int) -> String {
+        let others = (0..<size).filter { $0 != rank }
+        if others.count == 1 { return "rank \(others[0])" }
+        if others.count <= 8 { return "one of ranks " + others.map(String.init).joined(separator: ", ") }
+        return "one of the other \(others.count) ranks"
     }
 
     /// Waits until every rank has called `barrier()`.
@@ -227,6 +247,32 @@ public final class ProcessGroup: Sendable {
         return Tensor(shape: tensor.shape, scalars: values)
     }
 
+    /// Rank `root`'s `bytes` on every rank (the other ranks' `bytes` are
+    /// ignored: pass `[]`): the size first, then the bytes. A distributed run
+    /// uses it to send the checkpoint it resumes from, so that only rank 0 needs
+    /// the file.
+    ///
+    /// ```swift
+    /// let file = try group.broadcast(bytes: group.rank == 0 ? FileIO.readBytes(path: "ck.safetensors") : [])
+    /// ```
+    public func broadcast(bytes: [UInt8], from root: Int = 0) throws(DistributedError) -> [UInt8] {
+        precondition((0..<size).contains(root), "broadcast(bytes:): root \(root) is not a rank of a group of \(size)")
+        guard let mpi, isDistributed else { return bytes }
+        var count = UInt64(rank == root ? bytes.count : 0)
+        try mpi.check(guarded { mpi.bcast(&count, 1, mpi.uint64, Int32(root), mpi.commWorld) },
+                      "broadcast of a byte count from rank \(root)")
+        var out = rank == root ? bytes : [UInt8](repeating: 0, count: Int(count))
+        try out.withUnsafeMutableBufferPointer { (b) throws(DistributedError) in
+            guard let base = b.baseAddress else { return }
+            for start in stride(from: 0, to: b.count, by: Self.chunk) {
+                let n = Swift.min(Self.chunk, b.count - start)
+                try mpi.check(guarded { mpi.bcast(base + start, Int32(n), mpi.byte, Int32(root), mpi.commWorld) },
+                              "broadcast of \(b.count) bytes from rank \(root)")
+            }
+        }
+        return out
+    }
+
     /// Every rank's `value`, indexed by rank.
     ///
     /// ```swift
@@ -287,7 +333,7 @@ public final class ProcessGroup: Sendable {
     /// An MPI call under the watchdog's deadline (see ``CollectiveWatchdog``).
     private func guarded(_ call: () -> Int32) -> Int32 {
         guard let watchdog else { return call() }
-        return watchdog.guarding(call)
+        return watchdog.guarding(.collective, call)
     }
 
     /// The most elements passed to one MPI call (MPI counts are `int`).

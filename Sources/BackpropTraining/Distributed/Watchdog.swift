@@ -37,8 +37,18 @@ final class CollectiveWatchdog: @unchecked Sendable {
         timer.resume()
     }
 
+    /// What the guarded call is, for the message.
+    enum Purpose: Int {
+        /// A collective operation of training or of the caller.
+        case collective
+        /// The barrier before `MPI_Finalize`, at exit.
+        case finalizing
+    }
+    private let purpose = Atomic<Int>(0)
+
     /// Runs `operation` under the deadline.
-    func guarding<R, E: Error>(_ operation: () throws(E) -> R) throws(E) -> R {
+    func guarding<R, E: Error>(_ what: Purpose, _ operation: () throws(E) -> R) throws(E) -> R {
+        purpose.store(what.rawValue, ordering: .relaxed)
         deadline.store(Self.now() + UInt64(seconds * 1e9), ordering: .releasing)
         defer { deadline.store(0, ordering: .releasing) }
         return try operation()
@@ -47,8 +57,16 @@ final class CollectiveWatchdog: @unchecked Sendable {
     private func check() {
         let d = deadline.load(ordering: .acquiring)
         guard d != 0, Self.now() > d else { return }
-        let line = "error: rank \(rank) of \(size): a collective operation waited more than \(Int(seconds)) s "
-            + "(BACKPROP_MPI_TIMEOUT): another rank stopped responding; stopping this one\n"
+        // Collective operations do not say which rank is missing; with two ranks it can only be the other one.
+        let culprit = ProcessGroup.otherRanks(than: rank, size: size)
+        let line = switch Purpose(rawValue: purpose.load(ordering: .relaxed)) ?? .collective {
+        case .collective:
+            "error: rank \(rank) of \(size): a collective operation waited more than \(Int(seconds)) s "
+                + "(BACKPROP_MPI_TIMEOUT): \(culprit) stopped responding; stopping this one\n"
+        case .finalizing:
+            "error: rank \(rank) of \(size): finished, but \(culprit) did not finish within \(Int(seconds)) s "
+                + "(BACKPROP_MPI_TIMEOUT): it stopped responding, or the ranks went out of step; stopping this one\n"
+        }
         _ = line.withCString { write(STDERR_FILENO, $0, strlen($0)) }
         _exit(1)
     }

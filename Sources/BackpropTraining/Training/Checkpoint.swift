@@ -109,7 +109,21 @@ public struct Checkpoint {
     /// Reads a checkpoint and rebuilds its model from the `architecture`
     /// metadata. A file without it, or whose tensors do not fit it, is an error.
     public static func load(path: String) throws -> Checkpoint {
-        let file = try SafetensorsFile(path: path)
+        try load(file: SafetensorsFile(path: path), path: path)
+    }
+
+    /// ``load(path:)`` of a checkpoint file's bytes, read elsewhere (a distributed
+    /// run's rank 0 reads the file and sends its bytes to the other ranks); `path`
+    /// names the file in errors.
+    ///
+    /// ```swift
+    /// let c = try Checkpoint.load(bytes: FileIO.readBytes(path: "ck.safetensors"), path: "ck.safetensors")
+    /// ```
+    public static func load(bytes: [UInt8], path: String) throws -> Checkpoint {
+        try load(file: SafetensorsFile(bytes: bytes, path: path), path: path)
+    }
+
+    private static func load(file: SafetensorsFile, path: String) throws -> Checkpoint {
         guard let architecture = file.metadata["architecture"] else {
             throw DataError(path: path, "no \"architecture\" in __metadata__: not a backprop checkpoint (load its tensors with Checkpoint.loadWeights(into:from:) and a model you build)")
         }

@@ -20,8 +20,10 @@ public enum DatasetSpec: Equatable, Sendable, CustomStringConvertible {
     case sine
     /// Gaussian 2-D clusters, one per class.
     case blobs(classes: Int)
-    /// MNIST or Fashion-MNIST from the IDX files in a folder.
-    case mnist(folder: String)
+    /// MNIST or Fashion-MNIST from the IDX files in a folder; `fashion` (`fashion-mnist[:FOLDER]`) loads
+    /// them as ``FashionMNIST``: its class names, and an error naming the apt package when files are missing.
+    /// (Files in ``FashionMNIST/defaultFolder`` are Fashion-MNIST either way.)
+    case mnist(folder: String, fashion: Bool = false)
     /// A CSV file; the target column comes from ``DatasetOptions/target``.
     case csv(path: String)
 
@@ -60,7 +62,8 @@ public enum DatasetSpec: Equatable, Sendable, CustomStringConvertible {
         case "sine", "sin": self = .sine
         case "blobs": self = .blobs(classes: try classes(3))
         case "mnist": self = .mnist(folder: try path())
-        case "fashion-mnist", "fashion_mnist": self = .mnist(folder: argument.flatMap { $0.isEmpty ? nil : $0 } ?? FashionMNIST.defaultFolder)
+        case "fashion-mnist", "fashion_mnist":
+            self = .mnist(folder: argument.flatMap { $0.isEmpty ? nil : $0 } ?? FashionMNIST.defaultFolder, fashion: true)
         case "csv": self = .csv(path: try path())
         default:
             throw ValueError(.dataset, "unknown dataset \(text); use one of \(DatasetSpec.forms.joined(separator: ", "))")
@@ -75,7 +78,8 @@ public enum DatasetSpec: Equatable, Sendable, CustomStringConvertible {
         case .moons: return "moons"
         case .sine: return "sine"
         case .blobs(let k): return "blobs:\(k)"
-        case .mnist(let f): return "mnist:\(f)"
+        case .mnist(let f, false): return "mnist:\(f)"
+        case .mnist(let f, true): return f == FashionMNIST.defaultFolder ? "fashion-mnist" : "fashion-mnist:\(f)"
         case .csv(let p): return "csv:\(p)"
         }
     }
@@ -105,9 +109,9 @@ public enum DatasetSpec: Equatable, Sendable, CustomStringConvertible {
         case .moons: return Synthetic.twoMoons(count: options.samples, noise: options.noise ?? 0.1, seed: seed)
         case .sine: return Synthetic.sine(count: options.samples, noise: options.noise ?? 0.05, seed: seed)
         case .blobs(let k): return Synthetic.blobs(count: options.samples, classes: k, features: 2, std: options.noise ?? 1, seed: seed)
-        case .mnist(let folder):
+        case .mnist(let folder, let fashion):
             let split: MNIST.Split = purpose == .training ? .train : .test
-            if folder == FashionMNIST.defaultFolder { return try FashionMNIST.load(split: split, layout: .flat) }
+            if fashion || folder == FashionMNIST.defaultFolder { return try FashionMNIST.load(folder: folder, split: split, layout: .flat) }
             return try MNIST.load(folder: folder, split: split)
         case .csv(let path):
             guard let target = options.target else {

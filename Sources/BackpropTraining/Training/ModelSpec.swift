@@ -36,6 +36,11 @@ public struct ModelSpec: Equatable, Sendable {
     /// `nil` when the first layer fixes it (a dense model: `[in_features]` of its first linear layer).
     /// See ``resolvedInputShape``.
     public var inputShape: [Int]?
+    /// How the model file says to train it (its `"training"` object), or `nil`. ``TrainingSession`` does
+    /// not apply it by itself: ``TrainingRecipe/apply(to:)`` does, before the caller's own settings
+    /// (`backprop train` applies it, then its flags). ``json`` leaves it out: a checkpoint records the
+    /// options a run used, recipe included, in its `training.options`.
+    public var training: TrainingRecipe?
 
     /// A network from its layers.
     ///
@@ -203,7 +208,8 @@ public struct ModelSpec: Equatable, Sendable {
     }
 
     /// Reads a spec from a parsed JSON object: `layers` as layer objects, or as widths with `activation`
-    /// (a command-line form such as `softplus:2`) and `dropout`; `loss` defaults to cross-entropy.
+    /// (a command-line form such as `softplus:2`) and `dropout`; `loss` defaults to cross-entropy; an
+    /// optional `training` object is read as a ``TrainingRecipe`` (errors name `training.KEY`).
     /// Unknown keys are errors (a typo should not be silently ignored).
     public init(jsonValue v: JSON, source: String = "model spec") throws {
         func fail(_ path: String, _ message: String) -> DataError {
@@ -214,9 +220,12 @@ public struct ModelSpec: Equatable, Sendable {
             throw fail("layers", "expected an array of layers ([{\"type\": \"linear\", ...}, ...]) or of widths ([64, 128, 10])")
         }
         let isShorthand = items.first.map { if case .number = $0 { return true } else { return false } } ?? false
-        let known = isShorthand ? ["layers", "activation", "dropout", "loss", "input_shape"] : ["input_shape", "layers", "loss"]
+        let known = isShorthand ? ["layers", "activation", "dropout", "loss", "input_shape", "training"]
+                                : ["input_shape", "layers", "loss", "training"]
         if let unknown = members.first(where: { !known.contains($0.0) }) {
-            throw fail("", "unknown key \"\(SpecError.clip(unknown.0))\" (known: \(known.joined(separator: ", ")))")
+            // A training option at the top level belongs in the recipe.
+            let hint = TrainingRecipe.keys.contains(unknown.0) ? "; training options go in \"training\": {\"\(unknown.0)\": ...}" : ""
+            throw fail("", "unknown key \"\(SpecError.clip(unknown.0))\" (known: \(known.joined(separator: ", "))\(hint))")
         }
         var loss = LossKind.crossEntropy
         if let l = v["loss"] {
@@ -235,6 +244,10 @@ public struct ModelSpec: Equatable, Sendable {
                 guard let n = item.intValue, n > 0 else { throw fail("input_shape[\(i)]", "expected a positive integer size") }
                 inputShape!.append(n)
             }
+        }
+        var training: TrainingRecipe?
+        if let t = v["training"] {
+            do { training = try TrainingRecipe(jsonValue: t) } catch let e as SpecError { throw fail(e.path, e.message) }
         }
         if isShorthand {
             var widths: [Int] = []
@@ -257,6 +270,7 @@ public struct ModelSpec: Equatable, Sendable {
             }
             self.init(widths: widths, activation: activation, dropout: dropout, loss: loss)
             self.inputShape = inputShape
+            self.training = training
         } else {
             var layers: [LayerSpec] = []
             for (i, item) in items.enumerated() {
@@ -267,6 +281,7 @@ public struct ModelSpec: Equatable, Sendable {
                 }
             }
             self.init(layers: layers, loss: loss, inputShape: inputShape)
+            self.training = training
         }
         try validate(source: source)
     }

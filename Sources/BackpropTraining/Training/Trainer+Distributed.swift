@@ -17,12 +17,18 @@ import BackpropData
 ///   rank's share of the batch (the same buffer carries the loss sum, the
 ///   correct count and the Ctrl-C flag), so the update is that of one process
 ///   with the whole batch, up to float rounding, even for a short last batch.
-/// - The reported loss and accuracy are over the global batch; validation
-///   runs on every rank (their models are equal).
-/// - Layers that keep statistics of the batch they see (batch norm) see the
-///   local batch only, as in PyTorch's DDP without `SyncBatchNorm`; their
-///   running statistics then differ between ranks, and rank 0's are the ones
-///   that a checkpoint written by rank 0 keeps.
+/// - The reported loss and accuracy are over the global batch.
+/// - Layers that keep statistics of the batch they see (batch norm) normalise
+///   with the local batch's statistics, as in PyTorch's DDP without
+///   `SyncBatchNorm`, and update their running statistics (buffers) from it.
+///   As with DDP's default `broadcast_buffers=True`, rank 0's buffers are the
+///   model's: they are copied to every rank before each validation and when a
+///   run stops mid-epoch. (DDP copies them before every forward; rank 0's
+///   buffers evolve the same either way, since each rank's training forward
+///   normalises with batch statistics and only *writes* the running ones.)
+///   Then the ranks check that their parameters and buffers are equal (a
+///   64-bit hash), and take rank 0's validation scores, so every rank records
+///   the same epoch and early stopping stops all of them at the same epoch.
 /// - Dropout draws its masks from the seed, the step and the rank, so a resumed run draws the
 ///   same masks and no two ranks draw the same one.
 /// - A non-finite loss stops every rank at the same batch (the loss is all-reduced with the
@@ -43,6 +49,50 @@ extension Trainer {
             + "train \(train.count) x \(train.featureShape); epochs \(epochs); batch \(batchSize); seed \(seed)"
         try processGroup.checkAgreement(settings, what: "Trainer.fit's model, loss, optimizer, training set size or settings")
         try broadcastParameters(of: model, in: processGroup)
+    }
+
+    /// At the end of an epoch: rank 0's buffers on every rank, a check that the ranks' models
+    /// are equal, and rank 0's scores on `validation` on every rank.
+    func distributedValidation(_ validation: TensorDataset<Float>?, epoch: Int) throws(DistributedError) -> Evaluation? {
+        try broadcastBuffers()
+        // Equal inputs give equal updates only if every rank's kernels round alike: CPUs with different
+        // instruction sets can drift apart, which this catches (and names the kernels used here).
+        try processGroup.checkAgreement(modelHashText(), what: "the model's parameters or buffers after epoch \(epoch) "
+                                        + "(this rank's kernels: \(kernelDescription); ranks on CPUs whose kernels round "
+                                        + "differently drift apart: set BACKPROP_KERNEL alike on every host)")
+        guard let validation else { return nil }
+        var e = evaluate(validation)
+        // Equal models on equal data give equal scores, up to the rounding of each rank's kernels: rank 0's decide.
+        var scores = [e.loss, e.accuracy ?? 0]
+        try scores.withUnsafeMutableBufferPointer { (b) throws(DistributedError) in try processGroup.broadcast(b, from: 0) }
+        e.loss = scores[0]
+        if e.accuracy != nil { e.accuracy = scores[1] }
+        return e
+    }
+
+    /// Copies rank 0's buffers (batch norm's running statistics) into every rank's model, with
+    /// one broadcast, as PyTorch's DDP does with `broadcast_buffers=True` (its default).
+    func broadcastBuffers() throws(DistributedError) {
+        let buffers = model.namedBuffers().map(\.buffer)
+        guard processGroup.isDistributed, !buffers.isEmpty else { return }
+        var flat = [Float]()
+        flat.reserveCapacity(buffers.reduce(0) { $0 + $1.value.count })
+        for b in buffers { b.value.withUnsafeBufferPointer { flat.append(contentsOf: $0) } }
+        try flat.withUnsafeMutableBufferPointer { (b) throws(DistributedError) in try processGroup.broadcast(b, from: 0) }
+        var offset = 0
+        for b in buffers {
+            let n = b.value.count
+            b.value = Tensor(shape: b.value.shape, scalars: Array(flat[offset..<(offset + n)]))
+            offset += n
+        }
+    }
+
+    /// A hash of every parameter's and buffer's values, as text for ``ProcessGroup/checkAgreement(_:what:)``.
+    func modelHashText() -> String {
+        let tensors = model.parameters() + model.namedBuffers().map(\.buffer.value)
+        return tensors.map { t in
+            String(t.withUnsafeBufferPointer { ProcessGroup.stableHash(bytes: UnsafeRawBufferPointer($0)) }, radix: 16)
+        }.joined(separator: " ")
     }
 
     /// Rank `rank`'s contiguous share of one global batch: `count / size`

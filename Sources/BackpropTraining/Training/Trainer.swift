@@ -215,7 +215,15 @@ public final class Trainer {
                 break
             }
             let trainSeconds = seconds(since: epochStart)
-            let v = validation.map { evaluate($0) }
+            var v: Evaluation?
+            if group.isDistributed {   // rank 0's buffers and validation scores everywhere: see Trainer+Distributed.swift
+                do { v = try distributedValidation(validation, epoch: epoch) } catch {
+                    history.failure = error
+                    break
+                }
+            } else {
+                v = validation.map { evaluate($0) }
+            }
             var record = EpochRecord(epoch: epoch, trainLoss: lossSum / Double(max(seen, 1)),
                                      trainAccuracy: loss.isClassification ? Double(correct) / Double(max(seen, 1)) : nil,
                                      validationLoss: v?.loss, validationAccuracy: v?.accuracy,
@@ -236,6 +244,10 @@ public final class Trainer {
                 history.interrupted = epoch < epochs
                 break
             }
+        }
+        // A run cut short mid-epoch (Ctrl-C) still ends with rank 0's buffers on every rank.
+        if group.isDistributed && history.interrupted && history.failure == nil {
+            do { try broadcastBuffers() } catch { history.failure = error }
         }
         model.eval()
         history.seconds = seconds(since: start)

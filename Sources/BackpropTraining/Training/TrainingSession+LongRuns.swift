@@ -131,7 +131,14 @@ extension TrainingOptions {
         o.schedule = try value("schedule", \.stringValue).map { try ScheduleKind(parsing: $0) }
         o.maxGradNorm = try value("clip_grad_norm", \.numberValue)
         o.earlyStoppingPatience = try value("early_stopping", \.intValue)
-        let recordedEpochs = try value("epochs", \.intValue)
+        // Older checkpoints recorded the epochs only when given; the dataset's default was the total then.
+        let recordedEpochs = try value("epochs", \.intValue) ?? TrainingSession.defaults(o.dataset).epochs
+        // A cosine schedule anneals over the run's total (its T_max): a resumed run with another total would
+        // follow a different curve from the epochs already done and equal no uninterrupted run.
+        if o.schedule == .cosine, let total = epochs, total != recordedEpochs {
+            throw ValueError(.epochs, "the run's cosine schedule anneals over its \(recordedEpochs) epochs; "
+                             + "resume it with \(recordedEpochs) epochs (or none) to finish it, or start a new run of \(total) epochs")
+        }
         o.epochs = epochs ?? recordedEpochs
         return o
     }

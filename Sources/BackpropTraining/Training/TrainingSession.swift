@@ -34,7 +34,9 @@ public struct TrainingOptions: Sendable {
     public var dropout = 0.0
     /// `nil` picks cross_entropy for classes and mse for regression.
     public var loss: LossKind?
-    /// A JSON ``ModelSpec`` file; overrides layers/activation/dropout/loss.
+    /// A JSON ``ModelSpec`` file; overrides layers/activation/dropout/loss. Its `"training"` recipe is not
+    /// applied here: apply ``ModelSpec/training`` to the options first (``TrainingRecipe/apply(to:)``), as
+    /// `backprop train` does before its flags.
     public var modelPath: String?
     /// The optimizer to train with.
     public var optimizer: OptimizerKind = .adam
@@ -156,17 +158,22 @@ public enum TrainingSession {
     ///
     /// With a `group` of several processes (``ProcessGroup/world`` under
     /// `mpirun`), every rank trains one share of each batch (see
-    /// ``Trainer/processGroup``); the ranks first check that their options,
-    /// model and data agree; only rank 0 calls `output` and writes the plot and
-    /// the checkpoint.
+    /// ``Trainer/processGroup``); the ranks first check that their library
+    /// version, options, model and data agree; only rank 0 calls `output` and
+    /// writes the checkpoint, and only rank 0 reads `resumePath` (the other
+    /// ranks receive its bytes, so they need no copy of the file).
     @discardableResult
     public static func run(_ options: TrainingOptions, output rankOutput: (String) -> Void,
                            shouldStop: () -> Bool = { false }, in group: ProcessGroup = .single) throws -> TrainingResult {
         func output(_ text: String) { if group.rank == 0 { rankOutput(text) } }
         var o = options
         var resumed: (checkpoint: Checkpoint, position: TrainingPosition, early: JSON?)?
+        var resumedHash: UInt64?
         if let path = options.resumePath {
-            let checkpoint = try Checkpoint.load(path: path)
+            // In a distributed run rank 0 reads the file and sends its bytes: only rank 0 needs it.
+            let bytes = try resumeBytes(path: path, in: group)
+            let checkpoint = try Checkpoint.load(bytes: bytes, path: path)
+            resumedHash = bytes.withUnsafeBytes { ProcessGroup.stableHash(bytes: $0) }
             let state = try resumeState(checkpoint.training, path: path)
             o = try options.resuming(state.options, source: path + " __metadata__.training")
             o.checkpointPath = options.checkpointPath ?? path
@@ -177,6 +184,7 @@ public enum TrainingSession {
         let dataSpec = o.dataset
         let defaults = defaults(dataSpec)
         let epochs = o.epochs ?? defaults.epochs
+        o.epochs = epochs   // recorded in the checkpoint: a cosine schedule's T_max, kept when resuming
 
         let data = try dataSpec.load(.training, options: datasetOptions(o))
         let (trainRaw, validationRaw) = data.trainValidationSplit(validationFraction: o.validationSplit, seed: o.seed)
@@ -298,7 +306,8 @@ public enum TrainingSession {
         }
         trainer.processGroup = group
         if group.isDistributed {
-            try group.checkAgreement(agreementText(o, spec: spec, train: train, validation: validation),
+            try group.checkAgreement(agreementText(o, spec: spec, train: train, validation: validation,
+                                                   resumed: resumedHash.map { ($0, trainer.position) }),
                                      what: "the training options, model or data")
         }
         output("dataset \(dataSpec): \(train.count) training, \(validation.count) validation examples, "
@@ -310,7 +319,7 @@ public enum TrainingSession {
         if group.isDistributed {
             output("distributed: \(group.size) processes (Open MPI), \(o.batchSize / group.size)"
                    + (o.batchSize % group.size == 0 ? "" : "-\(o.batchSize / group.size + 1)")
-                   + " examples of each batch per process\n")
+                   + " examples of each batch and " + plural(Parallelism.threadCount, "thread") + " per process\n")
         }
 
         var lastDraw = -1.0
@@ -398,14 +407,17 @@ public enum TrainingSession {
                               learningRate: optimizer.learningRate, position: trainer.position)
     }
 
-    /// What every rank of a distributed run must agree on: the options that
-    /// shape training (not the progress style or output paths, which only rank 0
-    /// uses), the model, and a hash of the training and validation data.
+    /// What every rank of a distributed run must agree on: the library's version,
+    /// the options that shape training (not the progress style or file paths,
+    /// which only rank 0 uses), the model, a hash of the training and
+    /// validation data and, when resuming, a hash of the checkpoint loaded and
+    /// the position it continues from.
     static func agreementText(_ o: TrainingOptions, spec: ModelSpec, train: TensorDataset<Float>,
-                              validation: TensorDataset<Float>) -> String {
+                              validation: TensorDataset<Float>, resumed: (hash: UInt64, position: TrainingPosition)? = nil) -> String {
         var shared = o
         shared.progress = .none
         shared.checkpointPath = nil
+        shared.resumePath = nil
         var data = ""
         for t in [train.features, train.targets, validation.features, validation.targets] {
             let h = t.withUnsafeBufferPointer { b in
@@ -413,7 +425,8 @@ public enum TrainingSession {
             }
             data += "\(t.shape):\(h) "
         }
-        return "\(shared) | \(spec.json.compactText) | data \(data)"
+        let resume = resumed.map { " | resumed \(ProcessGroup.hex($0.hash)) at epoch \($0.position.epoch) batch \($0.position.batch) step \($0.position.step)" } ?? ""
+        return "backprop \(backpropLibraryVersion) | \(shared) | \(spec.json.compactText) | data \(data)\(resume)"
     }
 
     static func plural(_ n: Int, _ one: String, _ many: String? = nil) -> String {
