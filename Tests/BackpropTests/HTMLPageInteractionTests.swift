@@ -268,7 +268,7 @@ struct GraphDrawingLayoutTests {
         ("h = tanh(W@x + b); L = sum(h*h) + sum(x*x) + sum(b)", "W=[[1,2],[3,4]],x=[1,-1],b=[0.5,0.5]"),
     ])
     func drawingRoutes(program: String, at: String) throws {
-        let graph = try ExpressionGraph(program: ExpressionProgram(parsing: program), at: parseBindings(at))
+        let graph = try ExpressionGraph(program: ExpressionProgram(parsing: program), at: Bindings.parse(at))
         let (edges, solved) = graph.htmlLayout()
         #expect(solved.routes.count == edges.count && !edges.isEmpty)
         var under: [String] = []
