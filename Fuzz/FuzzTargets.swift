@@ -70,6 +70,26 @@ let targets: [String: ([UInt8]) -> Void] = [
             }
         }
     },
+    "checkpoint": { bytes in
+        // A checkpoint as eval/predict/explain --checkpoint read it: tensors, architecture, preprocessing and the
+        // training metadata (dataset, seed, samples, validation split) that picks the examples.
+        run {
+            let file = try SafetensorsFile(bytes: bytes, path: "fuzz.safetensors")
+            let checkpoint = try Checkpoint.load(file: file, path: "fuzz.safetensors")
+            // Only the datasets that read no other file (a recorded csv:/mnist: path could name /dev/zero).
+            if let recorded = checkpoint.training?["dataset"]?.stringValue {
+                let spec = try DatasetSpec(parsing: recorded)
+                if case .csv = spec { return }
+                if case .mnist = spec { return }
+            }
+            let (part, _, _) = try Inference.examples(for: checkpoint, path: "fuzz.safetensors", dataset: nil, target: nil,
+                                                      split: .auto, maximumSamples: 2_000)
+            precondition(part.features.shape.first == part.count)
+            let head = part.features.sliced(0..<min(8, part.count))
+            let csv = Inference.predictionsCSV(checkpoint, features: head, featureScale: part.featureScale)
+            precondition(csv.split(separator: "\n").count == head.shape[0] + 1, "one CSV line per example, after the header")
+        }
+    },
     "csv": { bytes in
         run {
             let table = try CSVTable(text: String(decoding: bytes, as: UTF8.self), path: "fuzz.csv")
