@@ -221,3 +221,33 @@ struct StaleTemporaryTests {
         #expect(try FileIO.readText(path: dir + "/m.safetensors") == "new")
     }
 }
+
+@Suite("graph: -h and -- with programs")
+struct GraphArgumentTests {
+    func parsed(_ arguments: [String]) throws -> GraphCommand {
+        try #require(BackpropCommand.parseAsRoot(arguments) as? GraphCommand)
+    }
+
+    @Test("graph \"-h\" --at h=1 is the program -h; graph -h alone and --help print the help")
+    func minusH() throws {
+        let c = try parsed(["graph", "-h", "--at", "h=1", "--json"])
+        #expect(c.program == "-h" && c.at == ["h=1"] && c.json)
+        #expect(try GraphCommand.output(program: c.program, at: c.at, json: true)
+                == #"{"values": {"h": 1, "-h": -1}, "gradients": {"h": -1, "-h": 1}}"# + "\n")
+        for arguments in [["graph", "-h"], ["graph", "--help"]] {
+            let help = run(arguments)
+            #expect(help.code == 0 && help.errors.isEmpty && help.output.joined().contains("USAGE: backprop graph"), "\(arguments)")
+        }
+    }
+
+    @Test("graph -- PROGRAM with options after it, or before")
+    func terminator() throws {
+        for arguments in [["graph", "--", "-h*h", "--at", "h=2", "--json"], ["graph", "--at", "h=2", "--json", "--", "-h*h"]] {
+            let c = try parsed(arguments)
+            #expect(c.program == "-h*h" && c.at == ["h=2"] && c.json, "\(arguments)")
+        }
+        let c = try parsed(["graph", "--", "-h", "--svg", "/dev/null", "--at", "h=1", "--dot", "g.dot", "--html", "g.html"])
+        #expect(c.program == "-h" && c.at == ["h=1"] && c.svg == "/dev/null" && c.dot == "g.dot" && c.html == "g.html")
+        #expect(run(["graph", "--", "-h", "--at"]).errors == ["error: Missing value for '--at' (see 'backprop help graph')"])
+    }
+}
