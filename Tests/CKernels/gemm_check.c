@@ -7,6 +7,7 @@
  *   S=Sources/CBackpropKernels; C="$(ls $S/[a-z]*.c) Tests/CKernels/gemm_check.c"
  *   aarch64-linux-gnu-gcc -O2 -pthread -static -I$S/include -I$S -o /tmp/gemm_check $C -lm
  *   qemu-aarch64 /tmp/gemm_check 0        # 0 = generic path (NEON on arm64)
+ *   qemu-aarch64 /tmp/gemm_check 0 1000   # the first 1000 cases only (.ci/run)
  *   cc -O2 -pthread -I$S/include -I$S -o /tmp/gemm_check $C -lm
  *   /tmp/gemm_check 1                     # x86-64: 0 generic, 1 avx2, 2 avx512
  *
@@ -19,8 +20,9 @@
 static unsigned long long st=88172645463325252ull;
 static float rnd(){st^=st<<13;st^=st>>7;st^=st<<17;return (float)((st>>11)%2001)/1000.0f-1.0f;}
 int main(int argc,char**argv){
-  int isa=atoi(argv[1]); int bad=0, cnt=0;
-  for(int it=0;it<3000;it++){
+  if(argc<2){fprintf(stderr,"usage: gemm_check ISA [CASES]\n");return 2;}
+  int isa=atoi(argv[1]); int cases=argc>2?atoi(argv[2]):3000; int bad=0, cnt=0;
+  for(int it=0;it<cases;it++){
     long m=1+rnd()*0+ (st%70), n=1+((st>>8)%70), k=1+((st>>16)%300);
     if(it%10==0){m=1+(st>>20)%400; n=1+(st>>30)%300; k=1+(st>>40)%800;}
     int ta=(st>>3)&1,tb=(st>>5)&1; rnd();
