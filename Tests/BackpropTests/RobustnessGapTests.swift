@@ -251,3 +251,13 @@ struct GraphArgumentTests {
         #expect(run(["graph", "--", "-h", "--at"]).errors == ["error: Missing value for '--at' (see 'backprop help graph')"])
     }
 }
+
+@Suite("predict's CSV quotes class names with line breaks")
+struct PredictionCSVTests {
+    @Test("a class name with a newline, a comma or a quote is one quoted field")
+    func quotedClassNames() {
+        #expect(Inference.csvField("a\nb") == "\"a\nb\"" && Inference.csvField("a\r\nb") == "\"a\r\nb\"")
+        #expect(Inference.csvField("a,b") == "\"a,b\"" && Inference.csvField("say \"hi\"") == "\"say \"\"hi\"\"\"")
+        #expect(Inference.csvField("plain") == "plain")
+    }
+}

@@ -195,8 +195,9 @@ public enum Inference {
         return predictionsCSV(checkpoint, features: Tensor(shape: [table.rows.count, columns.count], scalars: x.map { Float($0) }))
     }
 
+    /// A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break (a class name may).
     static func csvField(_ s: String) -> String {
-        s.contains(",") || s.contains("\"") ? "\"" + s.replacing("\"", with: "\"\"") + "\"" : s
+        s.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) ? "\"" + s.replacing("\"", with: "\"\"") + "\"" : s
     }
 }
 
