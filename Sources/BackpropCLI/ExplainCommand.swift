@@ -90,7 +90,7 @@ public struct ExplainCommand: ParsableCommand {
             (try explainReport(at: problem!, learningRate: learningRate, dtype: dtype), problem!)
         }
         if let html { try FileIO.writeText(report.htmlPage(source: source).render(), to: html) }
-        print(json ? report.json() : report.text(source: source), terminator: "")
+        CommandOutput.write(json ? report.json() : report.text(source: source))
     }
 
     /// What the command prints for the checkpoint on one example or input.

@@ -96,7 +96,7 @@ public struct GraphCommand: ParsableCommand {
             }
             try FileIO.writeText(graph.htmlPage(program: program, bindings: at.joined(separator: ",")).render(), to: html)
         }
-        print(json ? graph.json() : graph.table(), terminator: "")
+        CommandOutput.write(json ? graph.json() : graph.table())
     }
 
     /// Parses and evaluates; every `--at` option adds its bindings.

@@ -23,7 +23,7 @@ public struct JacobianCommand: ParsableCommand {
 
     /// Prints the text of ``output(program:wrt:at:)``.
     public func run() throws {
-        print(try JacobianCommand.output(program: program, wrt: wrt, at: at), terminator: "")
+        CommandOutput.write(try JacobianCommand.output(program: program, wrt: wrt, at: at))
     }
 
     /// The text the command prints, for tests.

@@ -39,7 +39,7 @@ public struct PlotCommand: ParsableCommand {
         let specs = try names.map { try Activation(plotting: $0) }
         let xs = try PlotCommand.points(range: range, count: points, at: at, functions: specs.count)
         if let svg { try FileIO.writeText(activationPlot(specs, at: xs).svg(), to: svg) }
-        if csv || svg == nil { print(activationCSV(specs, at: xs), terminator: "") }
+        if csv || svg == nil { CommandOutput.write(activationCSV(specs, at: xs)) }
     }
 
     /// The x values: `--at` if given, else `count` points over `--range`. A `count` whose arrays cannot fit in

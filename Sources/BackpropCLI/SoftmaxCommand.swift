@@ -21,7 +21,7 @@ public struct SoftmaxCommand: ParsableCommand {
 
     /// Prints the table of ``output(values:betas:)``.
     public func run() throws {
-        print(try SoftmaxCommand.output(values: values.joined(separator: ","), betas: beta), terminator: "")
+        CommandOutput.write(try SoftmaxCommand.output(values: values.joined(separator: ","), betas: beta))
     }
 
     /// The text the command prints, for tests.

@@ -86,12 +86,24 @@ public struct LinePlot: Sendable {
     public static let palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
                                  "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
 
-    /// The plot as an SVG document: one `<path class="curve">` per series.
+    /// The plot as an SVG document: one `<path class="curve">` per series, and a
+    /// `<circle class="marker">` for each point that has no finite neighbour to join.
+    ///
+    /// Each legend goes in a corner of its axes that no curve crosses; when some panel
+    /// has no such corner, every legend goes to the right of its axes. A title wider
+    /// than the panels is wrapped at spaces (and the document widened for a word
+    /// that alone is too wide).
     public func svgDocument() -> SVGDocument {
-        let titleHeight = title.isEmpty ? 10.0 : 40.0
+        let layouts = panels.map(layout)
+        let outside = zip(panels, layouts).contains { !$0.series.isEmpty && $1.legendCorner == nil }
+        let gutter = outside ? (layouts.map(\.legendSize.width).max() ?? 0) + 8 : 0
+        let pitch = panelWidth + gutter
+        let gridWidth = Double(columns) * pitch + 20
+        let titleLines = Self.wrap(title, width: gridWidth - 20, fontSize: Self.titleFontSize)
+        let width = max(gridWidth, (titleLines.map { SVG.estimatedTextWidth($0, fontSize: Self.titleFontSize) }.max() ?? 0) + 20)
+        let titleHeight = title.isEmpty ? 10.0 : 20 + 20 * Double(titleLines.count)
         let rows = (panels.count + columns - 1) / columns
-        var doc = SVGDocument(width: Double(columns) * panelWidth + 20,
-                              height: titleHeight + Double(rows) * panelHeight + 10, style: """
+        var doc = SVGDocument(width: width, height: titleHeight + Double(rows) * panelHeight + 10, style: """
             text { font-family: Helvetica, Arial, sans-serif; fill: #222; }
             .title { font-size: 16px; font-weight: bold; }
             .panel-title { font-size: 13px; font-weight: bold; }
@@ -102,13 +114,14 @@ public struct LinePlot: Sendable {
             .curve { fill: none; stroke-width: 2; }
             """)
         doc.append(.rect(x: 0, y: 0, width: doc.width, height: doc.height, ["fill": "white"]))
-        if !title.isEmpty {
-            doc.append(.text(title, x: doc.width / 2, y: 26, anchor: "middle", ["class": "title"]))
+        for (k, line) in titleLines.enumerated() {
+            doc.append(.text(line, x: doc.width / 2, y: 26 + 20 * Double(k), anchor: "middle", ["class": "title"]))
         }
+        let indent = (width - gridWidth) / 2   // centres the panels under a title wider than them
         for (i, panel) in panels.enumerated() {
-            let ox = 10 + Double(i % columns) * panelWidth
+            let ox = indent + 10 + Double(i % columns) * pitch
             let oy = titleHeight + Double(i / columns) * panelHeight
-            doc.append(draw(panel, x: ox, y: oy))
+            doc.append(draw(panel, layouts[i].at(x: ox, y: oy), legendOutside: outside))
         }
         return doc
     }
@@ -116,18 +129,119 @@ public struct LinePlot: Sendable {
     /// The plot as SVG text.
     public func svg() -> String { svgDocument().render() }
 
-    private func draw(_ panel: Panel, x ox: Double, y oy: Double) -> SVGElement {
-        let left = ox + 52, right = ox + panelWidth - 14
-        let top = oy + 28, bottom = oy + panelHeight - 42
+    static let titleFontSize = 16.0
+    static let legendFontSize = 11.0
+    /// The radius of the dot drawn for a point with no finite neighbour.
+    static let markerRadius = 3.5
+
+    /// Where a panel's axes, ticks and legend go, relative to the panel's top-left corner.
+    struct PanelLayout {
+        var left: Double, right: Double, top: Double, bottom: Double
+        var xTicks: [Double], yTicks: [Double]
+        var logarithmic: Bool
+        var legendSize: (width: Double, height: Double)
+        /// The legend's top-left corner inside the axes; `nil` when no corner is clear of the curves.
+        var legendCorner: (x: Double, y: Double)?
+
+        func px(_ x: Double) -> Double { left + (x - xTicks.first!) / (xTicks.last! - xTicks.first!) * (right - left) }
+        /// The pixel row of a value in axis units (log10 of it on a logarithmic axis).
+        func pyAxis(_ v: Double) -> Double { bottom - (v - yTicks.first!) / (yTicks.last! - yTicks.first!) * (bottom - top) }
+        func py(_ y: Double) -> Double { pyAxis(logarithmic ? Foundation.log10(y) : y) }
+        func plotted(_ p: (x: Double, y: Double)) -> Bool { p.x.isFinite && p.y.isFinite && (!logarithmic || p.y > 0) }
+
+        /// The same layout for a panel whose top-left corner is at (x, y).
+        func at(x: Double, y: Double) -> PanelLayout {
+            var l = self
+            (l.left, l.right, l.top, l.bottom) = (left + x, right + x, top + y, bottom + y)
+            l.legendCorner = legendCorner.map { ($0.x + x, $0.y + y) }
+            return l
+        }
+
+        /// Each series as runs of plotted points in pixels; a non-plotted point ends a run.
+        func runs(_ series: Series) -> [[(x: Double, y: Double)]] {
+            var runs: [[(x: Double, y: Double)]] = [[]]
+            for p in series.points {
+                if plotted(p) { runs[runs.count - 1].append((px(p.x), py(p.y))) } else if !runs[runs.count - 1].isEmpty { runs.append([]) }
+            }
+            return runs.filter { !$0.isEmpty }
+        }
+    }
+
+    private func layout(_ panel: Panel) -> PanelLayout {
         let log = panel.yScale == .logarithmic
         let points = panel.series.flatMap(\.points).filter { $0.x.isFinite && $0.y.isFinite && (!log || $0.y > 0) }
         let xs = points.map(\.x), ys = points.map { log ? Foundation.log10($0.y) : $0.y }
         let xTicks = Self.niceTicks(xs.min() ?? 0, xs.max() ?? 1)
         let yTicks = log ? Self.logTicks(ys.min() ?? 0, ys.max() ?? 1) : Self.niceTicks(ys.min() ?? 0, ys.max() ?? 1)
-        let (x0, x1) = (xTicks.first!, xTicks.last!), (y0, y1) = (yTicks.first!, yTicks.last!)
-        func px(_ x: Double) -> Double { left + (x - x0) / (x1 - x0) * (right - left) }
-        func py(_ y: Double) -> Double { bottom - ((log ? Foundation.log10(y) : y) - y0) / (y1 - y0) * (bottom - top) }
-        func pyRaw(_ v: Double) -> Double { bottom - (v - y0) / (y1 - y0) * (bottom - top) }
+        let labelWidth = panel.series.map { SVG.estimatedTextWidth($0.label, fontSize: Self.legendFontSize) }.max() ?? 0
+        var l = PanelLayout(left: 52, right: panelWidth - 14, top: 28, bottom: panelHeight - 42,
+                            xTicks: xTicks, yTicks: yTicks, logarithmic: log,
+                            legendSize: (labelWidth + 46, Double(panel.series.count) * 16 + 2), legendCorner: nil)
+        guard !panel.series.isEmpty else { return l }
+        // Corners in order of preference; the first that no curve or marker touches wins.
+        let (w, h) = l.legendSize
+        let (left, right, top, bottom) = (l.left, l.right, l.top, l.bottom)
+        let corners: [(x: Double, y: Double)] = [(left + 4, top + 4), (right - 4 - w, top + 4),
+                                                 (right - 4 - w, bottom - 4 - h), (left + 4, bottom - 4 - h)]
+        let axes = l
+        let runs = panel.series.flatMap { axes.runs($0) }
+        l.legendCorner = corners.first { corner in
+            guard left < corner.x, corner.x + w < right, top < corner.y, corner.y + h < bottom else { return false }
+            // The curve's stroke and the markers reach a few pixels beyond the points.
+            let box = (x0: corner.x - 4, y0: corner.y - 4, x1: corner.x + w + 4, y1: corner.y + h + 4)
+            return !runs.contains { run in
+                run.count == 1 ? Self.contains(box, run[0]) : zip(run, run.dropFirst()).contains { Self.segment($0, $1, meets: box) }
+            }
+        }
+        return l
+    }
+
+    static func contains(_ box: (x0: Double, y0: Double, x1: Double, y1: Double), _ p: (x: Double, y: Double)) -> Bool {
+        box.x0 <= p.x && p.x <= box.x1 && box.y0 <= p.y && p.y <= box.y1
+    }
+
+    /// Whether the segment from `a` to `b` meets the box (Liang-Barsky clipping:
+    /// the segment's parameter interval inside each of the four half-planes).
+    static func segment(_ a: (x: Double, y: Double), _ b: (x: Double, y: Double),
+                        meets box: (x0: Double, y0: Double, x1: Double, y1: Double)) -> Bool {
+        var (t0, t1) = (0.0, 1.0)
+        let (dx, dy) = (b.x - a.x, b.y - a.y)
+        for (p, q) in [(-dx, a.x - box.x0), (dx, box.x1 - a.x), (-dy, a.y - box.y0), (dy, box.y1 - a.y)] {
+            if p == 0 {
+                if q < 0 { return false }
+            } else {
+                let t = q / p
+                if p < 0 { t0 = max(t0, t) } else { t1 = min(t1, t) }
+                if t0 > t1 { return false }
+            }
+        }
+        return true
+    }
+
+    /// `text` broken at spaces into lines of at most `width` pixels (estimated); a
+    /// word wider than that stays whole on its own line.
+    static func wrap(_ text: String, width: Double, fontSize: Double) -> [String] {
+        guard !text.isEmpty else { return [] }
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ", omittingEmptySubsequences: false) {
+            let candidate = line.isEmpty ? String(word) : line + " " + word
+            if line.isEmpty || SVG.estimatedTextWidth(candidate, fontSize: fontSize) <= width {
+                line = candidate
+            } else {
+                lines.append(line)
+                line = String(word)
+            }
+        }
+        lines.append(line)
+        return lines
+    }
+
+    private func draw(_ panel: Panel, _ l: PanelLayout, legendOutside: Bool) -> SVGElement {
+        let (left, right, top, bottom) = (l.left, l.right, l.top, l.bottom)
+        let (xTicks, yTicks, log) = (l.xTicks, l.yTicks, l.logarithmic)
+        let (x0, x1, y0, y1) = (xTicks.first!, xTicks.last!, yTicks.first!, yTicks.last!)
+        let ox = left - 52, oy = top - 28
 
         var children: [SVGElement] = []
         if !panel.title.isEmpty {
@@ -135,18 +249,18 @@ public struct LinePlot: Sendable {
         }
         var grid: [SVGElement] = []
         for t in xTicks {
-            grid.append(.line(x1: px(t), y1: top, x2: px(t), y2: bottom, ["class": "grid"]))
-            grid.append(.text(Self.tickLabel(t, ticks: xTicks), x: px(t), y: bottom + 15, anchor: "middle", ["class": "tick"]))
+            grid.append(.line(x1: l.px(t), y1: top, x2: l.px(t), y2: bottom, ["class": "grid"]))
+            grid.append(.text(Self.tickLabel(t, ticks: xTicks), x: l.px(t), y: bottom + 15, anchor: "middle", ["class": "tick"]))
         }
         for t in yTicks {
-            grid.append(.line(x1: left, y1: pyRaw(t), x2: right, y2: pyRaw(t), ["class": "grid"]))
+            grid.append(.line(x1: left, y1: l.pyAxis(t), x2: right, y2: l.pyAxis(t), ["class": "grid"]))
             let label = log ? formatNumber(Foundation.pow(10, t)) : Self.tickLabel(t, ticks: yTicks)
-            grid.append(.text(label, x: left - 6, y: pyRaw(t) + 4, anchor: "end", ["class": "tick"]))
+            grid.append(.text(label, x: left - 6, y: l.pyAxis(t) + 4, anchor: "end", ["class": "tick"]))
         }
         children.append(.group(grid, ["class": "grid-lines"]))
         // Zero lines make the sign of a derivative readable at a glance.
-        if !log && y0 < 0 && y1 > 0 { children.append(.line(x1: left, y1: pyRaw(0), x2: right, y2: pyRaw(0), ["class": "zero"])) }
-        if x0 < 0 && x1 > 0 { children.append(.line(x1: px(0), y1: top, x2: px(0), y2: bottom, ["class": "zero"])) }
+        if !log && y0 < 0 && y1 > 0 { children.append(.line(x1: left, y1: l.pyAxis(0), x2: right, y2: l.pyAxis(0), ["class": "zero"])) }
+        if x0 < 0 && x1 > 0 { children.append(.line(x1: l.px(0), y1: top, x2: l.px(0), y2: bottom, ["class": "zero"])) }
         children.append(.line(x1: left, y1: bottom, x2: right, y2: bottom, ["class": "axis"]))
         children.append(.line(x1: left, y1: top, x2: left, y2: bottom, ["class": "axis"]))
         if !panel.xLabel.isEmpty {
@@ -157,29 +271,35 @@ public struct LinePlot: Sendable {
             children.append(.text(panel.yLabel, x: cx, y: cy, anchor: "middle",
                                   ["class": "axis-label", "transform": "rotate(-90 \(SVG.number(cx)) \(SVG.number(cy)))"]))
         }
+        let (lx, ly) = legendOutside ? (right + 8, top) : l.legendCorner ?? (right + 8, top)
         var legend: [SVGElement] = []
         for (k, series) in panel.series.enumerated() {
             let color = series.color ?? LinePlot.palette[k % LinePlot.palette.count]
+            let runs = l.runs(series)
             var path = SVGPath()
-            var penDown = false
-            for p in series.points {
-                guard p.x.isFinite, p.y.isFinite, !log || p.y > 0 else { penDown = false; continue }
-                if penDown { path.line(to: px(p.x), py(p.y)) } else { path.move(to: px(p.x), py(p.y)); penDown = true }
+            for run in runs {
+                path.move(to: run[0].x, run[0].y)
+                for p in run.dropFirst() { path.line(to: p.x, p.y) }
             }
             var curve = SVGElement.path(path, ["class": "curve", "stroke": color])
             if series.dashed { curve = curve.with("stroke-dasharray", "6 4") }
             curve.children = [.title(series.label)]
             children.append(curve)
-            let ly = top + 8 + Double(k) * 16
-            var swatch = SVGElement.line(x1: left + 10, y1: ly, x2: left + 32, y2: ly, ["stroke": color, "stroke-width": "2"])
+            // A point without a neighbour draws no line (a one-epoch run): a dot shows it.
+            for run in runs where run.count == 1 {
+                var marker = SVGElement.circle(cx: run[0].x, cy: run[0].y, r: Self.markerRadius, ["class": "marker", "fill": color])
+                marker.children = [.title(series.label)]
+                children.append(marker)
+            }
+            let entryY = ly + 8 + Double(k) * 16
+            var swatch = SVGElement.line(x1: lx + 6, y1: entryY, x2: lx + 28, y2: entryY, ["stroke": color, "stroke-width": "2"])
             if series.dashed { swatch = swatch.with("stroke-dasharray", "6 4") }
             legend.append(swatch)
-            legend.append(.text(series.label, x: left + 37, y: ly + 4, ["class": "legend"]))
+            legend.append(.text(series.label, x: lx + 33, y: entryY + 4, ["class": "legend"]))
         }
         if !legend.isEmpty {
-            let width = (panel.series.map { SVG.estimatedTextWidth($0.label, fontSize: 11) }.max() ?? 0) + 46
-            legend.insert(.rect(x: left + 4, y: top, width: width, height: Double(panel.series.count) * 16 + 2,
-                                ["fill": "white", "fill-opacity": "0.85", "stroke": "#ccc"]), at: 0)
+            legend.insert(.rect(x: lx, y: ly, width: l.legendSize.width, height: l.legendSize.height,
+                                ["class": "legend-frame", "fill": "white", "fill-opacity": "0.85", "stroke": "#ccc"]), at: 0)
             children.append(.group(legend, ["class": "legend-box"]))
         }
         return .group(children, ["class": "panel"])
