@@ -7,10 +7,11 @@
 #   docs/html-train.png    backprop train --report (digits)
 #   docs/html-moons.png    backprop train --report (moons: decision regions)
 # Usage: scripts/html_screenshots.sh [OUTDIR for the pages, default a temporary folder]
+# BACKPROP_BIN=.build/debug/backprop uses that build of the tool instead of building it in release.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-swift build -c release --product backprop
-bin=.build/release/backprop
+bin=${BACKPROP_BIN:-.build/release/backprop}
+[ -n "${BACKPROP_BIN:-}" ] || swift build -c release --product backprop
 out=${1:-$(mktemp -d)}
 mkdir -p "$out" docs
 $bin graph "a = x*y + z; b = a*(x + x); w = a*b + b" --at x=1,y=2,z=3 --html "$out/graph.html" > /dev/null

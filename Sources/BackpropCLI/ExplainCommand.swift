@@ -89,7 +89,9 @@ public struct ExplainCommand: ParsableCommand {
         let (report, source) = try checkpoint.map { try checkpointReport($0) } ?? naming([.learningRate: "--step"]) {
             (try explainReport(at: problem!, learningRate: learningRate, dtype: dtype), problem!)
         }
-        if let html { try FileIO.writeText(report.htmlPage(source: source).render(), to: html) }
+        if let html {
+            try FileIO.writeText(report.htmlPage(source: source, omittedNote: "the same command with --json prints all its values").render(), to: html)
+        }
         CommandOutput.write(json ? report.json() : report.text(source: source))
     }
 

@@ -123,13 +123,13 @@ enum PageDOM {
 }
 
 /// `actual` equals `expected` element by element, to a relative 1e-12.
-private func expectClose(_ actual: [Double], _ expected: [Double], _ label: String, sourceLocation: SourceLocation = #_sourceLocation) {
+func expectClose(_ actual: [Double], _ expected: [Double], _ label: String, sourceLocation: SourceLocation = #_sourceLocation) {
     let ok = actual.count == expected.count && zip(actual, expected).allSatisfy { a, e in abs(a - e) <= 1e-12 * max(1, abs(e)) }
     #expect(ok, "\(label): page shows \(actual), expected \(expected)", sourceLocation: sourceLocation)
 }
 
 /// The row-major numbers of a JSON tensor (a number or nested arrays).
-private func flat(_ j: JSON?) -> [Double] {
+func flat(_ j: JSON?) -> [Double] {
     switch j {
     case .number(let n)?: return [n]
     case .array(let items)?: return items.flatMap { flat($0) }
@@ -138,13 +138,13 @@ private func flat(_ j: JSON?) -> [Double] {
 }
 
 /// The data blob a page carries.
-private func pageData(_ html: String) throws -> JSON {
+func pageData(_ html: String) throws -> JSON {
     let start = try #require(html.range(of: "<script type=\"application/json\" id=\"page-data\">"))
     let end = try #require(html.range(of: "</script>", range: start.upperBound..<html.endIndex))
     return try JSON.parse(String(html[start.upperBound..<end.lowerBound]), source: "page-data")
 }
 
-private func runCLI(_ arguments: [String]) -> Int32 {
+func runCLI(_ arguments: [String]) -> Int32 {
     BackpropCommand.runMain(arguments: arguments, output: { _ in }, errorOutput: { Issue.record("stderr: \($0)") })
 }
 
@@ -479,17 +479,17 @@ struct EdgeRoutingTests {
         for ((a, b), route) in zip(edges, solved.routes) {
             let start = solved.boxes[a]!, end = solved.boxes[b]!
             #expect(route.points.first!.x == start.x + start.width && route.points.last!.x == end.x)
-            // The straight pieces cross whole columns: no box may contain them.
-            for k in stride(from: 1, to: route.points.count - 1, by: 2) {
+            // Points 0-1, 2-3, ...: the straight pieces cross whole columns: no box may contain them.
+            for k in stride(from: 0, to: route.points.count - 1, by: 2) {
                 let (p, q) = (route.points[k], route.points[k + 1])
                 for box in solved.boxes.values where box.x < q.x && box.x + box.width > p.x && box.y <= p.y && p.y <= box.y + box.height {
                     crossings += 1
                 }
             }
-            // The curves run between columns, where there are no boxes.
-            for k in stride(from: 0, to: route.points.count - 1, by: 2) {
+            // Points 1-2, 3-4, ...: the curves run between columns, where there are no boxes.
+            for k in stride(from: 1, to: route.points.count - 1, by: 2) {
                 let (p, q) = (route.points[k], route.points[k + 1])
-                #expect(!solved.boxes.values.contains { $0.x > p.x + 0.01 && $0.x + $0.width < q.x - 0.01 })
+                #expect(!solved.boxes.values.contains { $0.x < q.x - 0.01 && $0.x + $0.width > p.x + 0.01 })
             }
         }
         #expect(crossings == 0)

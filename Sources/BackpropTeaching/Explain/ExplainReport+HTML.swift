@@ -247,8 +247,14 @@ extension ExplainPageModel {
         return ExplainValue(shape: [c, r], scalars: (0..<c).flatMap { j in (0..<r).map { i in v.scalars[i * c + j] } })
     }
 
-    func json(source: String) -> JSON {
-        func value(_ v: ExplainValue) -> JSON { .tensor(shape: v.shape, scalars: v.scalars) }
+    /// The page's data. Each distinct tensor is stored once, in `tensors`, and the layers,
+    /// steps and tables refer to it (`{"t": 3}`, or `{"t": 3, "T": true}` for its transpose):
+    /// a weight appears in a forward step, a backward step and two tables, and a
+    /// checkpoint's weights are large. A tensor with more than `largestTensor` entries
+    /// is left out: its reference is `{"omitted": shape}`.
+    func json(source: String, omittedNote: String = "", largestTensor: Int = ExplainPageModel.largestTensor) -> JSON {
+        var pool = TensorPool(largestTensor: largestTensor)
+        func value(_ v: ExplainValue) -> JSON { pool.reference(v) }
         func param(_ p: Parameter?) -> JSON {
             guard let p else { return .null }
             return .object([("name", .string(p.name)), ("symbol", .string(p.symbol)), ("value", value(p.value)), ("grad", value(p.gradient))])
@@ -275,7 +281,7 @@ extension ExplainPageModel {
                                   }))])
                      }))])
         }
-        return .object([
+        let top: [(String, JSON)] = [
             ("source", .string(source)), ("dtype", .string(dtype)), ("batch", .bool(isBatch)),
             ("x", value(input)), ("xShape", .string(input.shapeText)), ("y", value(target)),
             ("loss", .object([("kind", .string(lossKind)), ("reduction", .string(reduction)),
@@ -285,24 +291,60 @@ extension ExplainPageModel {
             ("jacobians", .array(jacobians.map { .object([("name", .string($0.name)), ("value", value($0.value))]) })),
             ("notes", .array(notes.map { .string($0) })),
             ("steps", .array(stepJSON)),
-        ])
+            ("largestTensor", .number(Double(largestTensor))), ("omittedNote", .string(omittedNote)),
+        ]
+        return .object(top + [("tensors", .array(pool.tensors))])
+    }
+
+    /// The most entries of a tensor the page shows (a 64 × 64 matrix); larger ones are left out,
+    /// so that a checkpoint's page stays light (the JSON report has them all).
+    static let largestTensor = 4096
+
+    /// Each distinct tensor once, found again by its values, or by those of its transpose.
+    struct TensorPool {
+        struct Key: Hashable {
+            var shape: [Int]
+            var scalars: [Double]
+        }
+        var largestTensor: Int
+        var tensors: [JSON] = []
+        var ids: [Key: Int] = [:]
+
+        mutating func reference(_ v: ExplainValue) -> JSON {
+            guard v.scalars.count <= largestTensor else {
+                return .object([("omitted", .array(v.shape.map { .number(Double($0)) }))])
+            }
+            let key = Key(shape: v.shape, scalars: v.scalars)
+            if let id = ids[key] { return .object([("t", .number(Double(id)))]) }
+            if v.shape.count == 2 {
+                let (r, c) = (v.shape[0], v.shape[1])
+                let t = Key(shape: [c, r], scalars: (0..<c).flatMap { j in (0..<r).map { i in v.scalars[i * c + j] } })
+                if let id = ids[t] { return .object([("t", .number(Double(id))), ("T", .bool(true))]) }
+            }
+            ids[key] = tensors.count
+            tensors.append(.tensor(shape: v.shape, scalars: v.scalars))
+            return .object([("t", .number(Double(tensors.count - 1)))])
+        }
     }
 }
 
 extension ExplainReport {
     /// The page of `backprop explain PROBLEM.json --html OUT.html`: the network as a row
     /// of boxes, a stepper forward then backward (each step's equations as formulas or
-    /// numbers), and the forward, loss, backward and Jacobian tables.
+    /// numbers), and the forward, loss, backward and Jacobian tables. A tensor of more
+    /// than 4,096 entries (a checkpoint's first weight, a 256 × 256 Jacobian) is named
+    /// with its shape and left out, followed by `omittedNote`: where to find its values.
     ///
     /// ```swift
     /// let report = try ExplainProblem(json: data).explain()
     /// try FileIO.writeText(report.htmlPage(source: "lab-network.json").render(), to: "lab.html")
     /// ```
-    public func htmlPage(source: String = "") -> HTMLPage {
+    public func htmlPage(source: String = "", omittedNote: String = "the JSON report has all its values") -> HTMLPage {
         let model = ExplainPageModel(self)
         let body = """
             <p class="hint no-print">Step with the buttons, the ← → keys (Home, End) or the slider; the address ends in
-            <code>#step=N</code>, so a link opens that step. Hover over or tab to a number for its full value.</p>
+            <code>#step=N</code>, so a link opens that step. Hover over or tab to a number for its full value
+            (in a matrix, the arrow keys move from number to number).</p>
             <div id="stepper"></div>
             <div class="view-switch no-print" role="radiogroup" aria-label="show equations as">
               show equations as
@@ -324,7 +366,9 @@ extension ExplainReport {
             <div id="notes"></div>
             """
         return HTMLPage(title: "backprop explain", subtitle: source + " (\(dtype.rawValue), \(inputDescription))",
-                        body: body, style: Self.explainStyle, data: model.json(source: source), script: Self.explainScript)
+                        body: body, style: Self.explainStyle,
+                        data: model.json(source: source, omittedNote: omittedNote),
+                        script: Self.explainScript)
     }
 
     static let explainStyle = """
@@ -334,7 +378,7 @@ extension ExplainReport {
         .box.io { background: #fff; border-style: dashed; }
         .box.fwd { background: #dff3e4; border-color: #1d7a35; box-shadow: 0 0 0 3px #bfe8c9; }
         .box.bwd { background: #fde7e4; border-color: #b3261e; box-shadow: 0 0 0 3px #f8c9c3; }
-        .arrow { width: 40px; text-align: center; color: #777; font-size: 20px; }
+        .arrow { width: 40px; text-align: center; color: #666; font-size: 20px; }
         .arrow.fwd { color: #1d7a35; font-weight: bold; }
         .arrow.bwd { color: #b3261e; font-weight: bold; }
         .view-switch label { margin-left: 10px; }
@@ -345,10 +389,26 @@ extension ExplainReport {
         .eqrow > span { display: inline-flex; align-items: center; gap: 2px; }
         ul.details { font-size: 0.92em; color: #333; }
         ul.details li { white-space: pre-wrap; }
+        .omitted { color: var(--muted); font-style: italic; }
         """
 
     static let explainScript = """
         var d = BP.data, steps = d.steps, layers = d.layers;
+        // A tensor of the page: stored once in d.tensors and referred to ({t: id}, T: its transpose),
+        // or left out when large ({omitted: shape}).
+        function R(ref) {
+          if (ref.omitted) return ref;
+          var t = d.tensors[ref.t];
+          return ref.T && t.length ? t[0].map(function (_, j) { return t.map(function (row) { return row[j]; }); }) : t;
+        }
+        function T(ref, opts) {
+          var t = R(ref);
+          if (!t || !t.omitted) return BP.tensor(t, opts);
+          var n = t.omitted.reduce(function (a, b) { return a * b; }, 1);
+          return '<span class="omitted">[' + t.omitted.join(' × ') + ']: ' + n.toLocaleString('en') + ' numbers, more than the ' +
+                 d.largestTensor.toLocaleString('en') + ' a page shows; ' + BP.esc(d.omittedNote) + '</span>';
+        }
+        function shapeText(ref) { var t = R(ref); return t.omitted ? '[' + t.omitted.join(', ') + ']' : BP.shapeText(t); }
         var view = BP.fragment().view === 'formulas' ? 'formulas' : 'numbers';
         function setView(v, write) {
           view = v;
@@ -360,6 +420,8 @@ extension ExplainReport {
           r.addEventListener('change', function () { setView(r.value, true); });
         });
         setView(view, false);
+        // A link pasted into the open page: its view too (the stepper reads its step).
+        window.addEventListener('hashchange', function () { setView(BP.fragment().view === 'formulas' ? 'formulas' : 'numbers', false); });
         // The network: x, one box per layer, the loss; arrows between them.
         var net = '<div class="box io" id="box-x">input x<div class="shape">' + BP.esc(d.xShape) + '</div></div>';
         layers.forEach(function (l, i) {
@@ -373,7 +435,7 @@ extension ExplainReport {
 
         function operand(p) {
           if (p.text !== undefined) return '&nbsp;' + BP.esc(p.text) + '&nbsp;';
-          return BP.tensor(p.value, { column: p.column });
+          return T(p.value, { column: p.column });
         }
         function symbol(p) {
           if (p.text !== undefined) return '&nbsp;' + BP.esc(p.text) + '&nbsp;';
@@ -381,10 +443,10 @@ extension ExplainReport {
         }
         function equation(e) {
           var lhs = '<span class="sym">' + BP.esc(e.lhs) + '</span>';
-          if (e.parts.length === 0) return '<div class="eq">' + lhs + ' = ' + BP.q('eq:' + e.key, BP.tensor(e.result, { column: !d.batch })) + '</div>';
+          if (e.parts.length === 0) return '<div class="eq">' + lhs + ' = ' + BP.q('eq:' + e.key, T(e.result, { column: !d.batch })) + '</div>';
           return '<div class="eq eqrow"><span>' + lhs + ' = ' + e.parts.map(symbol).join('') + '</span>' +
                  '<span class="numbers-only">= ' + e.parts.map(operand).join('') + '</span>' +
-                 '<span class="eq-result">= ' + BP.q('eq:' + e.key, BP.tensor(e.result, { column: !d.batch })) + '</span></div>';
+                 '<span class="eq-result">= ' + BP.q('eq:' + e.key, T(e.result, { column: !d.batch })) + '</span></div>';
         }
         function highlight(s, n) {
           document.querySelectorAll('.network .fwd, .network .bwd').forEach(function (e) { e.classList.remove('fwd', 'bwd'); });
@@ -415,12 +477,12 @@ extension ExplainReport {
 
         // The tables, as `backprop explain` prints them.
         var f = '<tr><th>#</th><th>layer</th><th>computes</th><th>shape</th><th>value</th></tr>';
-        f += '<tr><td></td><td>input</td><td><code>x</code></td><td>' + BP.esc(d.xShape) + '</td><td>' + BP.q('fwd:x', BP.tensor(d.x)) + '</td></tr>';
+        f += '<tr><td></td><td>input</td><td><code>x</code></td><td>' + BP.esc(d.xShape) + '</td><td>' + BP.q('fwd:x', T(d.x)) + '</td></tr>';
         layers.forEach(function (l) {
           f += '<tr><td>' + l.index + '</td><td>' + BP.esc(l.summary) + '</td><td><code>' + BP.esc(l.formula) + '</code></td><td>' + BP.esc(l.outShape) +
-               '</td><td>' + BP.q('fwd:' + l.outName, BP.tensor(l.output)) + '</td></tr>';
+               '</td><td>' + BP.q('fwd:' + l.outName, T(l.output)) + '</td></tr>';
         });
-        f += '<tr><td></td><td>target</td><td><code>y</code></td><td>' + BP.shapeText(d.y) + '</td><td>' + BP.q('fwd:y', BP.tensor(d.y)) + '</td></tr>';
+        f += '<tr><td></td><td>target</td><td><code>y</code></td><td>' + shapeText(d.y) + '</td><td>' + BP.q('fwd:y', T(d.y)) + '</td></tr>';
         document.getElementById('forward-table').innerHTML = f;
         document.getElementById('loss-panel').innerHTML = '<p>' + BP.esc(d.loss.kind) + ', reduction ' + BP.esc(d.loss.reduction) + ': <code>' +
           BP.esc(d.loss.formula) + '</code></p><p><span class="sym">C</span> = ' + BP.q('loss', BP.num(d.loss.value)) + '</p>';
@@ -428,21 +490,21 @@ extension ExplainReport {
         layers.forEach(function (l) {
           [l.weight, l.bias].forEach(function (p) {
             if (!p) return;
-            b += '<tr><td><code>' + BP.esc(p.name) + '</code> (' + BP.esc(p.symbol) + ')</td><td>' + BP.shapeText(p.value) + '</td><td>' +
-                 BP.q('param:' + p.name, BP.tensor(p.value)) + '</td><td>' + BP.q('grad:' + p.name, BP.tensor(p.grad)) + '</td></tr>';
+            b += '<tr><td><code>' + BP.esc(p.name) + '</code> (' + BP.esc(p.symbol) + ')</td><td>' + shapeText(p.value) + '</td><td>' +
+                 BP.q('param:' + p.name, T(p.value)) + '</td><td>' + BP.q('grad:' + p.name, T(p.grad)) + '</td></tr>';
           });
         });
         document.getElementById('backward-table').innerHTML = b;
         var u = '<tr><th>#</th><th>gradient</th><th>shape</th><th>value</th></tr>';
         layers.slice().reverse().forEach(function (l) {
           u += '<tr><td>' + l.index + '</td><td><code>dC/d' + BP.esc(l.outName) + '</code></td><td>' + BP.esc(l.outShape) + '</td><td>' +
-               BP.q('up:' + l.outName, BP.tensor(l.outGrad)) + '</td></tr>';
+               BP.q('up:' + l.outName, T(l.outGrad)) + '</td></tr>';
         });
-        u += '<tr><td></td><td><code>dC/dx</code></td><td>' + BP.esc(d.xShape) + '</td><td>' + BP.q('up:x', BP.tensor(d.inputGrad)) + '</td></tr>';
+        u += '<tr><td></td><td><code>dC/dx</code></td><td>' + BP.esc(d.xShape) + '</td><td>' + BP.q('up:x', T(d.inputGrad)) + '</td></tr>';
         document.getElementById('upstream-table').innerHTML = u;
         var j = '<tr><th>Jacobian</th><th>shape</th><th>value</th></tr>';
         d.jacobians.forEach(function (e) {
-          j += '<tr><td><code>' + BP.esc(e.name) + '</code></td><td>' + BP.shapeText(e.value) + '</td><td>' + BP.q('jac:' + e.name, BP.tensor(e.value)) + '</td></tr>';
+          j += '<tr><td><code>' + BP.esc(e.name) + '</code></td><td>' + shapeText(e.value) + '</td><td>' + BP.q('jac:' + e.name, T(e.value)) + '</td></tr>';
         });
         document.getElementById('jacobian-table').innerHTML = j;
         if (d.notes.length) {

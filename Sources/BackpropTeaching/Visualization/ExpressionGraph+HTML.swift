@@ -87,12 +87,13 @@ extension ExpressionGraph {
         }
     }
 
-    /// The graph drawn with the layout of ``svg()``, with ids the page's script fills in:
-    /// value and gradient slots in each value node, op circles and edges to highlight.
-    func htmlDrawing() -> String {
+    /// The drawing's layout: value box of node i is vertex 2i (three lines: label, value, grad), the
+    /// circle of the op making it 2i + 1; one edge from the circle to its value, and one from each
+    /// distinct input to the circle (`x + x` has one, drawn twice). The routes go around the boxes.
+    func htmlLayout() -> (edges: [(Int, Int)], positions: (boxes: [Int: LayeredLayout.Box], width: Double, height: Double, routes: [EdgeRoute])) {
         var layout = LayeredLayout()
         var edges: [(Int, Int)] = []
-        let fontSize = 12.0
+        let fontSize = Self.htmlFontSize
         for node in nodes {
             let lines = [node.label, "value " + formatTensor(node.value), "grad " + (node.gradient.map(formatTensor) ?? "-")]
             let w = max(70, lines.map { SVG.estimatedTextWidth($0, fontSize: fontSize) }.max()! + 16)
@@ -107,7 +108,16 @@ extension ExpressionGraph {
             }
         }
         layout.edges = edges
-        let positions = layout.solveRouted(horizontalGap: 40, verticalGap: 18, margin: 20)
+        return (edges, layout.solveRouted(horizontalGap: 40, verticalGap: 18, margin: 20))
+    }
+
+    static let htmlFontSize = 12.0
+
+    /// The graph drawn with the layout of ``svg()``, with ids the page's script fills in:
+    /// value and gradient slots in each value node, op circles and edges to highlight.
+    func htmlDrawing() -> String {
+        let (edges, positions) = htmlLayout()
+        let fontSize = Self.htmlFontSize
         var doc = SVGDocument(width: positions.width, height: positions.height)
         doc.append(SVGElement("defs", children: [
             SVGElement("marker", [("id", "arrow"), ("viewBox", "0 0 10 10"), ("refX", "10"), ("refY", "5"),
@@ -120,8 +130,20 @@ extension ExpressionGraph {
             let p = route.path
             // Value v_i is vertex 2i, the op making node i is 2i + 1.
             let from = a % 2 == 0 ? "v\(a / 2)" : "op\(a / 2)", to = b % 2 == 0 ? "v\(b / 2)" : "op\(b / 2)"
-            edgeElements.append(SVGElement("path", [("d", p.data), ("class", "edge"), ("marker-end", "url(#arrow)"),
-                                                    ("data-from", from), ("data-to", to)]))
+            // An input used k times by one op (x in x + x) gets k parallel edges, 6 px apart, one per argument.
+            let uses = a % 2 == 0 && b % 2 == 1 ? nodes[b / 2].inputs.indices.filter { nodes[b / 2].inputs[$0] == a / 2 } : []
+            if uses.count > 1 {
+                for (k, argument) in uses.enumerated() {
+                    let dy = 6 * (Double(k) - Double(uses.count - 1) / 2)
+                    edgeElements.append(SVGElement("path", [("d", p.data), ("class", "edge"), ("marker-end", "url(#arrow)"),
+                                                            ("transform", "translate(0 \(SVG.number(dy)))"),
+                                                            ("data-from", from), ("data-to", to), ("data-argument", "\(argument)")],
+                                                   children: [.title("argument \(argument + 1) of \(nodes[b / 2].label)")]))
+                }
+            } else {
+                edgeElements.append(SVGElement("path", [("d", p.data), ("class", "edge"), ("marker-end", "url(#arrow)"),
+                                                        ("data-from", from), ("data-to", to)]))
+            }
         }
         doc.append(.group(edgeElements, ["class": "edges"]))
         var nodeElements: [SVGElement] = []
@@ -201,7 +223,7 @@ extension ExpressionGraph {
         .value-node.fwd rect { fill: #dff3e4; stroke: #1d7a35; stroke-width: 2.5; }
         .value-node.bwd rect { fill: #fde7e4; stroke: #b3261e; stroke-width: 2.5; }
         .value-node.src rect { fill: #fff4c2; }
-        svg.graph text.pending { fill: #777; }
+        svg.graph text.pending { fill: #666; }
         svg.graph text.partial { fill: #b3261e; }
         .op-node circle { fill: #fff3d6; stroke: #8a6200; }
         .op-node.fwd circle { fill: #bfe8c9; stroke: #1d7a35; stroke-width: 2.5; }
@@ -225,6 +247,8 @@ extension ExpressionGraph {
         function form(node, parts) {
           return BP.esc(node.form).replace(/\\$(\\d)/g, function (_, k) { return parts[Number(k)]; });
         }
+        // A tensor's full values, as the page's data has them: for the drawing's hover text and its nodes' labels.
+        function fullText(t) { return Array.isArray(t) ? '[' + t.map(fullText).join(', ') + ']' : String(t); }
         function svgTensor(t) {
           if (!Array.isArray(t)) return '<tspan class="num" data-v="' + BP.esc(String(t)) + '">' + BP.esc(BP.fmt(t)) + '</tspan>';
           return '[' + t.map(svgTensor).join(', ') + ']';
@@ -318,11 +342,16 @@ extension ExpressionGraph {
           nodes.forEach(function (node) {
             var v = document.querySelector('[data-q="value:n' + node.id + '"]');
             var g = document.querySelector('[data-q="grad:n' + node.id + '"]');
-            v.innerHTML = st.known[node.id] ? 'value ' + svgTensor(node.value) : 'value ?';
+            // Rounded in the drawing; the full values on hover (<title>) and, for the focused node, in its label.
+            var value = st.known[node.id] ? fullText(node.value) : 'not computed yet';
+            v.innerHTML = st.known[node.id] ? '<title>' + BP.esc(node.label + ' = ' + value) + '</title>value ' + svgTensor(node.value) : 'value ?';
             v.setAttribute('class', 'val' + (st.known[node.id] ? '' : ' pending'));
-            var has = st.grad[node.id] !== undefined;
-            g.innerHTML = has ? 'grad ' + svgTensor(st.grad[node.id]) : (node.grad === null ? 'grad -' : 'grad ?');
-            g.setAttribute('class', 'grad' + (!has ? ' pending' : complete(st, node.id) ? '' : ' partial'));
+            var has = st.grad[node.id] !== undefined, partial = has && !complete(st, node.id);
+            var grad = has ? fullText(st.grad[node.id]) + (partial ? ' so far' : '') : node.grad === null ? 'none' : 'not computed yet';
+            g.innerHTML = has ? '<title>' + BP.esc('grad(' + node.label + ') = ' + grad) + '</title>grad ' + svgTensor(st.grad[node.id])
+                              : (node.grad === null ? 'grad -' : 'grad ?');
+            g.setAttribute('class', 'grad' + (!has ? ' pending' : partial ? ' partial' : ''));
+            document.getElementById('v' + node.id).setAttribute('aria-label', node.label + ' = ' + node.text + ': value ' + value + ', grad ' + grad);
           });
         }
         function ledger(n, st) {

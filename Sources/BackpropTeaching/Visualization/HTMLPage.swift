@@ -6,7 +6,8 @@ import BackpropData
 // Security Policy forbids them), readable from file://. The data travel as a
 // JSON blob in <script type="application/json">, written by ``JSON``; the
 // page's script renders from it. The shared script below gives every page:
-// rounded numbers with the full value on hover and focus, a stepper driven
+// rounded numbers with the full value on hover and focus (each matrix one tab
+// stop, the arrow keys move inside it), a stepper driven
 // by buttons, the arrow keys and the URL fragment (#step=7), and a record of
 // JavaScript errors in the DOM (#js-errors, body[data-js-errors]) that the
 // browser tests read.
@@ -114,8 +115,14 @@ public struct HTMLPage: Sendable {
         .num { font-family: ui-monospace, Menlo, Consolas, monospace; border-radius: 3px; padding: 0 1px; }
         .num:hover, .num:focus { background: var(--hi); outline: 1px solid #b08a00; }
         .num:focus::after { content: ' = ' attr(data-v); color: var(--muted); }
+        /* A matrix in brackets: the side borders, and their corners drawn as four short bars. */
         table.mat { display: inline-table; border-collapse: collapse; vertical-align: middle; margin: 2px 4px;
-                    border-left: 2px solid var(--fg); border-right: 2px solid var(--fg); }
+                    border-left: 2px solid var(--fg); border-right: 2px solid var(--fg);
+                    background-image: linear-gradient(var(--fg), var(--fg)), linear-gradient(var(--fg), var(--fg)),
+                                      linear-gradient(var(--fg), var(--fg)), linear-gradient(var(--fg), var(--fg));
+                    background-size: 5px 2px; background-repeat: no-repeat;
+                    background-position: left top, left bottom, right top, right bottom;
+                    -webkit-print-color-adjust: exact; print-color-adjust: exact; }
         table.mat td { padding: 1px 6px; text-align: right; }
         table.grid { border-collapse: collapse; margin: 6px 0; }
         table.grid th, table.grid td { border: 1px solid var(--line); padding: 3px 8px; text-align: left; vertical-align: middle; }
@@ -162,9 +169,11 @@ public struct HTMLPage: Sendable {
           return s;
         };
         // A number shown rounded; the full value (the shortest text that reads back exactly) on hover and focus.
-        BP.num = function (v) {
+        // `tab` false: reached with the arrow keys from its matrix's first number, not with Tab.
+        BP.num = function (v, tab) {
           var full = v === null || v === undefined ? '-' : String(v);
-          return '<span class="num" tabindex="0" title="' + BP.esc(full) + '" data-v="' + BP.esc(full) + '">' + BP.esc(BP.fmt(v)) + '</span>';
+          return '<span class="num" tabindex="' + (tab === false ? '-1' : '0') + '" title="' + BP.esc(full) + '" data-v="' + BP.esc(full) + '">' +
+                 BP.esc(BP.fmt(v)) + '</span>';
         };
         BP.shape = function (t) { var s = []; while (Array.isArray(t)) { s.push(t.length); t = t[0]; } return s; };
         BP.shapeText = function (t) { return '[' + BP.shape(t).join(', ') + ']'; };
@@ -173,13 +182,15 @@ public struct HTMLPage: Sendable {
           opts = opts || {};
           if (!Array.isArray(t)) return BP.num(t);
           var shape = BP.shape(t);
+          // One tab stop per matrix, its first number (a checkpoint's page has many thousand numbers).
+          function cell(v, i, j) { return '<td>' + BP.num(v, i === 0 && j === 0) + '</td>'; }
           if (shape.length === 1) {
-            if (opts.column) return '<table class="mat">' + t.map(function (v) { return '<tr><td>' + BP.num(v) + '</td></tr>'; }).join('') + '</table>';
-            return '<table class="mat"><tr>' + t.map(function (v) { return '<td>' + BP.num(v) + '</td>'; }).join('') + '</tr></table>';
+            if (opts.column) return '<table class="mat">' + t.map(function (v, i) { return '<tr>' + cell(v, i, 0) + '</tr>'; }).join('') + '</table>';
+            return '<table class="mat"><tr>' + t.map(function (v, j) { return cell(v, 0, j); }).join('') + '</tr></table>';
           }
           if (shape.length === 2) {
-            return '<table class="mat">' + t.map(function (row) {
-              return '<tr>' + row.map(function (v) { return '<td>' + BP.num(v) + '</td>'; }).join('') + '</tr>';
+            return '<table class="mat">' + t.map(function (row, i) {
+              return '<tr>' + row.map(function (v, j) { return cell(v, i, j); }).join('') + '</tr>';
             }).join('') + '</table>';
           }
           // A stack of matrices: each labelled with its whole index ([0][1] in a [N, C, H, W] batch of maps).
@@ -197,6 +208,30 @@ public struct HTMLPage: Sendable {
           if (a === null || a === undefined) return b;
           return Array.isArray(a) ? a.map(function (u, i) { return BP.add(u, b[i]); }) : a + b;
         };
+        // Inside a matrix the arrow keys move the focus from number to number (Home, End: its first and
+        // last), and the number left becomes the matrix's tab stop (a roving tabindex).
+        document.addEventListener('keydown', function (e) {
+          var t = e.target;
+          if (!t || !t.classList || !t.classList.contains('num') || e.altKey || e.ctrlKey || e.metaKey) return;
+          var table = t.closest('table.mat');
+          if (!table) return;
+          var moves = { ArrowRight: [0, 1], ArrowLeft: [0, -1], ArrowDown: [1, 0], ArrowUp: [-1, 0] };
+          if (!moves[e.key] && e.key !== 'Home' && e.key !== 'End') return;
+          e.preventDefault();
+          var rows = Array.prototype.filter.call(table.rows, function (r) { return r.closest('table.mat') === table; });
+          var cell = t.closest('td'), i = rows.indexOf(cell.parentNode), j = cell.cellIndex, next;
+          if (e.key === 'Home') next = rows[0].cells[0];
+          else if (e.key === 'End') { var last = rows[rows.length - 1]; next = last.cells[last.cells.length - 1]; }
+          else {
+            var m = moves[e.key], row = rows[i + m[0]];
+            next = row && row.cells[j + m[1]];
+          }
+          var n = next && next.querySelector('.num');
+          if (!n) return;
+          table.querySelectorAll('.num[tabindex="0"]').forEach(function (x) { x.setAttribute('tabindex', '-1'); });
+          n.setAttribute('tabindex', '0');
+          n.focus();
+        });
         // The URL fragment as key=value pairs: #step=7&view=formulas.
         BP.fragment = function () {
           var out = {};
@@ -246,6 +281,7 @@ public struct HTMLPage: Sendable {
           range.addEventListener('input', function () { go(Number(range.value), true); });
           document.addEventListener('keydown', function (e) {
             var t = e.target;
+            if (e.defaultPrevented) return;   // a key a matrix used
             if (t && (t.tagName === 'INPUT' && t.type !== 'range' || t.tagName === 'TEXTAREA' || t.tagName === 'SELECT')) return;
             if (t && t.tagName === 'INPUT' && t.type === 'range') return;   // the slider handles its own arrows
             var to = { ArrowRight: state.step + 1, ArrowLeft: state.step - 1, Home: 0, End: count - 1 }[e.key];

@@ -49,7 +49,7 @@ extension TrainingResult {
             ("dataset", o.dataset.description), ("layers", spec.layers.map(\.summary).joined(separator: ", ")), ("loss", spec.loss.rawValue),
             ("optimizer", o.optimizer.rawValue), ("learning rate", "\(o.learningRate)"),
             ("momentum", o.optimizer == .sgd || o.optimizer == .rmsprop ? "\(o.momentum)" : "-"),
-            ("weight decay", "\(o.weightDecay)"), ("epochs", "\(epochs.count)"), ("batch size", "\(o.batchSize)"),
+            ("weight decay", "\(o.weightDecay ?? o.optimizer.defaultWeightDecay)"), ("epochs", "\(epochs.count)"), ("batch size", "\(o.batchSize)"),
             ("seed", "\(o.seed)"), ("validation split", "\(o.validationSplit)"),
             ("standardised", standardizer == nil ? "no" : "yes"),
         ]
@@ -234,6 +234,11 @@ extension TrainingResult {
           curves(current);
         });
         document.getElementById('log-loss').checked = BP.fragment().log === '1';
+        // A link pasted into the open page: its scale too (the stepper reads its step).
+        window.addEventListener('hashchange', function () {
+          var log = BP.fragment().log === '1', box = document.getElementById('log-loss');
+          if (box.checked !== log) { box.checked = log; curves(current); }
+        });
         if (E.length) BP.stepper(document.getElementById('stepper'), E.length, function (n) { return 'epoch ' + E[n].epoch; }, show);
 
         function className(k) { return d.classNames[k] !== undefined ? d.classNames[k] : String(k); }
