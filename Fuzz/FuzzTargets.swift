@@ -70,6 +70,30 @@ let targets: [String: ([UInt8]) -> Void] = [
             }
         }
     },
+    "checkpoint": { bytes in
+        // A checkpoint as eval/predict/explain --checkpoint read it: tensors, architecture, preprocessing and the
+        // training metadata (dataset, seed, samples, validation split) that picks the examples.
+        run {
+            let file = try SafetensorsFile(bytes: bytes, path: "fuzz.safetensors")
+            let checkpoint = try Checkpoint.load(file: file, path: "fuzz.safetensors")
+            // Only the datasets that read no other file (a recorded csv:/mnist: path could name /dev/zero).
+            if let recorded = checkpoint.training?["dataset"]?.stringValue {
+                let spec = try DatasetSpec(parsing: recorded)
+                if case .csv = spec { return }
+                if case .mnist = spec { return }
+            }
+            let (part, _, _) = try Inference.examples(for: checkpoint, path: "fuzz.safetensors", dataset: nil, target: nil,
+                                                      split: .auto, maximumSamples: 500)
+            precondition(part.features.shape.first == part.count)
+            let head = part.features.sliced(0..<min(8, part.count))
+            let csv = Inference.predictionsCSV(checkpoint, features: head, featureScale: part.featureScale)
+            // One line per example after the header (class names with line breaks are quoted, so lines are not counted).
+            if !(checkpoint.preprocessing.classNames ?? []).contains(where: { $0.contains(where: \.isNewline) }) {
+                precondition(csv.split(separator: "\n", omittingEmptySubsequences: false).count == head.shape[0] + 2,
+                             "one CSV line per example, after the header")
+            }
+        }
+    },
     "csv": { bytes in
         run {
             let table = try CSVTable(text: String(decoding: bytes, as: UTF8.self), path: "fuzz.csv")

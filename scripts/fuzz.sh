@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing (libFuzzer + AddressSanitizer) of every parser that
-# reads outside data: gzip, idx, safetensors, csv, json, npy, expression, model.
+# reads outside data: gzip, idx, safetensors, checkpoint (safetensors + metadata ->
+# the examples eval picks), csv, json, npy, expression, model.
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]     default: 60 seconds, all targets
 #   FUZZ_RUNS=1000000 scripts/fuzz.sh 36000 [TARGET...]   stop each target after that many executions
@@ -15,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
-all=(gzip idx safetensors csv json npy expression model)
+all=(gzip idx safetensors checkpoint csv json npy expression model)
 targets=("${@:-${all[@]}}")
 [ ${#targets[@]} -eq 0 ] && targets=("${all[@]}")
 

@@ -433,7 +433,7 @@ def make_seed_networks():
                      "W1": L(W1), "b1": L(b1), "W2": L(W2), "b2": L(b2), "x": L(x), "y": L(y),
                      **r})
 
-    # The lab's full network (SPEC section 3): Linear(W, b) -> ReLU -> Linear(M, c).
+    # The lab's full network: Linear(W, b) -> ReLU -> Linear(M, c).
     W = torch.tensor([[1.0, 2.0], [2.0, 5.0], [7.0, 3.0]])
     b = torch.tensor([4.0, 2.0, 1.0])
     M = torch.tensor([[4.0, 1.0, 2.0], [3.0, 4.0, 1.0]])
@@ -448,7 +448,7 @@ def make_seed_networks():
         labs.append({"id": lid, "f": f, "g": "identity", "cost": "squared_distance",
                      "W1": L(W), "b1": L(b), "W2": L(M), "b2": L(c), "x": L(x), "y": L(y), **r})
 
-    # The computational graph of SPEC section 2: a = x*y + z, b = a*(x + x), w = a*b + b.
+    # The lecture's computational graph: a = x*y + z, b = a*(x + x), w = a*b + b.
     xs = [torch.tensor(v, requires_grad=True) for v in (1.0, 2.0, 3.0)]
     gx, gy, gz = xs
     a = gx * gy + gz

@@ -23,7 +23,7 @@ public final class OpByOpNetwork {
     public let weights: [Tensor<Float>]
     /// Each layer's bias, [out].
     public let biases: [Tensor<Float>]
-    /// The factor of the hidden ReLUs (3 for the seeds' "3 ReLU").
+    /// The factor of the hidden ReLUs (3 for the homework's "3 ReLU").
     public let reluScale: Float
 
     /// Parameters drawn as `Linear` draws them (W [out, in], then b, uniform

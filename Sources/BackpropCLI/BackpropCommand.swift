@@ -53,8 +53,9 @@ public struct BackpropCommand: ParsableCommand {
                 let help = subcommand.map { "backprop help \($0._commandName)" } ?? "backprop help"
                 line += " (see '\(help)')"
             }
-            // ArgumentParser echoes arguments in full ("3 unexpected arguments: '...'"): keep the line readable.
-            if line.count > 400 { line = DataError.excerpt(line, limit: 400) }
+            // ArgumentParser echoes arguments in full ("3 unexpected arguments: '...'"), and a path or value
+            // may hold control bytes (an ESC would recolour the terminal): escape them and keep the line readable.
+            line = DataError.excerpt(line, limit: 400)
             // An empty message is a bare exit code (130 after Ctrl-C in training): nothing to say.
             if !line.isEmpty { errorOutput("error: " + line) }
             return code.rawValue

@@ -13,7 +13,11 @@ extension BenchCommand {
         var counts: [Int] = []
         for part in sizes.split(separator: ",") {
             guard let n = Int(part.trimmingCharacters(in: .whitespaces)), n > 0 else {
-                throw CLIError("bench: --allreduce: '\(part)' is not a positive count")
+                throw CLIError("bench: --allreduce: \(DataError.quote(part)) is not a positive count")
+            }
+            // The benchmark's buffer, and a weight with its gradient for averageGradients: count floats each.
+            if let problem = MemoryBudget.refusal(bytes: MemoryBudget.bytes([3, n], elementSize: MemoryLayout<Float>.stride)) {
+                throw CLIError("bench: --allreduce \(n): the three buffers of \(n) floats \(problem)")
             }
             counts.append(n)
         }

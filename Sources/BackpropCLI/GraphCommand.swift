@@ -13,7 +13,9 @@ public struct GraphCommand: ParsableCommand {
             relu softplus gelu sum mean. Statements are separated by ';' or newlines; 'name = expression' names a node.
 
             Example: backprop graph "a = x*y + z; b = a*(x + x); w = a*b + b" --at x=1,y=2,z=3
-            """
+            """,
+        // `-h` alone asks for help; with --at it is a program (the negated variable h), so only --help is taken here.
+        helpNames: [.long]
     )
 
     // `.allUnrecognized` lets the program start with a minus sign (`-x`, `-tanh(x)`) without `--`.
@@ -46,7 +48,28 @@ public struct GraphCommand: ParsableCommand {
 
     /// An argument of its own that starts with `--` and a letter is a
     /// mistyped option, not part of a program (which `.allUnrecognized` would make it).
-    public func validate() throws {
+    public mutating func validate() throws {
+        // `-h` alone (no values, nothing else) asks for help, as for every other command.
+        if programParts == ["-h"] && at.isEmpty { throw CleanExit.helpRequest(self) }
+        // After `--` every argument is taken as the program, options too (`graph -- "-h" --at h=1`): take them back.
+        var parts: [String] = [], i = 0, sawTerminator = false
+        while i < programParts.count {
+            let part = programParts[i]
+            i += 1
+            if part == "--" && !sawTerminator { sawTerminator = true; continue }   // kept by .allUnrecognized
+            if part == "--json" { json = true; continue }
+            guard ["--at", "--dot", "--svg", "--html"].contains(part) else { parts.append(part); continue }
+            guard i < programParts.count else { throw ValidationError("Missing value for '\(part)'") }
+            let value = programParts[i]
+            i += 1
+            switch part {
+            case "--at": at.append(value)
+            case "--dot": dot = value
+            case "--svg": svg = value
+            default: html = value
+            }
+        }
+        programParts = parts
         if let option = programParts.first(where: { $0.hasPrefix("--") && $0.dropFirst(2).first?.isLetter == true }) {
             throw ValidationError("Unknown option \(DataError.quote(option))")
         }

@@ -37,13 +37,14 @@ public struct PlotCommand: ParsableCommand {
     /// Writes the SVG when `--svg` is given, and prints the CSV when `--csv` is set or there is no SVG.
     public func run() throws {
         let specs = try names.map { try Activation(plotting: $0) }
-        let xs = try PlotCommand.points(range: range, count: points, at: at)
+        let xs = try PlotCommand.points(range: range, count: points, at: at, functions: specs.count)
         if let svg { try FileIO.writeText(activationPlot(specs, at: xs).svg(), to: svg) }
         if csv || svg == nil { CommandOutput.write(activationCSV(specs, at: xs)) }
     }
 
-    /// The x values: `--at` if given, else `count` points over `--range`.
-    static func points(range: String, count: Int, at: String?) throws -> [Double] {
+    /// The x values: `--at` if given, else `count` points over `--range`. A `count` whose arrays cannot fit in
+    /// memory (x, and for each of `functions` its input, value and derivative, Doubles) is refused before allocating.
+    static func points(range: String, count: Int, at: String?, functions: Int = 1) throws -> [Double] {
         func numbers(_ text: String, option: String) throws -> [Double] {
             try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
                 guard let v = Double(item.trimmingCharacters(in: .whitespaces)), v.isFinite else {
@@ -58,6 +59,10 @@ public struct PlotCommand: ParsableCommand {
             throw CLIError("--range \(range): expected LO,HI with LO < HI, e.g. -4,4")
         }
         guard count >= 2 else { throw CLIError("--points \(count): need at least 2") }
+        if let problem = MemoryBudget.refusal(bytes: MemoryBudget.bytes([count, 1 + 3 * max(functions, 1)],
+                                                                         elementSize: MemoryLayout<Double>.stride)) {
+            throw CLIError("--points \(count): the points \(problem)")
+        }
         return LinePlot.samplePoints(bounds[0]...bounds[1], count: count)
     }
 }

@@ -130,7 +130,7 @@ struct ExplainTests {
         #expect(result.passed, "\(c.fixture): \(result)")
     }
 
-    // MARK: the shipped examples give SPEC's numbers
+    // MARK: the shipped examples give the lab's and the homework's numbers
 
     static func jsonReport(_ name: String, step: Double? = nil) throws -> [String: Any] {
         let text = try explainFile(at: example(name), json: true, learningRate: step)

@@ -102,7 +102,7 @@ struct LibraryErrorTests {
         }
         #expect(errors(["predict", checkpoint, "--input", "1,x,3,4"]) == ["error: --input: input 1,x,3,4: value 2 'x' is not a number"])
         #expect(errors(["eval", checkpoint, "--dataset", "moons", "--split", "train"])
-                == ["error: --split: the train split needs the dataset the checkpoint \(checkpoint) was trained on (unknown), not moons"])
+                == ["error: --split: the train split applies only to digits and csv:FILE datasets; moons is evaluated on a fresh sample (another seed), not on the examples trained on"])
         #expect(errors(["jacobian", "x*x", "--wrt", "x", "--at", "x=1;"])
                 == ["error: --at \"x=1;\", column 4: expected ',' between values, found ';'"])
     }

@@ -282,7 +282,7 @@ private final class Block: Module {
 
     // MARK: the homework's loop
 
-    /// Issue 3 §6: the training loop of the seeds is five lines, and stays five lines.
+    /// Issue 3 §6: the training loop of the homework is five lines, and stays five lines.
     @Test func fiveStepLoop() {
         // The homework's regression network (the homework): Linear -> 3 ReLU -> Linear -> identity, one point.
         let model = Sequential<Double>(

@@ -33,7 +33,10 @@ public struct DataError: Error, CustomStringConvertible, Sendable, Equatable {
     }
 
     /// `path: message` on one line, or just the message when `path` is empty.
-    public var description: String { path.isEmpty ? message : "\(path): \(message)" }
+    public var description: String {
+        // A path is outside input too: control bytes escaped (no raw ESC in a terminal), at most 400 characters.
+        path.isEmpty ? message : "\(DataError.excerpt(path, limit: 400)): \(message)"
+    }
 }
 
 /// Reading and writing whole files with POSIX calls, so that every failure
@@ -115,12 +118,15 @@ public enum FileIO {
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
         guard fd >= 0 else { throw DataError(path: path, "cannot write: \(systemError())") }
         let tempPath = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+        // Locked and open until after the rename, so that a later write can tell this file from one a killed
+        // process left (removeStaleTemporaries).
+        _ = flock(fd, LOCK_EX | LOCK_NB)
+        defer { close(fd) }
         var committed = false
         defer {
             if !committed { unlink(tempPath) }
         }
         do {
-            defer { close(fd) }
             var written = 0
             try bytes.withUnsafeBytes { raw in
                 while written < raw.count {
@@ -141,6 +147,7 @@ public enum FileIO {
             throw DataError(path: path, "cannot write: rename failed: \(systemError())")
         }
         committed = true
+        removeStaleTemporaries(of: name, in: directory, keeping: tempPath)
         // Make the rename itself durable.
         let dirFD = open(directory, O_RDONLY | O_CLOEXEC)
         if dirFD >= 0 {

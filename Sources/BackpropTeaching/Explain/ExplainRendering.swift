@@ -326,6 +326,11 @@ public func explainReport(at path: String, learningRate: Double? = nil, dtype: E
     if let learningRate, !learningRate.isFinite {
         throw ValueError(.learningRate, "learning rate must be a finite number, got \(learningRate)")
     }
-    let problem = try ExplainProblem(json: data, source: path)
-    return try problem.explain(dtype: dtype, learningRate: learningRate)
+    do {
+        let problem = try ExplainProblem(json: data, source: path)
+        return try problem.explain(dtype: dtype, learningRate: learningRate)
+    } catch let e as ExplainError where e.path != path && !e.path.hasPrefix(path + ":") {
+        // Errors about the contents name their JSON path (`layers[0].bias`); add the file, as ModelSpec's do.
+        throw ExplainError(e.path.isEmpty ? path : "\(path): \(e.path)", e.message)
+    }
 }

@@ -71,6 +71,10 @@ enum Lexer {
                 }
                 let text = String(chars[startIndex..<i])
                 guard let value = Double(text) else { throw ExpressionError("malformed number '\(DataError.excerpt(text, limit: 40))'", at: start) }
+                // Double("1e999") is inf: a literal must be a number, as a CSV cell or JSON number must.
+                guard value.isFinite else {
+                    throw ExpressionError("number \(DataError.excerpt(text, limit: 40)) is out of the range of a Double", at: start)
+                }
                 tokens.append(Token(kind: .number(value), location: start, offset: startIndex, text: text))
             } else if c.isLetter || c == "_" {
                 while i < chars.count && (chars[i].isLetter || chars[i].isNumber || chars[i] == "_") { advance() }

@@ -123,7 +123,8 @@ public struct Checkpoint {
         try load(file: SafetensorsFile(bytes: bytes, path: path), path: path)
     }
 
-    private static func load(file: SafetensorsFile, path: String) throws -> Checkpoint {
+    /// ``load(path:)`` of a file already read (`path` names it in errors).
+    static func load(file: SafetensorsFile, path: String) throws -> Checkpoint {
         guard let architecture = file.metadata["architecture"] else {
             throw DataError(path: path, "no \"architecture\" in __metadata__: not a backprop checkpoint (load its tensors with Checkpoint.loadWeights(into:from:) and a model you build)")
         }
@@ -283,11 +284,19 @@ public struct Preprocessing: Equatable, Sendable {
         if v["standardize"] != nil {
             let mean = try numbers("mean"), std = try numbers("std")
             guard mean.count == std.count else { throw DataError(path: source, "standardize: \(mean.count) means but \(std.count) deviations") }
+            // (x - mean) / std: a zero, negative or non-finite statistic would make every input NaN or inf.
+            // The model computes in Float: the mean and 1 / std must be finite Floats too.
+            if let i = mean.firstIndex(where: { !Float($0).isFinite }) {
+                throw DataError(path: source, "standardize.mean[\(i)] must be a finite Float, got \(mean[i])")
+            }
+            if let i = std.firstIndex(where: { !($0 > 0 && $0.isFinite && Float(1 / $0).isFinite) }) {
+                throw DataError(path: source, "standardize.std[\(i)] must be a positive number (at least 3e-39), got \(std[i])")
+            }
             standardizer = Standardizer(mean: mean, std: std)
         }
         if let value = v["scale"] {
-            guard let x = value.numberValue, x.isFinite, x > 0 else {
-                throw DataError(path: source, "scale must be a positive number, got \(value.kindName)")
+            guard let x = value.numberValue, x.isFinite, x > 0, Float(x) > 0, Float(x).isFinite else {
+                throw DataError(path: source, "scale must be a positive number, got \(value.numberValue.map { "\($0)" } ?? value.kindName)")
             }
             scale = x
         }

@@ -47,12 +47,12 @@ public enum DatasetSpec: Equatable, Sendable, CustomStringConvertible {
         func classes(_ default: Int) throws -> Int {
             guard let a = argument else { return `default` }
             guard let k = Int(a), k >= 2 else {
-                throw ValueError(.dataset, "dataset \(text): the class count must be an integer >= 2, got \(a)")
+                throw ValueError(.dataset, "dataset \(DataError.excerpt(text)): the class count must be an integer >= 2, got \(a)")
             }
             return k
         }
         func path() throws -> String {
-            guard let a = argument, !a.isEmpty else { throw ValueError(.dataset, "dataset \(text): needs a path: \(name):PATH") }
+            guard let a = argument, !a.isEmpty else { throw ValueError(.dataset, "dataset \(DataError.excerpt(text)): needs a path: \(name):PATH") }
             return a
         }
         switch name.lowercased() {
@@ -66,7 +66,7 @@ public enum DatasetSpec: Equatable, Sendable, CustomStringConvertible {
             self = .mnist(folder: argument.flatMap { $0.isEmpty ? nil : $0 } ?? FashionMNIST.defaultFolder, fashion: true)
         case "csv": self = .csv(path: try path())
         default:
-            throw ValueError(.dataset, "unknown dataset \(text); use one of \(DatasetSpec.forms.joined(separator: ", "))")
+            throw ValueError(.dataset, "unknown dataset \(DataError.excerpt(text)); use one of \(DatasetSpec.forms.joined(separator: ", "))")
         }
     }
 
@@ -115,7 +115,7 @@ public enum DatasetSpec: Equatable, Sendable, CustomStringConvertible {
             return try MNIST.load(folder: folder, split: split)
         case .csv(let path):
             guard let target = options.target else {
-                throw ValueError(.target, "the CSV dataset \(path) needs a target column (a header name or a 0-based index)")
+                throw ValueError(.target, "the CSV dataset \(DataError.excerpt(path, limit: 400)) needs a target column (a header name or a 0-based index)")
             }
             return try TensorDataset.csv(path: path, target: target, features: options.features, task: options.task)
         }

@@ -56,7 +56,15 @@ public enum Inference {
     /// ```
     public static func examples(for checkpoint: Checkpoint, path: String, dataset: DatasetSpec? = nil, target: String? = nil,
                                 split: Split = .auto) throws -> (data: TensorDataset<Float>, dataset: DatasetSpec, label: String) {
+        try examples(for: checkpoint, path: path, dataset: dataset, target: target, split: split, maximumSamples: nil)
+    }
+
+    /// ``examples(for:path:dataset:target:split:)`` refusing a recorded sample count above `maximumSamples`
+    /// (the fuzz target's small cap; `nil`: what fits in memory).
+    static func examples(for checkpoint: Checkpoint, path: String, dataset: DatasetSpec?, target: String?,
+                         split: Split, maximumSamples: Int?) throws -> (data: TensorDataset<Float>, dataset: DatasetSpec, label: String) {
         let info = checkpoint.training
+        let recorded = try RecordedTraining(info, path: path, maximumSamples: maximumSamples)
         let spec: DatasetSpec
         if let dataset {
             spec = dataset
@@ -67,8 +75,7 @@ public enum Inference {
             spec = try DatasetSpec(parsing: recorded)
         }
         let trainedOn = info?["dataset"]?.stringValue
-        var options = DatasetOptions(seed: UInt64(info?["seed"]?.intValue ?? 1))
-        options.samples = info?["samples"]?.intValue ?? 1000
+        var options = DatasetOptions(samples: recorded.samples, seed: recorded.seed)
         options.target = (target ?? info?["target"]?.stringValue).map { CSVColumn($0) }
         if case .csv = spec, let names = checkpoint.preprocessing.featureNames, options.target != nil {
             // Use the columns the model was trained on, when the file names them.
@@ -78,12 +85,21 @@ public enum Inference {
         let data = try spec.load(.evaluation, options: options)
         var part = data
         var label = "all \(data.count) examples"
-        let fraction = info?["validation_split"]?.numberValue ?? 0
+        let fraction = recorded.validationSplit
         let sameData = trainedOn == spec.description && !spec.isSynthetic && {
             if case .mnist = spec { return false }; return true }()
         let resolved: Split = split == .auto ? (sameData && fraction > 0 ? .validation : .all) : split
         if resolved == .validation || resolved == .train {
             guard sameData else {
+                // Synthetic data and MNIST have no split to repeat: say what is evaluated instead.
+                let instead: String? = {
+                    if case .mnist = spec { return "\(spec) is evaluated on its test files (t10k), never on the training files" }
+                    if spec.isSynthetic { return "\(spec) is evaluated on a fresh sample (another seed), not on the examples trained on" }
+                    return nil
+                }()
+                if let instead {
+                    throw ValueError(.split, "the \(resolved.rawValue) split applies only to digits and csv:FILE datasets; \(instead)")
+                }
                 throw ValueError(.split, "the \(resolved.rawValue) split needs the dataset the checkpoint \(path) was trained on (\(trainedOn ?? "unknown")), not \(spec)")
             }
             let (train, validation) = data.trainValidationSplit(validationFraction: fraction, seed: options.seed)
@@ -179,8 +195,9 @@ public enum Inference {
         return predictionsCSV(checkpoint, features: Tensor(shape: [table.rows.count, columns.count], scalars: x.map { Float($0) }))
     }
 
+    /// A CSV field (RFC 4180): quoted when it holds a comma, a quote or a line break (a class name may).
     static func csvField(_ s: String) -> String {
-        s.contains(",") || s.contains("\"") ? "\"" + s.replacing("\"", with: "\"\"") + "\"" : s
+        s.contains(where: { $0 == "," || $0 == "\"" || $0.isNewline }) ? "\"" + s.replacing("\"", with: "\"\"") + "\"" : s
     }
 }
 

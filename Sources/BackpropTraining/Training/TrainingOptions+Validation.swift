@@ -56,6 +56,9 @@ extension TrainingOptions {
         }
         if let epochs, epochs < 1 { throw ValueError(.epochs, "epochs must be at least 1, got \(epochs)") }
         guard samples > 0 else { throw ValueError(.samples, "the number of samples must be positive, got \(samples)") }
+        if let problem = DatasetOptions.samplesRefusal(samples) {
+            throw ValueError(.samples, "\(samples) samples \(problem)")
+        }
         if let noise, !(noise >= 0 && noise.isFinite) { throw ValueError(.noise, "noise must be 0 or more, got \(noise)") }
         if let layers {
             guard layers.count >= 2 else {
