@@ -103,7 +103,8 @@ def parse_args():
     ap.add_argument("--no-peak", action="store_true", help="do not measure the FMA peak")
     ap.add_argument("--seconds", type=float, default=1.0, help="minimum timing per workload")
     ap.add_argument("--workloads", default="tiny,tiny-ops,mnist,wide,cnn")
-    ap.add_argument("--sgemm-sizes", default="256,512,1024,2048")
+    ap.add_argument("--sgemm-sizes", default="256,512,1024,2048",
+                    help="numpy sgemm sizes, comma-separated; 'none' to skip")
     ap.add_argument("--no-jax", action="store_true")
     ap.add_argument("--json-out", help="also write all results to this JSON file")
     ap.add_argument("--peak-rss", action="store_true",
@@ -563,7 +564,13 @@ def main():
     pin(args.threads)
 
     names = [w for w in args.workloads.split(",") if w]
-    sizes = [int(s) for s in args.sgemm_sizes.split(",") if s]
+    if args.sgemm_sizes.strip() in ("", "none"):
+        sizes = []
+    else:
+        try:
+            sizes = [int(s) for s in args.sgemm_sizes.split(",") if s]
+        except ValueError:
+            sys.exit(f"error: --sgemm-sizes {args.sgemm_sizes}: expected comma-separated sizes or 'none'")
     # Backprop first, in child processes, before this process starts the
     # thread pools of numpy, PyTorch and JAX: their idle workers would
     # otherwise compete with the children for the same cores.
