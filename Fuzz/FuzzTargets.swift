@@ -134,7 +134,7 @@ let targets: [String: ([UInt8]) -> Void] = [
             _ = graph.table()
             _ = graph.json()
         }
-        run { _ = try parseBindings(text) }
+        run { _ = try Bindings.parse(text) }
     },
     "model": { bytes in
         run {
